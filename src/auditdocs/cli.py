@@ -1,0 +1,160 @@
+"""The command line: a thin shell over the library.
+
+Every user-caused failure is an AuditDocsError, printed as one line; exit code 1
+for bad data, 2 for bad usage.  Never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from auditdocs.errors import AuditDocsError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def workspace_option(func: F) -> F:
+    return click.option(
+        "--workspace", "-w", type=click.Path(file_okay=False, path_type=Path), default=None,
+        help="Workspace folder (default: the current folder).",
+    )(func)
+
+
+def friendly(func: F) -> F:
+    """Turn AuditDocsError into a one-line message and its exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except AuditDocsError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group()
+@click.version_option(package_name="auditdocs")
+def main() -> None:
+    """auditdocs: monthly case file audits in Word, from YAML config to reports."""
+
+
+@main.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@friendly
+def init(folder: Path) -> None:
+    """Create a workspace FOLDER: config/, templates/, a sample month, output/."""
+    from auditdocs.workspace import init_workspace
+
+    ws = init_workspace(folder)
+    click.echo(f"Created workspace {ws.root}")
+    for name in ("config", "templates", "sample", "output"):
+        click.echo(f"  {name}/")
+    click.echo(f"Next: cd {ws.root} && auditdocs generate")
+
+
+@main.group()
+def config() -> None:
+    """Check the YAML config or export its JSON Schema."""
+
+
+@config.command("check")
+@workspace_option
+@friendly
+def config_check(workspace: Path | None) -> None:
+    """Validate config/*.yaml; say what is wrong and where."""
+    from auditdocs.workspace import Workspace
+
+    ws = Workspace.open(workspace)
+    cfg = ws.config
+    click.echo(f"{ws.config_dir}: OK: {cfg.settings.organisation.name}, {len(cfg.tools)} tool types")
+    for tool in cfg.tools.values():
+        click.echo(f"  {tool.id}: {len(tool.domains)} domains, version {cfg.version(tool.id)}")
+
+
+@config.command("schema")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write organisation.schema.json and tool.schema.json into this folder.")
+@friendly
+def config_schema_cmd(out: Path | None) -> None:
+    """Export the JSON Schema of the config, for editor autocompletion."""
+    from auditdocs.config import config_schema
+
+    schemas = config_schema()
+    if out is None:
+        click.echo(json.dumps(schemas, indent=2))
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    for name, schema in schemas.items():
+        path = out / name.replace(".yaml", ".schema.json")
+        path.write_text(json.dumps(schema, indent=2) + "\n")
+        click.echo(f"Wrote {path}")
+
+
+@main.command()
+@workspace_option
+@click.option("--allocation", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Allocation workbook (default: the sample month's).")
+@friendly
+def generate(workspace: Path | None, allocation: Path | None) -> None:
+    """Write an audit tool and an improvement plan for each allocated case."""
+    from auditdocs.allocation import read_allocation
+    from auditdocs.generate import generate as run
+    from auditdocs.sample import sample_allocation_path
+    from auditdocs.workspace import Workspace
+
+    ws = Workspace.open(workspace)
+    allocations = read_allocation(allocation or sample_allocation_path(ws))
+    with click.progressbar(length=len(allocations), label="Generating", file=sys.stderr) as bar:
+        paths = run(ws, allocations, progress=lambda _a: bar.update(1))
+    months = sorted({a.month for a in allocations})
+    click.echo(f"Wrote {len(paths)} documents for {len(allocations)} audits to "
+               + ", ".join(str(ws.output_dir / m) for m in months))
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (see DESIGN.md).")
+@workspace_option
+@friendly
+def parse(files: tuple[Path, ...], as_json: bool, workspace: Path | None) -> None:
+    """Read returned audit forms and print their fields."""
+    from auditdocs.parse import parse_files, to_json
+    from auditdocs.workspace import Workspace
+
+    ws = Workspace.open(workspace)
+    results = parse_files(list(files), ws.key())
+    if as_json:
+        click.echo(to_json(results))
+    else:
+        for r in results:
+            filled = sum(v is not None and v is not False for v in r.fields.values())
+            click.echo(f"{r.file}: {r.status} audit {r.audit_id or '-'}: {filled}/{len(r.fields)} fields filled")
+            for issue in r.issues:
+                click.echo(f"  {issue.severity}: {issue.field or '(file)'}: {issue.message}")
+    if any(r.status != "ok" for r in results):
+        sys.exit(1)
+
+
+@main.command()
+@workspace_option
+@friendly
+def demo(workspace: Path | None) -> None:
+    """Run the sample month: generate every form, fill some as auditors would, parse them."""
+    from auditdocs.demo import run_demo
+    from auditdocs.workspace import Workspace
+
+    ws = Workspace.open(workspace)
+    run_demo(ws, echo=click.echo)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,153 @@
+"""Load ``config/*.yaml`` into typed models; errors name the file and the key path.
+
+``organisation.yaml`` holds the organisation, grading scale, deadlines and plan rules;
+every other ``*.yaml`` file in the folder is one audit tool type.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from auditdocs.config.models import Settings, ToolType
+from auditdocs.errors import ConfigError
+
+SETTINGS_FILE = "organisation.yaml"
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole config, validated."""
+
+    folder: Path
+    settings: Settings
+    tools: dict[str, ToolType]
+
+    def tool(self, tool_id: str) -> ToolType:
+        try:
+            return self.tools[tool_id]
+        except KeyError:
+            known = ", ".join(sorted(self.tools))
+            raise ConfigError(
+                f"{self.folder}: no audit tool type {tool_id!r} (configured: {known})"
+            ) from None
+
+    def version(self, tool_id: str) -> str:
+        """A short hash of everything that shapes a tool's form: settings + tool type."""
+        payload = {
+            "settings": self.settings.model_dump(mode="json"),
+            "tool": self.tool(tool_id).model_dump(mode="json"),
+        }
+        blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
+        return hashlib.sha256(blob).hexdigest()[:12]
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys instead of silently keeping the last one."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node)
+        if key in mapping:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        mapping[key] = loader.construct_object(value_node, deep=True)
+    return mapping
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,  # type: ignore[arg-type]
+)
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{_display(path)}: not UTF-8 text; save it as UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(f"{_display(path)}: cannot read ({exc.strerror})") from None
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{_display(path)}{where}: invalid YAML: {problem}") from None
+
+
+def key_path(loc: tuple[int | str, ...]) -> str:
+    """('domains', 2, 'criteria', 0, 'text') -> 'domains[2].criteria[0].text'."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _validate(model: type[BaseModel], data: Any, path: Path) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{_display(path)}: expected a mapping of keys at the top level")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        first = errors[0]
+        where = key_path(tuple(p for p in first["loc"] if p != "__root__"))
+        message = first["msg"]
+        message = message[0].lower() + message[1:]
+        message = message.removeprefix("value error, ")
+        more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+        prefix = f"{_display(path)}: {where}: " if where else f"{_display(path)}: "
+        raise ConfigError(prefix + message + more) from None
+
+
+def load_config(folder: Path) -> Config:
+    """Read and validate every YAML file in ``folder``."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ConfigError(f"{_display(folder)}: config folder not found; run `auditdocs init DIR`")
+    settings_path = folder / SETTINGS_FILE
+    if not settings_path.is_file():
+        raise ConfigError(f"{_display(settings_path)}: missing; every config needs one")
+    settings: Settings = _validate(Settings, _read_yaml(settings_path), settings_path)
+    tools: dict[str, ToolType] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        if path.name == SETTINGS_FILE:
+            continue
+        tool: ToolType = _validate(ToolType, _read_yaml(path), path)
+        if tool.id != path.stem:
+            raise ConfigError(
+                f"{_display(path)}: id: {tool.id!r} must match the file name {path.stem!r}"
+            )
+        tools[tool.id] = tool
+    if not tools:
+        raise ConfigError(f"{_display(folder)}: no audit tool types (*.yaml besides {SETTINGS_FILE})")
+    return Config(folder=folder, settings=settings, tools=tools)
+
+
+def config_schema() -> dict[str, Any]:
+    """JSON Schemas for editors: one for organisation.yaml, one for tool-type files."""
+    return {
+        "organisation.yaml": Settings.model_json_schema(),
+        "tool.yaml": ToolType.model_json_schema(),
+    }

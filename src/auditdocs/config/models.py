@@ -1,0 +1,145 @@
+"""Typed models of the YAML config: organisation, grading scale, deadlines, tool types.
+
+Every model forbids unknown keys, so a misspelt key is reported rather than ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+#: Ids become parts of field ids (``domain.<id>.grade``) and XML names: keep them simple.
+Id = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _unique(items: list, attr: str, what: str) -> None:
+    seen: set[str] = set()
+    for item in items:
+        value = getattr(item, attr)
+        if value in seen:
+            raise ValueError(f"duplicate {what} {value!r}: each must be unique")
+        seen.add(value)
+
+
+class Grade(Model):
+    """One grade of the scale, e.g. Good: 'a service that exceeds minimum requirements'."""
+
+    id: Id
+    label: Text
+    definition: Text
+    rank: int = Field(description="Higher is better; used to compare domain and overall grades.")
+
+
+class GradingScale(Model):
+    grades: list[Grade] = Field(min_length=2)
+    not_applicable: Grade
+
+    @model_validator(mode="after")
+    def _check(self) -> GradingScale:
+        _unique([*self.grades, self.not_applicable], "id", "grade id")
+        _unique([*self.grades, self.not_applicable], "label", "grade label")
+        return self
+
+    def label_of(self, grade_id: str) -> str:
+        for grade in [*self.grades, self.not_applicable]:
+            if grade.id == grade_id:
+                return grade.label
+        raise KeyError(grade_id)
+
+
+class Organisation(Model):
+    name: Text
+    service: Text = "Children's Social Care"
+    bank_holidays: Literal["england-and-wales", "scotland", "northern-ireland"] = "england-and-wales"
+
+
+class Deadlines(Model):
+    """Working-day rules from the framework (sections 2.2, 2.10, 2.11)."""
+
+    audit_due: Literal["last_working_day", "working_days"] = "last_working_day"
+    audit_due_working_days: int = Field(10, ge=1, le=60)
+    audit_period_months: int = Field(6, ge=1, le=36)
+    discussion_working_days: dict[str, int] = Field(
+        default_factory=lambda: {"inadequate": 5, "requires_improvement": 10, "good": 10}
+    )
+    amendment_working_days: int = Field(3, ge=1, le=30)
+
+
+class ImprovementPlan(Model):
+    """The SMART improvement plan: a fixed number of numbered rows (LibreOffice drops
+    repeating sections, so rows cannot grow)."""
+
+    rows: int = Field(5, ge=1, le=20)
+    guidance: Text = (
+        "Each action must be SMART: say exactly what will be done, by whom (a named person "
+        "or role), by when, what will show it has been achieved, and which domain it improves."
+    )
+
+
+class Criterion(Model):
+    id: Id
+    text: Text
+
+
+class Domain(Model):
+    id: Id
+    title: Text
+    guidance: Text
+    what_good_looks_like: list[Criterion] = Field(min_length=1)
+    moving_to_outstanding: list[Criterion] = Field(default_factory=list)
+    allow_na: bool = False
+
+    @model_validator(mode="after")
+    def _check(self) -> Domain:
+        _unique([*self.what_good_looks_like, *self.moving_to_outstanding], "id", "criterion id")
+        return self
+
+    @property
+    def criteria(self) -> list[Criterion]:
+        return [*self.what_good_looks_like, *self.moving_to_outstanding]
+
+
+class ToolType(Model):
+    """One audit tool (single case file audit, thematic audit, supervision audit...)."""
+
+    id: Id
+    title: Text
+    intro: Text
+    subject: Literal["case", "worker"] = "case"
+    template: Text = "audit_tool.docx"
+    domains: list[Domain] = Field(min_length=1)
+    overall_judgement: bool = True
+    immediate_concern: bool = True
+    discussion_record: bool = True
+    improvement_plan: bool = True
+
+    @model_validator(mode="after")
+    def _check(self) -> ToolType:
+        _unique(self.domains, "id", "domain id")
+        return self
+
+
+class Settings(Model):
+    """config/organisation.yaml: everything that is not a tool type."""
+
+    organisation: Organisation
+    grading: GradingScale
+    deadlines: Deadlines = Deadlines()
+    improvement_plan: ImprovementPlan = ImprovementPlan()
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        ids = {g.id for g in self.grading.grades}
+        for grade_id in self.deadlines.discussion_working_days:
+            if grade_id not in ids:
+                raise ValueError(
+                    f"deadlines.discussion_working_days: {grade_id!r} is not a grade id "
+                    f"(one of {', '.join(sorted(ids))})"
+                )
+        return self

@@ -1,0 +1,1 @@
+"""Forms in audit terms: which fields a tool type's document has, and in what order."""

@@ -1,0 +1,297 @@
+"""Parse returned forms into plain data, following the contract in DESIGN.md.
+
+A form is read through its own field manifest (stored inside it when issued), so
+today's config is not needed to read last month's forms.  Each field is found by
+its tag; when LibreOffice has dropped the tags, by its data binding, its alias or
+its position between found fields, and a warning says which fallback was used.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from auditdocs.errors import RejectedFile
+from auditdocs.identity import Identity, manifest_hash
+from auditdocs.ooxml import namespaces as ns
+from auditdocs.ooxml.package import DEFAULT_LIMITS, Limits, Package, sniff
+from auditdocs.ooxml.reader import Control, custom_properties, form_manifest, read_controls
+
+Value = str | bool | None
+_PREFIX = "auditdocs."
+
+
+@dataclass
+class Issue:
+    field: str | None
+    severity: str  # "error" | "warning"
+    message: str
+
+
+@dataclass
+class ParsedForm:
+    file: str
+    status: str = "ok"  # ok | invalid | rejected
+    audit_id: str | None = None
+    identity: Identity | None = None
+    fields: dict[str, Value] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+
+    def error(self, field_id: str | None, message: str) -> None:
+        self.issues.append(Issue(field_id, "error", message))
+
+    def warn(self, field_id: str | None, message: str) -> None:
+        self.issues.append(Issue(field_id, "warning", message))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "status": self.status,
+            "audit_id": self.audit_id,
+            "fields": self.fields,
+            "issues": [vars(i) for i in self.issues],
+        }
+
+
+# --- values -------------------------------------------------------------------------
+
+_DATE_FORMATS = ("%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%d %B %Y",
+                 "%d %b %Y", "%A, %d %B %Y", "%A %d %B %Y", "%B %d, %Y")
+_ORDINAL = re.compile(r"(?<=\d)(st|nd|rd|th)\b", re.I)
+
+
+def parse_uk_date(text: str) -> date | None:
+    """A date as a UK user writes it: 05/12/2026, 5 December 2026, 2026-12-05..."""
+    cleaned = _ORDINAL.sub("", " ".join(text.split())).strip()
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(cleaned, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _is_placeholder(ctl: Control, placeholder: str) -> bool:
+    """LibreOffice drops ``w:showingPlcHdr``: placeholder text reads as content, so
+    compare with the placeholder the form was generated with."""
+    return ctl.showing_placeholder or ctl.text.strip() == placeholder.strip() or ctl.text == ""
+
+
+def read_value(entry: dict[str, str], ctl: Control, out: ParsedForm) -> Value:
+    fid, kind, placeholder = entry["id"], entry["k"], entry.get("p", "")
+    if ctl.tracked_changes:
+        out.warn(fid, "unaccepted tracked changes: read as if every change were accepted")
+    if kind == "checkbox":
+        if ctl.checked_note:
+            out.error(fid, f"{ctl.checked_note}; tick or untick the box again")
+            return None
+        if ctl.checked is not None:
+            return ctl.checked
+        glyph = ctl.text.strip()
+        if glyph in ("\u2612", "\u2611", "\u2713", "\u2714", "X", "x"):
+            out.warn(fid, "checkbox state read from the symbol shown (no checkbox control left)")
+            return True
+        if glyph in ("\u2610", ""):
+            out.warn(fid, "checkbox state read from the symbol shown (no checkbox control left)")
+            return False
+        out.error(fid, f"checkbox shows {glyph!r}; tick or untick the box again")
+        return None
+    if kind in ("text", "richtext"):
+        return _text_value(fid, placeholder, ctl, out)
+    if _is_placeholder(ctl, placeholder):
+        return None
+    if kind == "dropdown":
+        for display, value in ctl.items:
+            if ctl.text == display:
+                return value
+        for display, value in ctl.items:
+            if _normal(ctl.text) in (_normal(display), _normal(value)):
+                out.warn(fid, f"shows {ctl.text!r}, read as the choice {display!r}")
+                return value
+        out.error(fid, f"shows {ctl.text!r}, which is not one of the choices; choose from the list")
+        return None
+    if kind == "date":
+        shown = parse_uk_date(ctl.text)
+        picked: date | None = None
+        if ctl.full_date:
+            try:
+                picked = datetime.fromisoformat(ctl.full_date.replace("Z", "+00:00")).date()
+            except ValueError:
+                picked = None
+        if shown is not None:
+            if picked is not None and picked != shown:
+                out.warn(fid, f"shows {ctl.text!r} but the date picker holds {picked.isoformat()}; "
+                              "used the date shown")
+            return shown.isoformat()
+        if picked is not None:
+            out.warn(fid, f"{ctl.text!r} is not a date; used the date picker's {picked.isoformat()}")
+            return picked.isoformat()
+        out.error(fid, f"{ctl.text!r} is not a date; write it as dd/mm/yyyy or use the date picker")
+        return None
+    return ctl.text
+
+
+def _text_value(fid: str, placeholder: str, ctl: Control, out: ParsedForm) -> str | None:
+    text: str | None = None if _is_placeholder(ctl, placeholder) else ctl.text
+    if text is not None and placeholder and text.startswith(placeholder):
+        # LibreOffice keeps a deleted placeholder as text when changes were tracked.
+        text = text[len(placeholder):]
+        out.warn(fid, "the field's placeholder text was left in front of the answer; it was removed")
+    if ctl.after_in_cell:
+        out.warn(fid, "text after the field in the same box was included "
+                      "(LibreOffice moves a field's later paragraphs out of it)")
+        text = "\n".join([*([text] if text is not None else []), *ctl.after_in_cell])
+    return text or None
+
+
+# --- matching controls to fields ----------------------------------------------------
+
+def match_controls(manifest: list[dict[str, str]], controls: list[Control], out: ParsedForm) -> dict[int, Control]:
+    """Map manifest positions to controls: by tag, then binding, alias, position."""
+    by_tag = {e["id"]: i for i, e in enumerate(manifest)}
+    aliases: dict[str, list[int]] = {}
+    for i, e in enumerate(manifest):
+        aliases.setdefault(e.get("a", ""), []).append(i)
+    found: dict[int, Control] = {}
+    how: dict[int, str] = {}
+    keyed: list[int | None] = []
+    for ctl in controls:
+        if ctl.kind == "container":
+            keyed.append(None)  # LibreOffice's wrapper around a checkbox: the inner one counts
+            continue
+        index: int | None = None
+        method = ""
+        if ctl.tag is not None and ctl.tag in by_tag:
+            index, method = by_tag[ctl.tag], "tag"
+        elif ctl.binding_index is not None and 1 <= ctl.binding_index <= len(manifest):
+            index, method = ctl.binding_index - 1, "data binding"
+        elif ctl.alias and len(aliases.get(ctl.alias, [])) == 1:
+            index, method = aliases[ctl.alias][0], "alias"
+        if index is not None and index in found:
+            if method == "tag" and how[index] != "tag":
+                pass  # a tagged control beats a fallback match
+            else:
+                out.warn(manifest[index]["id"], "the form has this field twice; the first one was read")
+                keyed.append(None)
+                continue
+        if index is not None:
+            found[index], how[index] = ctl, method
+        keyed.append(index)
+    # Position: an unkeyed control between two found fields, where exactly one field of
+    # its kind is missing, is that field.
+    for pos, ctl in enumerate(controls):
+        if keyed[pos] is not None or ctl.kind == "container":
+            continue
+        before = max((k for k in keyed[:pos] if k is not None), default=-1)
+        after = min((k for k in keyed[pos + 1:] if k is not None), default=len(manifest))
+        candidates = [i for i in range(before + 1, after)
+                      if i not in found and _kind_fits(manifest[i]["k"], ctl.kind)]
+        if len(candidates) == 1:
+            found[candidates[0]], how[candidates[0]] = ctl, "position"
+            keyed[pos] = candidates[0]
+    for index, method in sorted(how.items()):
+        if method != "tag":
+            out.warn(manifest[index]["id"], f"field tag missing (saved by LibreOffice?); found by {method}")
+    return found
+
+
+def _kind_fits(expected: str, seen: str) -> bool:
+    return expected == seen or {expected, seen} <= {"text", "richtext"}
+
+
+# --- whole files --------------------------------------------------------------------
+
+def _reject_unzippable(data: bytes) -> None:
+    kind = sniff(data[:8])
+    if kind == "empty":
+        raise RejectedFile("the file is empty (0 bytes)")
+    if kind == "pdf":
+        raise RejectedFile("a PDF, not a Word form; send the .docx you filled in")
+    if kind == "ole":
+        if "EncryptionInfo".encode("utf-16-le") in data:
+            raise RejectedFile("password-protected or encrypted; remove the password and send it again")
+        raise RejectedFile("a legacy Word .doc file; open it in Word and save as .docx")
+    if kind != "zip":
+        raise RejectedFile("not a Word .docx file (unknown file type)")
+
+
+def parse_bytes(data: bytes, name: str, key: bytes, limits: Limits = DEFAULT_LIMITS) -> ParsedForm:
+    """Parse one returned file; never raises for bad input (status says what happened)."""
+    out = ParsedForm(file=name)
+    try:
+        if len(data) > limits.max_file_bytes:
+            raise RejectedFile(f"file is {len(data)} bytes (limit {limits.max_file_bytes}); not an audit form")
+        _reject_unzippable(data)
+        _parse_package(Package(data, limits), key, out)
+    except RejectedFile as exc:
+        out.status, out.fields = "rejected", {}
+        out.issues = [Issue(None, "error", str(exc))]
+        return out
+    if any(i.severity == "error" for i in out.issues):
+        out.status = "invalid"
+    return out
+
+
+def _parse_package(pkg: Package, key: bytes, out: ParsedForm) -> None:
+    if pkg.has("mimetype") and pkg.read("mimetype").startswith(b"application/vnd.oasis.opendocument"):
+        raise RejectedFile("an OpenDocument (.odt) file; save it as Word .docx and send it again")
+    main = pkg.main_part()
+    content_type = pkg.content_type(main)
+    if content_type not in ns.CT_MAIN_DOCUMENT:
+        raise RejectedFile(f"not a Word document (its main part is {content_type or 'of no known type'})")
+    props = {k[len(_PREFIX):]: v for k, v in custom_properties(pkg).items() if k.startswith(_PREFIX)}
+    identity, code = Identity.from_properties(props)
+    out.audit_id = identity.audit_id
+    identity.verify(key, code)
+    out.identity = identity
+    manifest = form_manifest(pkg, main)
+    if manifest is None:
+        raise RejectedFile(f"audit {identity.audit_id}: the form's field list is missing; it cannot be read")
+    if manifest_hash((e.get("id", ""), e.get("k", ""), e.get("p", "")) for e in manifest) != identity.manifest:
+        raise RejectedFile(f"audit {identity.audit_id}: the form's field list was edited; it cannot be trusted")
+    root = pkg.xml(main)
+    if root.find(f".//{{{ns.W}}}body") is None:
+        raise RejectedFile("corrupt file: the document has no body")
+    controls = read_controls(root)
+    found = match_controls(manifest, controls, out)
+    for i, entry in enumerate(manifest):
+        ctl = found.get(i)
+        if ctl is None:
+            out.fields[entry["id"]] = None
+            out.error(entry["id"], f"the field {entry.get('a') or entry['id']!r} was deleted from the form; "
+                                   "fill it in on a fresh copy")
+        else:
+            out.fields[entry["id"]] = read_value(entry, ctl, out)
+
+
+def parse_file(path: Path, key: bytes, limits: Limits = DEFAULT_LIMITS) -> ParsedForm:
+    def rejected(message: str) -> ParsedForm:
+        return ParsedForm(str(path), "rejected", issues=[Issue(None, "error", message)])
+
+    try:
+        size = path.stat().st_size
+        if size > limits.max_file_bytes:
+            return rejected(f"file is {size} bytes (limit {limits.max_file_bytes}); not an audit form")
+        data = path.read_bytes()
+    except OSError as exc:
+        return rejected(f"cannot read the file ({exc.strerror})")
+    return parse_bytes(data, str(path), key, limits)
+
+
+def parse_files(paths: list[Path], key: bytes) -> list[ParsedForm]:
+    return [parse_file(p, key) for p in paths]
+
+
+def to_json(results: list[ParsedForm]) -> str:
+    return json.dumps([r.to_json() for r in results], indent=2, ensure_ascii=False)
+
+
+__all__ = ["ParsedForm", "parse_bytes", "parse_file", "parse_files", "to_json"]

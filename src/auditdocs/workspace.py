@@ -1,0 +1,113 @@
+"""A workspace: the folder a QA team works in (config/, templates/, sample/, output/).
+
+``auditdocs init DIR`` creates one from the bundled config and templates.  The
+workspace's secret key (``.auditdocs/secret.key``) signs every document it issues.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+
+from auditdocs.config import Config, load_config
+from auditdocs.errors import UsageError
+
+
+def bundled_root() -> Path:
+    """Where the shipped config/ and templates/ live: inside the wheel, or the repo."""
+    packaged = Path(str(resources.files("auditdocs"))) / "_bundled"
+    if (packaged / "config").is_dir():
+        return packaged
+    repo = Path(__file__).resolve().parents[2]
+    if (repo / "config").is_dir() and (repo / "templates").is_dir():
+        return repo
+    raise UsageError("the bundled config and templates are missing; reinstall auditdocs")
+
+
+@dataclass
+class Workspace:
+    root: Path
+    _config: Config | None = field(default=None, repr=False)
+
+    @classmethod
+    def open(cls, path: Path | None = None) -> Workspace:
+        root = Path(path) if path is not None else Path.cwd()
+        if not (root / "config").is_dir():
+            raise UsageError(
+                f"{root}: not an auditdocs workspace (no config/ folder); "
+                "run `auditdocs init DIR` or pass --workspace DIR"
+            )
+        return cls(root)
+
+    @property
+    def config_dir(self) -> Path:
+        return self.root / "config"
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.root / "templates"
+
+    @property
+    def output_dir(self) -> Path:
+        return self.root / "output"
+
+    @property
+    def sample_dir(self) -> Path:
+        return self.root / "sample"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / ".auditdocs"
+
+    @cached_property
+    def config(self) -> Config:
+        return load_config(self.config_dir)
+
+    @property
+    def key_path(self) -> Path:
+        return self.state_dir / "secret.key"
+
+    def key(self, create: bool = False) -> bytes:
+        """The workspace's signing key; created on first use when ``create``."""
+        if not self.key_path.exists():
+            if not create:
+                raise UsageError(
+                    f"{self.key_path}: no workspace key, so forms cannot be checked; "
+                    "run commands in the workspace that issued the forms"
+                )
+            self.state_dir.mkdir(mode=0o700, exist_ok=True)
+            fd = os.open(self.key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32) + "\n")
+        text = self.key_path.read_text().strip()
+        try:
+            key = bytes.fromhex(text)
+        except ValueError:
+            key = b""
+        if len(key) < 16:
+            raise UsageError(f"{self.key_path}: not a valid key; restore it from backup")
+        return key
+
+
+def init_workspace(root: Path) -> Workspace:
+    """Create a workspace folder with config, templates, a sample month and a key."""
+    from auditdocs.sample import write_sample
+
+    root = Path(root)
+    if (root / "config").exists():
+        raise UsageError(f"{root}: already a workspace (config/ exists); nothing was changed")
+    root.mkdir(parents=True, exist_ok=True)
+    source = bundled_root()
+    shutil.copytree(source / "config", root / "config")
+    shutil.copytree(source / "templates", root / "templates")
+    (root / "output").mkdir(exist_ok=True)
+    (root / ".gitignore").write_text("output/\n.auditdocs/\n")
+    ws = Workspace(root)
+    ws.key(create=True)
+    write_sample(ws)
+    return ws
