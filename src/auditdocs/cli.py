@@ -22,7 +22,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def workspace_option(func: F) -> F:
     return click.option(
-        "--workspace", "-w", type=click.Path(file_okay=False, path_type=Path), default=None,
+        "--workspace",
+        "-w",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
         help="Workspace folder (default: the current folder).",
     )(func)
 
@@ -81,8 +84,12 @@ def config_check(workspace: Path | None) -> None:
 
 
 @config.command("schema")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Write organisation.schema.json and tool.schema.json into this folder.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write organisation.schema.json and tool.schema.json into this folder.",
+)
 @friendly
 def config_schema_cmd(out: Path | None) -> None:
     """Export the JSON Schema of the config, for editor autocompletion."""
@@ -101,8 +108,12 @@ def config_schema_cmd(out: Path | None) -> None:
 
 @main.command()
 @workspace_option
-@click.option("--allocation", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Allocation workbook (default: the sample month's).")
+@click.option(
+    "--allocation",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Allocation workbook (default: the sample month's).",
+)
 @friendly
 def generate(workspace: Path | None, allocation: Path | None) -> None:
     """Write an audit tool and an improvement plan for each allocated case."""
@@ -116,8 +127,10 @@ def generate(workspace: Path | None, allocation: Path | None) -> None:
     with click.progressbar(length=len(allocations), label="Generating", file=sys.stderr) as bar:
         paths = run(ws, allocations, progress=lambda _a: bar.update(1))
     months = sorted({a.month for a in allocations})
-    click.echo(f"Wrote {len(paths)} documents for {len(allocations)} audits to "
-               + ", ".join(str(ws.output_dir / m) for m in months))
+    click.echo(
+        f"Wrote {len(paths)} documents for {len(allocations)} audits to "
+        + ", ".join(str(ws.output_dir / m) for m in months)
+    )
 
 
 @main.command()
@@ -127,11 +140,11 @@ def generate(workspace: Path | None, allocation: Path | None) -> None:
 @friendly
 def parse(files: tuple[Path, ...], as_json: bool, workspace: Path | None) -> None:
     """Read returned audit forms and print their fields."""
-    from auditdocs.parse import parse_files, to_json
+    from auditdocs.parse import to_json
     from auditdocs.workspace import Workspace
 
     ws = Workspace.open(workspace)
-    results = parse_files(list(files), ws.key())
+    results = ws.parse(list(files))
     if as_json:
         click.echo(to_json(results))
     else:

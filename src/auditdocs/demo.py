@@ -15,7 +15,6 @@ from auditdocs.allocation import read_allocation
 from auditdocs.generate import generate
 from auditdocs.ooxml.fill import Value, WordStyle, fill_form
 from auditdocs.ooxml.zipout import write_private
-from auditdocs.parse import parse_file
 from auditdocs.sample import sample_allocation_path, write_sample
 from auditdocs.workspace import Workspace
 
@@ -61,21 +60,22 @@ def run_demo(ws: Workspace, echo: Callable[[str], None] = print) -> list[Path]:
     ]
     returned = []
     audit_tools = [p for p in paths if p.name.endswith("audit tool.docx")]
-    for (label, style, complete), (path, alloc) in zip(styles, zip(audit_tools, allocations, strict=True),
-                                                        strict=False):
+    for (label, style, complete), (path, alloc) in zip(
+        styles, zip(audit_tools, allocations, strict=True), strict=False
+    ):
         domains = [d.id for d in ws.config.tool(alloc.tool).domains]
         data = fill_form(path.read_bytes(), sample_answers(domains, complete), style)
         out = returned_dir / f"{alloc.audit_id} returned ({label}).docx"
         write_private(out, data)
         returned.append(out)
     echo(f"Filled {len(returned)} forms as auditors would, in {returned_dir}")
-    key = ws.key()
-    for path in returned:
-        result = parse_file(path, key)
+    for path, result in zip(returned, ws.parse(returned), strict=True):
         filled = sum(v is not None and v is not False for v in result.fields.values())
         errors = sum(i.severity == "error" for i in result.issues)
         warnings = len(result.issues) - errors
-        echo(f"  {path.name}: {result.status}, {filled} of {len(result.fields)} fields filled, "
-             f"{errors} errors, {warnings} warnings")
-    echo(f"Parse any of them yourself: auditdocs parse \"{returned[0]}\" --json")
+        echo(
+            f"  {path.name}: {result.status}, {filled} of {len(result.fields)} fields filled, "
+            f"{errors} errors, {warnings} warnings"
+        )
+    echo(f'Parse any of them yourself: auditdocs parse "{returned[0]}" --json')
     return returned

@@ -53,8 +53,7 @@ class Form:
     manifest: str
 
     def identity(self, audit_id: str) -> Identity:
-        return Identity(audit_id, self.tool, self.kind, self.config_version,
-                        self.document.version, self.manifest)
+        return Identity(audit_id, self.tool, self.kind, self.config_version, self.document.version, self.manifest)
 
 
 class FormFactory:
@@ -89,8 +88,19 @@ class FormFactory:
 
     def _check_contexts(self, tool_id: str) -> Iterable[dict[str, Any]]:
         yield self.context(
-            Allocation("check", "2000-01", tool_id, "REF", "ID", "Team", "Worker", "Manager",
-                       "Auditor", "auditor@example.org", date(2000, 1, 31))
+            Allocation(
+                "check",
+                "2000-01",
+                tool_id,
+                "REF",
+                "ID",
+                "Team",
+                "Worker",
+                "Manager",
+                "Auditor",
+                "auditor@example.org",
+                date(2000, 1, 31),
+            )
         )
 
     def context(self, alloc: Allocation) -> dict[str, Any]:
@@ -102,13 +112,18 @@ class FormFactory:
             "organisation": {"name": settings.organisation.name, "service": settings.organisation.service},
             "tool": {"id": tool.id, "title": tool.title, "intro": tool.intro},
             "case": {
-                "reference": alloc.case_reference, "child_id": alloc.child_id, "team": alloc.team,
-                "worker": alloc.worker, "team_manager": alloc.team_manager,
+                "reference": alloc.case_reference,
+                "child_id": alloc.child_id,
+                "team": alloc.team,
+                "worker": alloc.worker,
+                "team_manager": alloc.team_manager,
             },
             "auditor": {"name": alloc.auditor, "email": alloc.auditor_email},
             "audit": {
-                "id": alloc.audit_id, "month": alloc.month,
-                "period": f"{uk_date(start)} to {uk_date(end)}", "due": uk_date(alloc.due_date),
+                "id": alloc.audit_id,
+                "month": alloc.month,
+                "period": f"{uk_date(start)} to {uk_date(end)}",
+                "due": uk_date(alloc.due_date),
             },
         }
 

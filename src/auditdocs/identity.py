@@ -43,8 +43,9 @@ class Identity:
         if "audit_id" in missing:
             raise RejectedFile("not an audit form issued by auditdocs (no audit identity inside)")
         if missing:
-            raise RejectedFile(f"the form's identity is incomplete (missing {', '.join(missing)}); "
-                               "it may have been edited")
+            raise RejectedFile(
+                f"the form's identity is incomplete (missing {', '.join(missing)}); it may have been edited"
+            )
         return cls(**{n: props[n] for n in names}), props["integrity"]
 
     def verify(self, key: bytes, code: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -59,8 +60,18 @@ class ParsedForm:
 
 # --- values -------------------------------------------------------------------------
 
-_DATE_FORMATS = ("%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%d %B %Y",
-                 "%d %b %Y", "%A, %d %B %Y", "%A %d %B %Y", "%B %d, %Y")
+_DATE_FORMATS = (
+    "%d/%m/%Y",
+    "%d/%m/%y",
+    "%d-%m-%Y",
+    "%d.%m.%Y",
+    "%Y-%m-%d",
+    "%d %B %Y",
+    "%d %b %Y",
+    "%A, %d %B %Y",
+    "%A %d %B %Y",
+    "%B %d, %Y",
+)
 _ORDINAL = re.compile(r"(?<=\d)(st|nd|rd|th)\b", re.I)
 
 
@@ -128,8 +139,7 @@ def read_value(entry: dict[str, str], ctl: Control, out: ParsedForm) -> Value:
                 picked = None
         if shown is not None:
             if picked is not None and picked != shown:
-                out.warn(fid, f"shows {ctl.text!r} but the date picker holds {picked.isoformat()}; "
-                              "used the date shown")
+                out.warn(fid, f"shows {ctl.text!r} but the date picker holds {picked.isoformat()}; used the date shown")
             return shown.isoformat()
         if picked is not None:
             out.warn(fid, f"{ctl.text!r} is not a date; used the date picker's {picked.isoformat()}")
@@ -143,16 +153,20 @@ def _text_value(fid: str, placeholder: str, ctl: Control, out: ParsedForm) -> st
     text: str | None = None if _is_placeholder(ctl, placeholder) else ctl.text
     if text is not None and placeholder and text.startswith(placeholder):
         # LibreOffice keeps a deleted placeholder as text when changes were tracked.
-        text = text[len(placeholder):]
+        text = text[len(placeholder) :]
         out.warn(fid, "the field's placeholder text was left in front of the answer; it was removed")
     if ctl.after_in_cell:
-        out.warn(fid, "text after the field in the same box was included "
-                      "(LibreOffice moves a field's later paragraphs out of it)")
+        out.warn(
+            fid,
+            "text after the field in the same box was included "
+            "(LibreOffice moves a field's later paragraphs out of it)",
+        )
         text = "\n".join([*([text] if text is not None else []), *ctl.after_in_cell])
     return text or None
 
 
 # --- matching controls to fields ----------------------------------------------------
+
 
 def match_controls(manifest: list[dict[str, str]], controls: list[Control], out: ParsedForm) -> dict[int, Control]:
     """Map manifest positions to controls: by tag, then binding, alias, position."""
@@ -185,18 +199,27 @@ def match_controls(manifest: list[dict[str, str]], controls: list[Control], out:
         if index is not None:
             found[index], how[index] = ctl, method
         keyed.append(index)
-    # Position: an unkeyed control between two found fields, where exactly one field of
-    # its kind is missing, is that field.
+    # Position: a run of unkeyed controls between two found fields is matched, in order,
+    # to the fields missing between them when the counts and the kinds agree.
+    groups: list[list[int]] = []
     for pos, ctl in enumerate(controls):
-        if keyed[pos] is not None or ctl.kind == "container":
-            continue
-        before = max((k for k in keyed[:pos] if k is not None), default=-1)
-        after = min((k for k in keyed[pos + 1:] if k is not None), default=len(manifest))
-        candidates = [i for i in range(before + 1, after)
-                      if i not in found and _kind_fits(manifest[i]["k"], ctl.kind)]
-        if len(candidates) == 1:
-            found[candidates[0]], how[candidates[0]] = ctl, "position"
-            keyed[pos] = candidates[0]
+        if keyed[pos] is None and ctl.kind != "container":
+            if groups and groups[-1][-1] == pos - 1:
+                groups[-1].append(pos)
+            else:
+                groups.append([pos])
+        elif ctl.kind == "container" and groups and groups[-1][-1] == pos - 1:
+            groups[-1].append(pos)  # a wrapper does not break a run; it is skipped below
+    for group in groups:
+        members = [p for p in group if controls[p].kind != "container"]
+        before = max((k for k in keyed[: group[0]] if k is not None), default=-1)
+        after = min((k for k in keyed[group[-1] + 1 :] if k is not None), default=len(manifest))
+        missing = [i for i in range(before + 1, after) if i not in found]
+        if len(missing) == len(members) and all(
+            _kind_fits(manifest[i]["k"], controls[p].kind) for i, p in zip(missing, members, strict=True)
+        ):
+            for i, p in zip(missing, members, strict=True):
+                found[i], how[i] = controls[p], "position"
     for index, method in sorted(how.items()):
         if method != "tag":
             out.warn(manifest[index]["id"], f"field tag missing (saved by LibreOffice?); found by {method}")
@@ -208,6 +231,7 @@ def _kind_fits(expected: str, seen: str) -> bool:
 
 
 # --- whole files --------------------------------------------------------------------
+
 
 def _reject_unzippable(data: bytes) -> None:
     kind = sniff(data[:8])
@@ -223,14 +247,20 @@ def _reject_unzippable(data: bytes) -> None:
         raise RejectedFile("not a Word .docx file (unknown file type)")
 
 
-def parse_bytes(data: bytes, name: str, key: bytes, limits: Limits = DEFAULT_LIMITS) -> ParsedForm:
+#: Rebuilds a form's manifest from today's config, when its own part was lost.
+ManifestSource = Callable[[Identity], list[dict[str, str]] | None]
+
+
+def parse_bytes(
+    data: bytes, name: str, key: bytes, limits: Limits = DEFAULT_LIMITS, manifests: ManifestSource | None = None
+) -> ParsedForm:
     """Parse one returned file; never raises for bad input (status says what happened)."""
     out = ParsedForm(file=name)
     try:
         if len(data) > limits.max_file_bytes:
             raise RejectedFile(f"file is {len(data)} bytes (limit {limits.max_file_bytes}); not an audit form")
         _reject_unzippable(data)
-        _parse_package(Package(data, limits), key, out)
+        _parse_package(Package(data, limits), key, out, manifests)
     except RejectedFile as exc:
         out.status, out.fields = "rejected", {}
         out.issues = [Issue(None, "error", str(exc))]
@@ -240,23 +270,36 @@ def parse_bytes(data: bytes, name: str, key: bytes, limits: Limits = DEFAULT_LIM
     return out
 
 
-def _parse_package(pkg: Package, key: bytes, out: ParsedForm) -> None:
+def _manifest_hash(manifest: list[dict[str, str]]) -> str:
+    return manifest_hash((e.get("id", ""), e.get("k", ""), e.get("p", "")) for e in manifest)
+
+
+def _parse_package(pkg: Package, key: bytes, out: ParsedForm, manifests: ManifestSource | None) -> None:
     if pkg.has("mimetype") and pkg.read("mimetype").startswith(b"application/vnd.oasis.opendocument"):
         raise RejectedFile("an OpenDocument (.odt) file; save it as Word .docx and send it again")
     main = pkg.main_part()
     content_type = pkg.content_type(main)
     if content_type not in ns.CT_MAIN_DOCUMENT:
         raise RejectedFile(f"not a Word document (its main part is {content_type or 'of no known type'})")
-    props = {k[len(_PREFIX):]: v for k, v in custom_properties(pkg).items() if k.startswith(_PREFIX)}
+    props = {k[len(_PREFIX) :]: v for k, v in custom_properties(pkg).items() if k.startswith(_PREFIX)}
     identity, code = Identity.from_properties(props)
     out.audit_id = identity.audit_id
     identity.verify(key, code)
     out.identity = identity
     manifest = form_manifest(pkg, main)
-    if manifest is None:
-        raise RejectedFile(f"audit {identity.audit_id}: the form's field list is missing; it cannot be read")
-    if manifest_hash((e.get("id", ""), e.get("k", ""), e.get("p", "")) for e in manifest) != identity.manifest:
+    if manifest is not None and _manifest_hash(manifest) != identity.manifest:
         raise RejectedFile(f"audit {identity.audit_id}: the form's field list was edited; it cannot be trusted")
+    if manifest is None:
+        # LibreOffice can leave custom XML parts empty; the config that made the form can
+        # rebuild its field list, and the hash in the signed identity proves it is the same.
+        rebuilt = manifests(identity) if manifests else None
+        if rebuilt is None or _manifest_hash(rebuilt) != identity.manifest:
+            raise RejectedFile(
+                f"audit {identity.audit_id}: the form's field list is missing and the config that made "
+                "it has changed since; it cannot be read"
+            )
+        manifest = rebuilt
+        out.warn(None, "the form's own field list was missing (emptied by LibreOffice?); rebuilt from the config")
     root = pkg.xml(main)
     if root.find(f".//{{{ns.W}}}body") is None:
         raise RejectedFile("corrupt file: the document has no body")
@@ -266,13 +309,17 @@ def _parse_package(pkg: Package, key: bytes, out: ParsedForm) -> None:
         ctl = found.get(i)
         if ctl is None:
             out.fields[entry["id"]] = None
-            out.error(entry["id"], f"the field {entry.get('a') or entry['id']!r} was deleted from the form; "
-                                   "fill it in on a fresh copy")
+            out.error(
+                entry["id"],
+                f"the field {entry.get('a') or entry['id']!r} was deleted from the form; fill it in on a fresh copy",
+            )
         else:
             out.fields[entry["id"]] = read_value(entry, ctl, out)
 
 
-def parse_file(path: Path, key: bytes, limits: Limits = DEFAULT_LIMITS) -> ParsedForm:
+def parse_file(
+    path: Path, key: bytes, limits: Limits = DEFAULT_LIMITS, manifests: ManifestSource | None = None
+) -> ParsedForm:
     def rejected(message: str) -> ParsedForm:
         return ParsedForm(str(path), "rejected", issues=[Issue(None, "error", message)])
 
@@ -283,11 +330,11 @@ def parse_file(path: Path, key: bytes, limits: Limits = DEFAULT_LIMITS) -> Parse
         data = path.read_bytes()
     except OSError as exc:
         return rejected(f"cannot read the file ({exc.strerror})")
-    return parse_bytes(data, str(path), key, limits)
+    return parse_bytes(data, str(path), key, limits, manifests)
 
 
-def parse_files(paths: list[Path], key: bytes) -> list[ParsedForm]:
-    return [parse_file(p, key) for p in paths]
+def parse_files(paths: list[Path], key: bytes, manifests: ManifestSource | None = None) -> list[ParsedForm]:
+    return [parse_file(p, key, manifests=manifests) for p in paths]
 
 
 def to_json(results: list[ParsedForm]) -> str:

@@ -20,12 +20,39 @@ from auditdocs.workdays import last_working_day
 from auditdocs.workspace import Workspace
 
 SAMPLE_MONTH = "2026-11"
-_FIRST = ["Avery", "Rowan", "Zoë", "Kit", "Marlo", "Tamsin", "Idris", "Noor", "Oluwa", "Petra",
-          "Quill", "Sunniva", "Tobiah", "Wren", "Yusra", "Elowen"]
-_LAST = ["Ashdown", "Brackwell", "O'Rourke-Finch", "Delacourt", "Ember", "Fairweather",
-         "Greystoke", "Holloway", "Inglebrook", "Juniper", "Kestrel", "Larkspur"]
-TEAMS = ["Assessment & Intervention <North>", "Child Protection South", "Children in Care",
-         "Leaving Care \"Pathways\""]
+_FIRST = [
+    "Avery",
+    "Rowan",
+    "Zoë",
+    "Kit",
+    "Marlo",
+    "Tamsin",
+    "Idris",
+    "Noor",
+    "Oluwa",
+    "Petra",
+    "Quill",
+    "Sunniva",
+    "Tobiah",
+    "Wren",
+    "Yusra",
+    "Elowen",
+]
+_LAST = [
+    "Ashdown",
+    "Brackwell",
+    "O'Rourke-Finch",
+    "Delacourt",
+    "Ember",
+    "Fairweather",
+    "Greystoke",
+    "Holloway",
+    "Inglebrook",
+    "Juniper",
+    "Kestrel",
+    "Larkspur",
+]
+TEAMS = ["Assessment & Intervention <North>", "Child Protection South", "Children in Care", 'Leaving Care "Pathways"']
 CASE_TYPES = ["CIN", "CP", "CIC", "Care leaver"]
 ROLES = ["Team manager", "Service manager", "IRO", "CP chair", "Senior manager"]
 
@@ -83,10 +110,17 @@ def sample_month(seed: int = 2026) -> tuple[list[dict[str, Any]], list[Person], 
         auditor = eligible[n % len(eligible)]
         allocations.append(
             Allocation(
-                audit_id=f"{SAMPLE_MONTH}-{n:03d}", month=SAMPLE_MONTH, tool="case_file_audit",
-                case_reference=case["case_reference"], child_id=case["child_id"], team=case["team"],
-                worker=case["worker"], team_manager=case["team_manager"], auditor=auditor.name,
-                auditor_email=auditor.email, due_date=due,
+                audit_id=f"{SAMPLE_MONTH}-{n:03d}",
+                month=SAMPLE_MONTH,
+                tool="case_file_audit",
+                case_reference=case["case_reference"],
+                child_id=case["child_id"],
+                team=case["team"],
+                worker=case["worker"],
+                team_manager=case["team_manager"],
+                auditor=auditor.name,
+                auditor_email=auditor.email,
+                due_date=due,
             )
         )
     return cases, auditors, allocations
@@ -114,7 +148,8 @@ def write_sample(ws: Workspace) -> None:
     header = list(cases[0])
     _sheet(ws.sample_dir / "cases.xlsx", header, [[c[h] for h in header] for c in cases])
     _sheet(
-        ws.sample_dir / "auditors.xlsx", ["name", "email", "role", "team", "monthly_capacity"],
+        ws.sample_dir / "auditors.xlsx",
+        ["name", "email", "role", "team", "monthly_capacity"],
         [[a.name, a.email, a.role, a.team, 2] for a in auditors],
     )
     write_allocation(sample_allocation_path(ws), allocations)

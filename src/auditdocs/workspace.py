@@ -13,9 +13,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from auditdocs.config import Config, load_config
 from auditdocs.errors import UsageError
+
+if TYPE_CHECKING:
+    from auditdocs.parse import ParsedForm
 
 
 def bundled_root() -> Path:
@@ -92,6 +96,13 @@ class Workspace:
         if len(key) < 16:
             raise UsageError(f"{self.key_path}: not a valid key; restore it from backup")
         return key
+
+    def parse(self, paths: list[Path]) -> list[ParsedForm]:
+        """Parse returned files with this workspace's key and config."""
+        from auditdocs.forms.layout import manifest_source
+        from auditdocs.parse import parse_files
+
+        return parse_files(paths, self.key(), manifest_source(self.config))
 
 
 def init_workspace(root: Path) -> Workspace:

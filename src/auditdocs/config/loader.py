@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,9 +35,7 @@ class Config:
             return self.tools[tool_id]
         except KeyError:
             known = ", ".join(sorted(self.tools))
-            raise ConfigError(
-                f"{self.folder}: no audit tool type {tool_id!r} (configured: {known})"
-            ) from None
+            raise ConfigError(f"{self.folder}: no audit tool type {tool_id!r} (configured: {known})") from None
 
     def version(self, tool_id: str) -> str:
         """A short hash of everything that shapes a tool's form: settings + tool type."""
@@ -52,16 +51,23 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     """SafeLoader that refuses duplicate keys instead of silently keeping the last one."""
 
 
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    mapping: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node)
-        if key in mapping:
+    seen: set[Any] = set()
+    for key_node, _value_node in node.value:
+        if key_node.tag == _MERGE_TAG:  # `<<: *anchor`: merged keys may be overridden locally
+            continue
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, Hashable):
             raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
+                None, None, "a key must be a plain value, not a list or mapping", key_node.start_mark
             )
-        mapping[key] = loader.construct_object(value_node, deep=True)
-    return mapping
+        if key in seen:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+        seen.add(key)
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=True)
 
 
 _UniqueKeyLoader.add_constructor(
@@ -111,7 +117,8 @@ def _validate(model: type[BaseModel], data: Any, path: Path) -> Any:
         return model.model_validate(data)
     except ValidationError as exc:
         errors = exc.errors()
-        first = errors[0]
+        # A misspelt key shows as "unknown key" and as "required key missing": name the typo.
+        first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         where = key_path(tuple(p for p in first["loc"] if p != "__root__"))
         message = first["msg"]
         message = message[0].lower() + message[1:]
@@ -136,9 +143,7 @@ def load_config(folder: Path) -> Config:
             continue
         tool: ToolType = _validate(ToolType, _read_yaml(path), path)
         if tool.id != path.stem:
-            raise ConfigError(
-                f"{_display(path)}: id: {tool.id!r} must match the file name {path.stem!r}"
-            )
+            raise ConfigError(f"{_display(path)}: id: {tool.id!r} must match the file name {path.stem!r}")
         tools[tool.id] = tool
     if not tools:
         raise ConfigError(f"{_display(folder)}: no audit tool types (*.yaml besides {SETTINGS_FILE})")

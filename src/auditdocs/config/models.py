@@ -18,12 +18,12 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _unique(items: list, attr: str, what: str) -> None:
+def _unique(items: list, attr: str, what: str, where: str = "") -> None:
     seen: set[str] = set()
     for item in items:
         value = getattr(item, attr)
         if value in seen:
-            raise ValueError(f"duplicate {what} {value!r}: each must be unique")
+            raise ValueError(f"{where}duplicate {what} {value!r}: each must be unique")
         seen.add(value)
 
 
@@ -121,7 +121,7 @@ class ToolType(Model):
 
     @model_validator(mode="after")
     def _check(self) -> ToolType:
-        _unique(self.domains, "id", "domain id")
+        _unique(self.domains, "id", "domain id", where="domains: ")
         return self
 
 

@@ -7,8 +7,9 @@ stored in every document, the parser's fallbacks.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from auditdocs.config import Config, ToolType
 
@@ -71,6 +72,10 @@ class Layout:
                 out.extend(c for row in block.rows for c in row if isinstance(c, Field))
         return out
 
+    def manifest(self) -> list[dict[str, str]]:
+        """What a document records of its fields: id, kind, placeholder, alias."""
+        return [{"id": f.id, "k": f.kind, "p": f.placeholder, "a": f.label} for f in self.fields]
+
 
 GRADE_PLACEHOLDER = "Choose a grade"
 TEXT_PLACEHOLDER = "Click or tap here to enter text."
@@ -132,18 +137,27 @@ def audit_layout(config: Config, tool: ToolType) -> Layout:
             if criteria:
                 rows: list[list[Cell]] = [[title, "Seen"]]
                 rows += [
-                    [c.text, Field(f"{d}.criteria.{c.id}", "checkbox", f"{domain.title}: {c.text}")]
-                    for c in criteria
+                    [c.text, Field(f"{d}.criteria.{c.id}", "checkbox", f"{domain.title}: {c.text}")] for c in criteria
                 ]
                 blocks.append(Table(rows, widths=(88, 12), header=True))
         grade_label = "Grade" + (" (or Not applicable, with the reason as evidence)" if domain.allow_na else "")
         blocks.append(
             Table(
                 [
-                    [grade_label, Field(f"{d}.grade", "dropdown", f"{domain.title}: grade",
-                                        GRADE_PLACEHOLDER, _grade_choices(config, domain.allow_na))],
-                    ["Evidence, good practice and suggestions",
-                     _rich(f"{d}.evidence", f"{domain.title}: evidence", EVIDENCE_PLACEHOLDER)],
+                    [
+                        grade_label,
+                        Field(
+                            f"{d}.grade",
+                            "dropdown",
+                            f"{domain.title}: grade",
+                            GRADE_PLACEHOLDER,
+                            _grade_choices(config, domain.allow_na),
+                        ),
+                    ],
+                    [
+                        "Evidence, good practice and suggestions",
+                        _rich(f"{d}.evidence", f"{domain.title}: evidence", EVIDENCE_PLACEHOLDER),
+                    ],
                 ],
                 widths=(30, 70),
             )
@@ -153,10 +167,20 @@ def audit_layout(config: Config, tool: ToolType) -> Layout:
             Heading("Overall judgement"),
             Table(
                 [
-                    ["Overall grade", Field("overall.grade", "dropdown", "Overall grade",
-                                            GRADE_PLACEHOLDER, _grade_choices(config, False))],
-                    ["Summary of the child's journey and the quality of practice",
-                     _rich("overall.summary", "Overall summary")],
+                    [
+                        "Overall grade",
+                        Field(
+                            "overall.grade",
+                            "dropdown",
+                            "Overall grade",
+                            GRADE_PLACEHOLDER,
+                            _grade_choices(config, False),
+                        ),
+                    ],
+                    [
+                        "Summary of the child's journey and the quality of practice",
+                        _rich("overall.summary", "Overall summary"),
+                    ],
                     ["Good practice", _rich("overall.good_practice", "Good practice")],
                     ["Areas for development", _rich("overall.development", "Areas for development")],
                 ],
@@ -173,8 +197,10 @@ def audit_layout(config: Config, tool: ToolType) -> Layout:
             ),
             Table(
                 [
-                    ["Immediate safeguarding concern identified",
-                     Field("concern.immediate", "checkbox", "Immediate safeguarding concern")],
+                    [
+                        "Immediate safeguarding concern identified",
+                        Field("concern.immediate", "checkbox", "Immediate safeguarding concern"),
+                    ],
                     ["Concern and action taken", _rich("concern.details", "Concern details")],
                     ["Team manager notified on", _date("concern.notified", "Team manager notified on")],
                 ],
@@ -187,8 +213,10 @@ def audit_layout(config: Config, tool: ToolType) -> Layout:
             Table(
                 [
                     ["Discussed with the worker on", _date("discussion.worker_date", "Discussed with worker on")],
-                    ["Discussed with the team manager on",
-                     _date("discussion.manager_date", "Discussed with team manager on")],
+                    [
+                        "Discussed with the team manager on",
+                        _date("discussion.manager_date", "Discussed with team manager on"),
+                    ],
                     ["What was discussed and agreed", _rich("discussion.notes", "Discussion notes")],
                 ],
                 widths=(30, 70),
@@ -198,7 +226,7 @@ def audit_layout(config: Config, tool: ToolType) -> Layout:
         blocks += _plan_blocks(config, tool)
     blocks += [
         Heading("Completion"),
-        Table([["Audit completed on", _date("audit.completed", "Audit completed on")]], widths=(30, 70)),
+        Table([["Audit completed on", _date("completion.date", "Audit completed on")]], widths=(30, 70)),
     ]
     return Layout(blocks)
 
@@ -222,3 +250,16 @@ def plan_layout(config: Config, tool: ToolType) -> Layout:
 
 def layout_for(config: Config, tool: ToolType, kind: DocumentKind) -> Layout:
     return audit_layout(config, tool) if kind == "audit" else plan_layout(config, tool)
+
+
+def manifest_source(config: Config) -> Callable[[Any], list[dict[str, str]] | None]:
+    """Rebuild a document's field manifest from the config, given its identity (for the
+    parser's use when a form's own manifest part was lost; the signed manifest hash
+    decides whether the rebuilt one is the same)."""
+
+    def lookup(identity: Any) -> list[dict[str, str]] | None:
+        if identity.tool not in config.tools or identity.document not in ("audit", "plan"):
+            return None
+        return layout_for(config, config.tool(identity.tool), identity.document).manifest()
+
+    return lookup

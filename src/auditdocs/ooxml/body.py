@@ -21,7 +21,9 @@ TABLE_WIDTH = 9638
 CHECKED = "\u2612"  # ☒
 UNCHECKED = "\u2610"  # ☐
 _PLACEHOLDER_RPR = '<w:rPr><w:rStyle w:val="PlaceholderText"/></w:rPr>'
-_BOUND_KINDS = ("text", "dropdown", "date", "checkbox")
+# Free text is not bound: LibreOffice 7.4 writes a bound text control's content into the
+# custom XML part unescaped, so one "&" typed there empties every custom XML part.
+_BOUND_KINDS = ("dropdown", "date", "checkbox")
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ class Binding:
 
     def element(self, index: int) -> str:
         return (
-            f'<w:dataBinding w:prefixMappings="xmlns:ad=\'{FORM_NS}\'" '
+            f"<w:dataBinding w:prefixMappings=\"xmlns:ad='{FORM_NS}'\" "
             f'w:xpath="{self.xpath(index)}" w:storeItemID="{self.store_item_id}"/>'
         )
 
@@ -54,7 +56,7 @@ class _Ids:
 def _sdt_pr(f: Field, sdt_id: int, binding: str, kind_xml: str, placeholder: bool) -> str:
     return (
         "<w:sdtPr>"
-        f"<w:alias w:val={attr(f.label)}/><w:tag w:val={attr(f.id)}/><w:id w:val=\"{sdt_id}\"/>"
+        f'<w:alias w:val={attr(f.label)}/><w:tag w:val={attr(f.id)}/><w:id w:val="{sdt_id}"/>'
         + ("<w:showingPlcHdr/>" if placeholder else "")
         + binding
         + kind_xml
@@ -83,8 +85,7 @@ def control(f: Field, sdt_id: int, binding: str) -> str:
         return f'<w:p><w:pPr><w:jc w:val="center"/></w:pPr>{sdt}</w:p>'
     if f.kind == "dropdown":
         items = "".join(
-            f"<w:listItem w:displayText={attr(display)} w:value={attr(value)}/>"
-            for value, display in f.choices
+            f"<w:listItem w:displayText={attr(display)} w:value={attr(value)}/>" for value, display in f.choices
         )
         kind_xml = f"<w:dropDownList>{items}</w:dropDownList>"
     elif f.kind == "date":
@@ -166,8 +167,8 @@ def manifest_xml(layout: Layout) -> str:
     all, when it saves the control's text into it.
     """
     items = "".join(
-        f"<ad:f id={attr(f.id)} k={attr(f.kind)} p={attr(f.placeholder)} a={attr(f.label)}/>"
-        for f in layout.fields
+        "<ad:f " + " ".join(f"{name}={attr(value)}" for name, value in entry.items()) + "/>"
+        for entry in layout.manifest()
     )
     values = "<ad:v/>" * len(layout.fields)
     return (
@@ -175,4 +176,3 @@ def manifest_xml(layout: Layout) -> str:
         f'<ad:form xmlns:ad="{FORM_NS}"><ad:manifest>{items}</ad:manifest>'
         f"<ad:values>{values}</ad:values></ad:form>"
     )
-

@@ -71,8 +71,11 @@ def _runs(text: str, rng: random.Random, style: WordStyle, bold_words: bool = Fa
         runs.append(r)
         if style.split_runs and n == 0 and len(pieces) > 1:
             runs.append(etree.Element(_w("proofErr"), {_w("type"): "spellStart"}))
-            runs.append(etree.Element(_w("bookmarkStart"), {_w("id"): str(rng.randrange(1000)),
-                                                             _w("name"): f"_Hlk{rng.randrange(10**8)}"}))
+            runs.append(
+                etree.Element(
+                    _w("bookmarkStart"), {_w("id"): str(rng.randrange(1000)), _w("name"): f"_Hlk{rng.randrange(10**8)}"}
+                )
+            )
         if style.split_runs and n == 1:
             runs.append(etree.Element(_w("proofErr"), {_w("type"): "spellEnd"}))
     if style.split_runs and len(pieces) > 1:
@@ -89,8 +92,10 @@ class _Filler:
 
     def _tracked(self, tag: str, children: list[etree._Element]) -> etree._Element:
         self.change_id += 1
-        el = etree.Element(_w(tag), {_w("id"): str(self.change_id), _w("author"): self.style.author,
-                                      _w("date"): "2026-11-20T10:00:00Z"})
+        el = etree.Element(
+            _w(tag),
+            {_w("id"): str(self.change_id), _w("author"): self.style.author, _w("date"): "2026-11-20T10:00:00Z"},
+        )
         el.extend(children)
         return el
 
@@ -206,8 +211,7 @@ def _drop(parent: etree._Element, tag: str) -> None:
 def _comments_part(comments: list[tuple[int, str]]) -> bytes:
     root = etree.Element(_w("comments"), nsmap={"w": W})
     for cid, text in comments:
-        c = etree.SubElement(root, _w("comment"), {_w("id"): str(cid), _w("author"): "Reviewer",
-                                                    _w("initials"): "R"})
+        c = etree.SubElement(root, _w("comment"), {_w("id"): str(cid), _w("author"): "Reviewer", _w("initials"): "R"})
         p = etree.SubElement(c, _w("p"))
         t = etree.SubElement(etree.SubElement(p, _w("r")), _w("t"))
         t.text = text
@@ -230,15 +234,18 @@ def fill_form(data: bytes, values: Mapping[str, Value], style: WordStyle | None 
         parts["word/comments.xml"] = _comments_part(filler.comments)
         rels_name = "word/_rels/document.xml.rels"
         rels = etree.fromstring(parts[rels_name])
-        etree.SubElement(rels, f"{{{ns.PKG_REL}}}Relationship", Id="rIdComments9",
-                         Type=ns.REL_COMMENTS, Target="comments.xml")
+        etree.SubElement(
+            rels, f"{{{ns.PKG_REL}}}Relationship", Id="rIdComments9", Type=ns.REL_COMMENTS, Target="comments.xml"
+        )
         parts[rels_name] = etree.tostring(rels, xml_declaration=True, encoding="UTF-8", standalone=True)
         types = etree.fromstring(parts["[Content_Types].xml"])
-        etree.SubElement(types, f"{{{ns.CT}}}Override", PartName="/word/comments.xml",
-                         ContentType="application/vnd.openxmlformats-officedocument."
-                                     "wordprocessingml.comments+xml")
-        parts["[Content_Types].xml"] = etree.tostring(types, xml_declaration=True, encoding="UTF-8",
-                                                      standalone=True)
+        etree.SubElement(
+            types,
+            f"{{{ns.CT}}}Override",
+            PartName="/word/comments.xml",
+            ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.comments+xml",
+        )
+        parts["[Content_Types].xml"] = etree.tostring(types, xml_declaration=True, encoding="UTF-8", standalone=True)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         for name, raw in parts.items():

@@ -89,20 +89,16 @@ class Package:
         except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
             raise RejectedFile(f"corrupt file: not a readable zip package ({exc})") from None
         if len(infos) > limits.max_entries:
-            raise RejectedFile(
-                f"package has {len(infos)} parts (limit {limits.max_entries}); not an audit form"
-            )
+            raise RejectedFile(f"package has {len(infos)} parts (limit {limits.max_entries}); not an audit form")
         total = 0
         self.infos: dict[str, zipfile.ZipInfo] = {}
         for info in infos:
             total += info.file_size
             if info.file_size > limits.max_part_bytes or (
-                info.file_size > 1024 * 1024
-                and info.file_size > limits.max_ratio * max(info.compress_size, 1)
+                info.file_size > 1024 * 1024 and info.file_size > limits.max_ratio * max(info.compress_size, 1)
             ):
                 raise RejectedFile(
-                    f"part {info.filename} would expand to {info.file_size} bytes "
-                    "(a zip bomb?); refusing it"
+                    f"part {info.filename} would expand to {info.file_size} bytes (a zip bomb?); refusing it"
                 )
             # Part names are case-insensitive in OPC; the first of duplicates wins.
             self.infos.setdefault(info.filename.lower(), info)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from auditdocs.errors import RejectedFile
 from auditdocs.ooxml import namespaces as ns
 from auditdocs.ooxml.package import Package
 
@@ -21,9 +22,24 @@ _MC_FALLBACK = f"{{{ns.MC}}}Fallback"
 # Content that is not current text: deletions, moved-away text, field codes, properties.
 _SKIP = {
     f"{{{W}}}{t}"
-    for t in ("del", "moveFrom", "delText", "instrText", "delInstrText", "rPr", "pPr", "sdtPr",
-              "sectPr", "tblPr", "trPr", "tcPr", "tblGrid", "footnoteReference",
-              "endnoteReference", "commentReference")
+    for t in (
+        "del",
+        "moveFrom",
+        "delText",
+        "instrText",
+        "delInstrText",
+        "rPr",
+        "pPr",
+        "sdtPr",
+        "sectPr",
+        "tblPr",
+        "trPr",
+        "tcPr",
+        "tblGrid",
+        "footnoteReference",
+        "endnoteReference",
+        "commentReference",
+    )
 } | {_MC_FALLBACK}
 _TRACKED = {f"{{{W}}}{t}" for t in ("ins", "del", "moveFrom", "moveTo")}
 _BINDING = re.compile(r"/ad:v\[(\d+)\]\s*$")
@@ -201,7 +217,10 @@ def form_manifest(pkg: Package, main: str) -> list[dict[str, str]] | None:
     for name in dict.fromkeys(candidates):
         if not pkg.has(name):
             continue
-        root = pkg.xml(name)
+        try:
+            root = pkg.xml(name)
+        except RejectedFile:
+            continue  # another program's custom XML part (LibreOffice may leave one empty)
         if root.tag == f"{{{ns.FORM_NS}}}form":
             manifest = root.find(f"{{{ns.FORM_NS}}}manifest")
             if manifest is None:

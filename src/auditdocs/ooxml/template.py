@@ -84,8 +84,7 @@ class _Jinja:
 class PreparedDocument:
     """A template with its form body inserted, ready to render many cases."""
 
-    def __init__(self, template_path: Path, body: Callable[[int], str], custom_xml: str,
-                 store_item_id: str) -> None:
+    def __init__(self, template_path: Path, body: Callable[[int], str], custom_xml: str, store_item_id: str) -> None:
         self.path = template_path
         try:
             data = template_path.read_bytes()
@@ -110,12 +109,12 @@ class PreparedDocument:
             return self.env.from_string(xml)
         except jinja2.TemplateSyntaxError as exc:
             raise TemplateError(
-                f"{self.path}: {name}: placeholder syntax error ({exc.message}); "
-                "fix the {{ }} text in Word"
+                f"{self.path}: {name}: placeholder syntax error ({exc.message}); fix the {{{{ }}}} text in Word"
             ) from None
 
-    def _prepare(self, pkg: Package, main: str, body: Callable[[int], str], custom_xml: str,
-                 store_item_id: str) -> None:
+    def _prepare(
+        self, pkg: Package, main: str, body: Callable[[int], str], custom_xml: str, store_item_id: str
+    ) -> None:
         self.env = jinja_env()
         # Our custom XML part (binding target + field manifest) under a free name.
         n = 1
@@ -205,8 +204,7 @@ class PreparedDocument:
                 parts.append(
                     Part.join(
                         self.main,
-                        [self.prefix.render(context).encode(), self.body,
-                         self.suffix.render(context).encode()],
+                        [self.prefix.render(context).encode(), self.body, self.suffix.render(context).encode()],
                     )
                 )
             elif isinstance(part, _Jinja):

@@ -74,13 +74,39 @@ def zip_bytes(parts: list[Part]) -> bytes:
     for part in parts:
         name = part.name.encode("utf-8")
         local = struct.pack(
-            "<IHHHHHIIIHH", 0x04034B50, 20, 0x0800, 8, _DOS_TIME, _DOS_DATE,
-            part.crc, len(part.deflated), part.size, len(name), 0,
+            "<IHHHHHIIIHH",
+            0x04034B50,
+            20,
+            0x0800,
+            8,
+            _DOS_TIME,
+            _DOS_DATE,
+            part.crc,
+            len(part.deflated),
+            part.size,
+            len(name),
+            0,
         )
         central.append(
             struct.pack(
-                "<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0x0800, 8, _DOS_TIME, _DOS_DATE,
-                part.crc, len(part.deflated), part.size, len(name), 0, 0, 0, 0, 0o600 << 16, offset,
+                "<IHHHHHHIIIHHHHHII",
+                0x02014B50,
+                20,
+                20,
+                0x0800,
+                8,
+                _DOS_TIME,
+                _DOS_DATE,
+                part.crc,
+                len(part.deflated),
+                part.size,
+                len(name),
+                0,
+                0,
+                0,
+                0,
+                0o600 << 16,
+                offset,
             )
             + name
         )

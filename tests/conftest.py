@@ -1,0 +1,106 @@
+"""Shared fixtures: one workspace and one generated month per test session, and one
+LibreOffice run per output format (LibreOffice takes seconds to start)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from auditdocs.allocation import Allocation, read_allocation
+from auditdocs.forms.layout import manifest_source
+from auditdocs.generate import FormFactory, generate
+from auditdocs.parse import ParsedForm, parse_bytes
+from auditdocs.sample import sample_allocation_path
+from auditdocs.workspace import Workspace, init_workspace
+
+SOFFICE = shutil.which("soffice")
+# CI sets AUDITDOCS_REQUIRE_LIBREOFFICE=1: there a missing soffice fails instead of skipping.
+REQUIRE_LO = os.environ.get("AUDITDOCS_REQUIRE_LIBREOFFICE") == "1"
+
+
+def needs_libreoffice() -> None:
+    if SOFFICE is None:
+        if REQUIRE_LO:
+            pytest.fail("soffice is not installed but AUDITDOCS_REQUIRE_LIBREOFFICE=1")
+        pytest.skip("LibreOffice (soffice) is not installed")
+
+
+def libreoffice_convert(files: list[Path], target: str, outdir: Path, profile: Path) -> dict[str, Path]:
+    """Convert files with one headless LibreOffice run; returns {input stem: output path}."""
+    needs_libreoffice()
+    assert SOFFICE is not None
+    outdir.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [
+            SOFFICE,
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            target,
+            "--outdir",
+            str(outdir),
+            *map(str, files),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    ext = "." + target.split(":")[0]
+    out = {f.stem: outdir / (f.stem + ext) for f in files}
+    missing = [str(p) for p in out.values() if not p.exists()]
+    assert not missing, f"LibreOffice did not write {missing}"
+    return out
+
+
+@pytest.fixture(scope="session")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    return init_workspace(tmp_path_factory.mktemp("ws") / "qa")
+
+
+@pytest.fixture(scope="session")
+def allocations(workspace: Workspace) -> list[Allocation]:
+    return read_allocation(sample_allocation_path(workspace))
+
+
+@pytest.fixture(scope="session")
+def generated(workspace: Workspace, allocations: list[Allocation]) -> list[Path]:
+    return generate(workspace, allocations)
+
+
+@pytest.fixture(scope="session")
+def key(workspace: Workspace) -> bytes:
+    return workspace.key()
+
+
+@pytest.fixture(scope="session")
+def factory(workspace: Workspace, key: bytes) -> FormFactory:
+    return FormFactory(workspace.config, workspace.templates_dir, key)
+
+
+@pytest.fixture(scope="session")
+def audit_form(generated: list[Path]) -> bytes:
+    """The first generated audit tool (single case file audit), as bytes."""
+    return next(p for p in generated if p.name.endswith("audit tool.docx")).read_bytes()
+
+
+@pytest.fixture(scope="session")
+def plan_form(generated: list[Path]) -> bytes:
+    return next(p for p in generated if p.name.endswith("improvement plan.docx")).read_bytes()
+
+
+@pytest.fixture(scope="session")
+def parse(key: bytes, workspace: Workspace) -> Callable[[bytes], ParsedForm]:
+    """Parse bytes as the workspace does (its key, and its config as the manifest fallback)."""
+    manifests = manifest_source(workspace.config)
+    return lambda data: parse_bytes(data, "returned.docx", key, manifests=manifests)
+
+
+@pytest.fixture(scope="session")
+def lo_profile(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("lo-profile")

@@ -1,0 +1,415 @@
+"""Parsing returned forms exactly: what Word writes, what careless users do, what we refuse."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import date
+
+import pytest
+from docx import Document
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import etree
+
+from auditdocs.identity import Identity
+from auditdocs.ooxml import namespaces as ns
+from auditdocs.ooxml.fill import WordStyle, fill_form
+from auditdocs.ooxml.package import OLE_MAGIC
+from auditdocs.parse import parse_bytes, parse_uk_date
+from tests.xmledit import control, edit_document, edit_part, q, rezip
+
+W14 = ns.W14
+
+TYPED = {
+    "domain.assessment.grade": "requires_improvement",
+    "domain.assessment.evidence": "First paragraph: Smith & Jones <QA> said \"yes\" and 'no'.\n"
+    "\tSecond paragraph after a tab.\nThird — with accents: Zoë, Łukasz.",
+    "domain.assessment.criteria.chronology": True,
+    "domain.assessment.criteria.parent_views": False,
+    "domain.visits.grade": "na",
+    "domain.visits.evidence": "No visits were due in the period.",
+    "overall.grade": "requires_improvement",
+    "overall.summary": "Short summary.",
+    "concern.immediate": True,
+    "concern.notified": date(2026, 11, 20),
+    "plan.1.action": "Complete a chronology\nand share it with the family",
+    "plan.1.owner": "Team manager (North)",
+    "plan.1.due": date(2026, 12, 18),
+    "plan.1.outcome": "Chronology on file & shared",
+    "plan.1.domain": "assessment",
+}
+
+
+def expected(values: dict) -> dict:
+    return {k: v.isoformat() if isinstance(v, date) else v for k, v in values.items()}
+
+
+def messages(result, field_id=None) -> list[str]:
+    return [i.message for i in result.issues if field_id is None or i.field == field_id]
+
+
+# --- what Word writes -----------------------------------------------------------------
+
+
+def test_a_form_filled_in_word_reads_back_exactly(audit_form, parse):
+    filled = fill_form(audit_form, TYPED, WordStyle(seed=7))
+    body = zipfile.ZipFile(io.BytesIO(filled)).read("word/document.xml")
+    assert body.count(b"w:rsidR=") > 20 and b"w:proofErr" in body and b"w:bookmarkStart" in body
+    result = parse(filled)
+    assert result.status == "ok" and result.issues == []
+    assert {k: result.fields[k] for k in TYPED} == expected(TYPED)
+    assert all(result.fields[k] in (None, False) for k in result.fields if k not in TYPED)
+
+
+def test_bold_runs_and_several_paragraphs_do_not_change_the_text(audit_form, parse):
+    filled = fill_form(audit_form, TYPED, WordStyle(seed=3))
+    root = etree.fromstring(zipfile.ZipFile(io.BytesIO(filled)).read("word/document.xml"))
+    evidence = control(root, "domain.assessment.evidence")
+    assert len(evidence.findall(f"{q('sdtContent')}/{q('p')}")) == 3
+    assert evidence.find(f".//{q('b')}") is not None
+    assert parse(filled).fields["domain.assessment.evidence"] == TYPED["domain.assessment.evidence"]
+
+
+def test_an_unfilled_form_has_no_values(audit_form, parse):
+    result = parse(audit_form)
+    assert result.status == "ok"
+    assert set(result.fields.values()) <= {None, False}
+
+
+def test_tracked_changes_read_as_accepted_with_a_warning(audit_form, parse):
+    result = parse(fill_form(audit_form, TYPED, WordStyle(tracked=True)))
+    assert {k: result.fields[k] for k in TYPED} == expected(TYPED)
+    assert "unaccepted tracked changes" in " ".join(messages(result, "domain.assessment.evidence"))
+    assert result.status == "ok"  # a warning, not an error
+
+
+def test_a_comment_inside_a_field_is_not_part_of_its_value(audit_form, parse):
+    filled = fill_form(audit_form, TYPED, WordStyle(comment="Reviewer: please expand this"))
+    assert b"please expand" in zipfile.ZipFile(io.BytesIO(filled)).read("word/comments.xml")
+    result = parse(filled)
+    assert {k: result.fields[k] for k in TYPED} == expected(TYPED)
+    assert not any("expand" in str(v) for v in result.fields.values())
+
+
+@pytest.mark.parametrize(("on", "off"), [("1", "0"), ("true", "false"), ("on", "off"), ("", "0"), ("True", "FALSE")])
+def test_checkboxes_in_every_way_word_writes_them(audit_form, parse, on, off):
+    values = {"domain.assessment.criteria.chronology": True, "domain.assessment.criteria.parent_views": False}
+    result = parse(fill_form(audit_form, values, WordStyle(checkbox_val=on, unchecked_val=off)))
+    assert result.fields["domain.assessment.criteria.chronology"] is True
+    assert result.fields["domain.assessment.criteria.parent_views"] is False
+    assert result.issues == []
+
+
+def test_a_checkbox_without_a_checked_element_is_unchecked(audit_form, parse):
+    def drop_checked(root):
+        box = control(root, "concern.immediate").find(f".//{{{W14}}}checkbox")
+        box.remove(box.find(f"{{{W14}}}checked"))
+
+    assert parse(edit_document(audit_form, drop_checked)).fields["concern.immediate"] is False
+
+
+def test_a_checkbox_with_a_nonsense_state_is_an_error(audit_form, parse):
+    result = parse(fill_form(audit_form, {"concern.immediate": True}, WordStyle(checkbox_val="maybe")))
+    assert result.fields["concern.immediate"] is None
+    assert result.status == "invalid"
+    assert "'maybe' is not on or off" in messages(result, "concern.immediate")[0]
+
+
+def _show(field_id: str, text: str):
+    def edit(root):
+        sdt = control(root, field_id)
+        pr = sdt.find(q("sdtPr"))
+        for el in pr.findall(q("showingPlcHdr")):
+            pr.remove(el)
+        ts = list(sdt.iter(q("t")))
+        ts[0].text = text
+        for t in ts[1:]:
+            t.text = ""
+
+    return edit
+
+
+@pytest.mark.parametrize("shown", ["good", " Good ", "GOOD"])
+def test_a_drop_down_whose_text_almost_matches_reads_with_a_warning(audit_form, parse, shown):
+    result = parse(edit_document(audit_form, _show("domain.plans.grade", shown)))
+    assert result.fields["domain.plans.grade"] == "good"
+    assert "read as the choice 'Good'" in messages(result, "domain.plans.grade")[0]
+
+
+def test_a_drop_down_whose_text_matches_no_item_is_an_error(audit_form, parse):
+    result = parse(edit_document(audit_form, _show("domain.plans.grade", "Excellent")))
+    assert result.fields["domain.plans.grade"] is None
+    assert result.status == "invalid"
+    assert "'Excellent', which is not one of the choices" in messages(result, "domain.plans.grade")[0]
+
+
+def test_a_drop_down_value_is_the_item_value_not_its_display_text(audit_form, parse):
+    result = parse(fill_form(audit_form, {"overall.grade": "requires_improvement"}))
+    assert result.fields["overall.grade"] == "requires_improvement"
+
+
+def test_dates_from_the_picker_and_typed_without_it(audit_form, parse):
+    with_picker = parse(fill_form(audit_form, {"plan.1.due": date(2026, 12, 18)}, WordStyle(full_date=True)))
+    without = parse(fill_form(audit_form, {"plan.1.due": date(2026, 12, 18)}, WordStyle(full_date=False)))
+    assert with_picker.fields["plan.1.due"] == without.fields["plan.1.due"] == "2026-12-18"
+    assert with_picker.issues == without.issues == []
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "18/12/2026",
+        "18/12/26",
+        "18 December 2026",
+        "18th Dec 2026",
+        "2026-12-18",
+        "18.12.2026",
+        "Friday, 18 December 2026",
+    ],
+)
+def test_dates_typed_in_uk_formats(audit_form, parse, typed):
+    result = parse(fill_form(audit_form, {"plan.1.due": typed}))
+    assert result.fields["plan.1.due"] == "2026-12-18"
+    assert result.issues == []
+
+
+def test_a_typed_date_that_differs_from_the_picker_uses_the_date_shown_and_warns(audit_form, parse):
+    filled = fill_form(audit_form, {"plan.1.due": date(2026, 12, 18)})
+    filled = edit_document(filled, _show("plan.1.due", "19/12/2026"))
+    result = parse(filled)
+    assert result.fields["plan.1.due"] == "2026-12-19"
+    assert "date picker holds 2026-12-18" in messages(result, "plan.1.due")[0]
+
+
+def test_text_that_is_not_a_date(audit_form, parse):
+    result = parse(fill_form(audit_form, {"plan.1.due": "next week"}))
+    assert result.fields["plan.1.due"] is None and result.status == "invalid"
+    assert "'next week' is not a date" in messages(result, "plan.1.due")[0]
+    picked = parse(
+        edit_document(fill_form(audit_form, {"plan.1.due": date(2026, 12, 18)}), _show("plan.1.due", "soon"))
+    )
+    assert picked.fields["plan.1.due"] == "2026-12-18"
+    assert "used the date picker's 2026-12-18" in messages(picked, "plan.1.due")[0]
+
+
+def test_us_dates_are_not_guessed():
+    assert parse_uk_date("12/18/2026") is None
+
+
+def test_placeholder_text_without_the_placeholder_flag_is_empty(audit_form, parse):
+    """LibreOffice drops w:showingPlcHdr; the placeholder text must still read as empty."""
+
+    def drop_flags(root):
+        for el in list(root.iter(q("showingPlcHdr"))):
+            el.getparent().remove(el)
+
+    result = parse(edit_document(audit_form, drop_flags))
+    assert result.status == "ok" and set(result.fields.values()) <= {None, False}
+
+
+def test_text_typed_after_a_field_in_the_same_box_is_kept_with_a_warning(audit_form, parse):
+    def add_paragraph(root):
+        sdt = control(root, "overall.summary")
+        p = etree.SubElement(sdt.getparent(), q("p"))
+        etree.SubElement(etree.SubElement(p, q("r")), q("t")).text = "Typed below the field."
+
+    result = parse(edit_document(fill_form(audit_form, {"overall.summary": "In the field."}), add_paragraph))
+    assert result.fields["overall.summary"] == "In the field.\nTyped below the field."
+    assert "after the field in the same box" in messages(result, "overall.summary")[0]
+
+
+def test_a_deleted_field_is_an_error(audit_form, parse):
+    def delete(root):
+        sdt = control(root, "domain.plans.grade")
+        sdt.getparent().remove(sdt)
+
+    result = parse(edit_document(audit_form, delete))
+    assert result.status == "invalid"
+    assert result.fields["domain.plans.grade"] is None
+    assert "was deleted from the form" in messages(result, "domain.plans.grade")[0]
+
+
+def test_a_field_pasted_twice_reads_the_first_and_warns(audit_form, parse):
+    def duplicate(root):
+        sdt = control(root, "overall.summary")
+        sdt.addnext(etree.fromstring(etree.tostring(sdt)))
+
+    filled = edit_document(fill_form(audit_form, {"overall.summary": "Once."}), duplicate)
+    result = parse(filled)
+    assert result.fields["overall.summary"] == "Once."
+    assert "has this field twice" in messages(result, "overall.summary")[0]
+
+
+def test_fields_without_tags_are_found_by_binding_alias_and_position(audit_form, parse):
+    filled = fill_form(audit_form, TYPED)
+
+    def strip(root, aliases=True):
+        for tag in list(root.iter(q("tag"))):
+            tag.getparent().remove(tag)
+        if not aliases:
+            # with neither tag nor alias, rich text is found by its position between found fields
+            for alias in list(root.iter(q("alias"))):
+                alias.getparent().remove(alias)
+
+    for keep_alias, how in ((True, "alias"), (False, "position")):
+        result = parse(edit_document(filled, lambda r, k=keep_alias: strip(r, k)))
+        assert {k: result.fields[k] for k in TYPED} == expected(TYPED)
+        assert result.status == "ok"
+        assert f"found by {how}" in messages(result, "domain.assessment.evidence")[0]
+        assert "found by data binding" in messages(result, "domain.assessment.grade")[0]
+
+
+def test_the_improvement_plan_document_reads_back(plan_form, parse):
+    values = {
+        "plan.2.action": "Hold a family network meeting",
+        "plan.2.owner": "Social worker",
+        "plan.2.due": date(2027, 1, 15),
+        "discussion.date": date(2026, 12, 1),
+        "discussion.agreed": "Actions agreed with the worker.\nReview in January.",
+    }
+    result = parse(fill_form(plan_form, values))
+    assert result.status == "ok"
+    assert result.identity is not None and result.identity.document == "plan"
+    assert {k: result.fields[k] for k in values} == expected(values)
+
+
+# --- hypothesis: any text a user can type -----------------------------------------------
+
+typed_text = st.text(
+    st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\ufffe\uffff") | st.sampled_from("\n\t"),
+    min_size=1,
+    max_size=80,
+).filter(lambda s: s.strip() != "" and not s.startswith("Write your evidence"))
+
+
+@settings(max_examples=80, deadline=None)
+@given(evidence=typed_text, action=typed_text, seed=st.integers(0, 10_000))
+def test_any_typed_text_reads_back_exactly(audit_form, key, evidence, action, seed):
+    values = {"domain.recording.evidence": evidence, "plan.3.action": action}
+    result = parse_bytes(fill_form(audit_form, values, WordStyle(seed=seed)), "x.docx", key)
+    assert result.fields["domain.recording.evidence"] == evidence
+    assert result.fields["plan.3.action"] == action
+
+
+# --- what we refuse ---------------------------------------------------------------------
+
+
+def _ole(*streams: str) -> bytes:
+    return OLE_MAGIC + b"\x00" * 100 + b"".join(s.encode("utf-16-le") for s in streams) + b"\x00" * 400
+
+
+def _docx_we_did_not_issue() -> bytes:
+    out = io.BytesIO()
+    doc = Document()
+    doc.add_paragraph("An ordinary letter.")
+    doc.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "empty"),
+        (b"%PDF-1.7\n...", "a PDF"),
+        (_ole("Root Entry", "WordDocument"), "legacy Word .doc"),
+        (_ole("EncryptionInfo", "EncryptedPackage"), "encrypted"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 50, "unknown file type"),
+        (b"PK\x03\x04 truncated", "corrupt file"),
+        (_docx_we_did_not_issue(), "not an audit form issued by auditdocs"),
+    ],
+    ids=["empty", "pdf", "doc", "encrypted", "png", "corrupt-zip", "foreign-docx"],
+)
+def test_files_that_are_not_our_forms_are_rejected_with_a_reason(parse, data, message):
+    result = parse(data)
+    assert result.status == "rejected"
+    assert result.fields == {}
+    assert message in result.issues[0].message
+
+
+def test_a_truncated_form_is_rejected_as_corrupt(audit_form, parse):
+    result = parse(audit_form[: len(audit_form) // 2])
+    assert result.status == "rejected" and "corrupt" in result.issues[0].message
+
+
+def test_an_odt_package_is_rejected(parse):
+    odt = io.BytesIO()
+    with zipfile.ZipFile(odt, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        z.writestr("content.xml", "<x/>")
+    assert "OpenDocument" in parse(odt.getvalue()).issues[0].message
+
+
+def _set_property(name: str, value: str):
+    def edit(root):
+        for prop in root:
+            if prop.get("name") == f"auditdocs.{name}":
+                prop[0].text = value
+
+    return edit
+
+
+def test_an_edited_identity_fails_the_integrity_check(audit_form, parse):
+    for name, value in (("audit_id", "2026-11-999"), ("tool", "thematic_audit"), ("document", "plan")):
+        result = parse(edit_part(audit_form, "docProps/custom.xml", _set_property(name, value)))
+        assert result.status == "rejected"
+        assert "integrity check failed" in result.issues[0].message
+
+
+def test_a_form_from_another_workspace_is_rejected(audit_form):
+    result = parse_bytes(audit_form, "x.docx", b"another workspace's key 32 bytes")
+    assert result.status == "rejected" and "another workspace" in result.issues[0].message
+
+
+def test_an_edited_field_list_is_rejected(audit_form, parse):
+    def edit(root):
+        root.find(f"{{{ns.FORM_NS}}}manifest")[0].set("p", "changed")
+
+    name = next(
+        n
+        for n in zipfile.ZipFile(io.BytesIO(audit_form)).namelist()
+        if n.startswith("customXml/item") and b"urn:auditdocs" in zipfile.ZipFile(io.BytesIO(audit_form)).read(n)
+    )
+    result = parse(edit_part(audit_form, name, edit))
+    assert result.status == "rejected" and "field list was edited" in result.issues[0].message
+
+
+def test_a_doctype_is_refused_before_parsing(audit_form, parse):
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>'
+        b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+        b"<w:body><w:p><w:r><w:t>&lol2;</w:t></w:r></w:p></w:body></w:document>"
+    )
+    result = parse(rezip(audit_form, {"word/document.xml": bomb}))
+    assert result.status == "rejected" and "DTD" in result.issues[0].message
+
+
+def test_the_main_part_is_found_through_the_relationships(audit_form, parse):
+    filled = fill_form(audit_form, {"overall.summary": "Moved."})
+    body = zipfile.ZipFile(io.BytesIO(filled)).read("word/document.xml")
+    rels = zipfile.ZipFile(io.BytesIO(filled)).read("_rels/.rels").replace(b"word/document.xml", b"word/main.xml")
+    types = (
+        zipfile.ZipFile(io.BytesIO(filled))
+        .read("[Content_Types].xml")
+        .replace(b"/word/document.xml", b"/word/main.xml")
+    )
+    doc_rels = zipfile.ZipFile(io.BytesIO(filled)).read("word/_rels/document.xml.rels")
+    moved = rezip(
+        filled,
+        {
+            "word/document.xml": None,
+            "word/main.xml": body,
+            "_rels/.rels": rels,
+            "[Content_Types].xml": types,
+            "word/_rels/document.xml.rels": None,
+            "word/_rels/main.xml.rels": doc_rels,
+        },
+    )
+    result = parse(moved)
+    assert result.status == "ok", result.issues
+    assert result.fields["overall.summary"] == "Moved."
+
+
+def test_identity_without_an_integrity_code_is_rejected():
+    with pytest.raises(Exception, match="identity is incomplete"):
+        Identity.from_properties({"audit_id": "x", "tool": "t"})
