@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from auditdocs.errors import AuditDocsError
+from auditdocs.paths import display
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -129,7 +130,7 @@ def generate(workspace: Path | None, allocation: Path | None) -> None:
     months = sorted({a.month for a in allocations})
     click.echo(
         f"Wrote {len(paths)} documents for {len(allocations)} audits to "
-        + ", ".join(str(ws.output_dir / m) for m in months)
+        + ", ".join(display(ws.output_dir / m) + "/" for m in months)
     )
 
 

@@ -15,6 +15,7 @@ from auditdocs.allocation import read_allocation
 from auditdocs.generate import generate
 from auditdocs.ooxml.fill import Value, WordStyle, fill_form
 from auditdocs.ooxml.zipout import write_private
+from auditdocs.paths import display
 from auditdocs.sample import sample_allocation_path, write_sample
 from auditdocs.workspace import Workspace
 
@@ -47,11 +48,11 @@ def sample_answers(domain_ids: list[str], complete: bool) -> dict[str, Value]:
 def run_demo(ws: Workspace, echo: Callable[[str], None] = print) -> list[Path]:
     if not sample_allocation_path(ws).exists():
         write_sample(ws)
-        echo(f"Wrote the sample month to {ws.sample_dir}")
+        echo(f"Wrote the sample month to {display(ws.sample_dir)}/")
     allocations = read_allocation(sample_allocation_path(ws))
     paths = generate(ws, allocations)
     month = allocations[0].month
-    echo(f"Generated {len(paths)} documents ({len(allocations)} audits) in {ws.output_dir / month}")
+    echo(f"Generated {len(paths)} documents ({len(allocations)} audits) in {display(ws.output_dir / month)}/")
     returned_dir = ws.output_dir / month / "returned (demo)"
     styles = [
         ("complete, Word", WordStyle(seed=1), True),
@@ -68,7 +69,7 @@ def run_demo(ws: Workspace, echo: Callable[[str], None] = print) -> list[Path]:
         out = returned_dir / f"{alloc.audit_id} returned ({label}).docx"
         write_private(out, data)
         returned.append(out)
-    echo(f"Filled {len(returned)} forms as auditors would, in {returned_dir}")
+    echo(f"Filled {len(returned)} forms as auditors would, in {display(returned_dir)}/")
     for path, result in zip(returned, ws.parse(returned), strict=True):
         filled = sum(v is not None and v is not False for v in result.fields.values())
         errors = sum(i.severity == "error" for i in result.issues)
@@ -77,5 +78,5 @@ def run_demo(ws: Workspace, echo: Callable[[str], None] = print) -> list[Path]:
             f"  {path.name}: {result.status}, {filled} of {len(result.fields)} fields filled, "
             f"{errors} errors, {warnings} warnings"
         )
-    echo(f'Parse any of them yourself: auditdocs parse "{returned[0]}" --json')
+    echo(f'Parse any of them yourself: auditdocs parse "{display(returned[0])}" --json')
     return returned

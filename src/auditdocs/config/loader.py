@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from auditdocs.config.models import Settings, ToolType
 from auditdocs.errors import ConfigError
+from auditdocs.paths import display
 
 SETTINGS_FILE = "organisation.yaml"
 
@@ -76,27 +77,20 @@ _UniqueKeyLoader.add_constructor(
 )
 
 
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
 def _read_yaml(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise ConfigError(f"{_display(path)}: not UTF-8 text; save it as UTF-8") from None
+        raise ConfigError(f"{display(path)}: not UTF-8 text; save it as UTF-8") from None
     except OSError as exc:
-        raise ConfigError(f"{_display(path)}: cannot read ({exc.strerror})") from None
+        raise ConfigError(f"{display(path)}: cannot read ({exc.strerror})") from None
     try:
         return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{_display(path)}{where}: invalid YAML: {problem}") from None
+        raise ConfigError(f"{display(path)}{where}: invalid YAML: {problem}") from None
 
 
 def key_path(loc: tuple[int | str, ...]) -> str:
@@ -112,7 +106,7 @@ def key_path(loc: tuple[int | str, ...]) -> str:
 
 def _validate(model: type[BaseModel], data: Any, path: Path) -> Any:
     if not isinstance(data, dict):
-        raise ConfigError(f"{_display(path)}: expected a mapping of keys at the top level")
+        raise ConfigError(f"{display(path)}: expected a mapping of keys at the top level")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -124,7 +118,7 @@ def _validate(model: type[BaseModel], data: Any, path: Path) -> Any:
         message = message[0].lower() + message[1:]
         message = message.removeprefix("value error, ")
         more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
-        prefix = f"{_display(path)}: {where}: " if where else f"{_display(path)}: "
+        prefix = f"{display(path)}: {where}: " if where else f"{display(path)}: "
         raise ConfigError(prefix + message + more) from None
 
 
@@ -132,10 +126,10 @@ def load_config(folder: Path) -> Config:
     """Read and validate every YAML file in ``folder``."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise ConfigError(f"{_display(folder)}: config folder not found; run `auditdocs init DIR`")
+        raise ConfigError(f"{display(folder)}: config folder not found; run `auditdocs init DIR`")
     settings_path = folder / SETTINGS_FILE
     if not settings_path.is_file():
-        raise ConfigError(f"{_display(settings_path)}: missing; every config needs one")
+        raise ConfigError(f"{display(settings_path)}: missing; every config needs one")
     settings: Settings = _validate(Settings, _read_yaml(settings_path), settings_path)
     tools: dict[str, ToolType] = {}
     for path in sorted(folder.glob("*.yaml")):
@@ -143,10 +137,10 @@ def load_config(folder: Path) -> Config:
             continue
         tool: ToolType = _validate(ToolType, _read_yaml(path), path)
         if tool.id != path.stem:
-            raise ConfigError(f"{_display(path)}: id: {tool.id!r} must match the file name {path.stem!r}")
+            raise ConfigError(f"{display(path)}: id: {tool.id!r} must match the file name {path.stem!r}")
         tools[tool.id] = tool
     if not tools:
-        raise ConfigError(f"{_display(folder)}: no audit tool types (*.yaml besides {SETTINGS_FILE})")
+        raise ConfigError(f"{display(folder)}: no audit tool types (*.yaml besides {SETTINGS_FILE})")
     return Config(folder=folder, settings=settings, tools=tools)
 
 
