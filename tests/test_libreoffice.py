@@ -129,6 +129,8 @@ def test_a_form_saved_by_libreoffice_parses_back_exactly(lo, parse, name):
     assert result.status == "ok", [i for i in result.issues if i.severity == "error"]
     assert {k: result.fields[k] for k in LO_TYPED} == expected(LO_TYPED)
     assert all(result.fields[k] in (None, False) for k in result.fields if k not in LO_TYPED)
+    # the form's own field list survived ("&" typed in free text no longer empties it)
+    assert not any("rebuilt from the config" in i.message for i in result.issues)
     fallbacks = [i.message for i in result.issues if "field tag missing" in i.message]
     assert len(fallbacks) == len(result.fields)  # every field: LibreOffice dropped every tag, and we say so
     assert {m.split("found by ")[1] for m in fallbacks} <= {"data binding", "alias", "position"}

@@ -413,3 +413,32 @@ def test_the_main_part_is_found_through_the_relationships(audit_form, parse):
 def test_identity_without_an_integrity_code_is_rejected():
     with pytest.raises(Exception, match="identity is incomplete"):
         Identity.from_properties({"audit_id": "x", "tool": "t"})
+
+
+def _manifest_part(data: bytes) -> str:
+    z = zipfile.ZipFile(io.BytesIO(data))
+    return next(n for n in z.namelist() if n.startswith("customXml/item") and b"urn:auditdocs" in z.read(n))
+
+
+def test_a_lost_field_list_is_rebuilt_from_the_config_and_checked(audit_form, parse, key):
+    filled = fill_form(audit_form, TYPED)
+    emptied = rezip(filled, {_manifest_part(filled): b""})  # what LibreOffice does after an unescaped "&"
+    result = parse(emptied)
+    assert result.status == "ok"
+    assert {k: result.fields[k] for k in TYPED} == expected(TYPED)
+    assert "rebuilt from the config" in messages(result)[0]
+    # without a config to rebuild from, the form cannot be read
+    bare = parse_bytes(emptied, "x.docx", key)
+    assert bare.status == "rejected" and "field list is missing" in bare.issues[0].message
+
+
+def test_a_lost_field_list_is_not_rebuilt_from_a_config_that_changed(audit_form, key, workspace):
+    from auditdocs.forms.layout import manifest_source
+
+    emptied = rezip(audit_form, {_manifest_part(audit_form): None})
+
+    def changed(identity):
+        return [*manifest_source(workspace.config)(identity), {"id": "new.field", "k": "text", "p": "x"}]
+
+    result = parse_bytes(emptied, "x.docx", key, manifests=changed)
+    assert result.status == "rejected" and "config that made it has changed" in result.issues[0].message
