@@ -58,6 +58,7 @@ SDT, SDT_PR, TAG, VAL, T = qn("w:sdt"), qn("w:sdtPr"), qn("w:tag"), qn("w:val"),
 
 # --- timing -------------------------------------------------------------------------
 
+
 def per_form_ms(items: list[Any], work: Callable[[int, Any], object]) -> list[float]:
     """Milliseconds for ``work(i, item)`` on each item, one sample per item."""
     gc.collect()
@@ -85,12 +86,16 @@ class Result:
 
 # --- data ---------------------------------------------------------------------------
 
+
 def build_allocations(sample: list[Allocation], n: int) -> list[Allocation]:
     out = []
     for i in range(n):
         base = sample[i % len(sample)]
-        out.append(dataclasses.replace(base, audit_id=f"{base.month}-B{i + 1:04d}",
-                                       case_reference=f"{base.case_reference}/{i + 1:04d}"))
+        out.append(
+            dataclasses.replace(
+                base, audit_id=f"{base.month}-B{i + 1:04d}", case_reference=f"{base.case_reference}/{i + 1:04d}"
+            )
+        )
     return out
 
 
@@ -110,7 +115,7 @@ _SENTENCES = [
     "The assessment pulls together the history and the child's views in their own words.",
     "Partner agencies (school, GP, health visitor) contributed to the plan and the review.",
     "Contingency plans are not clear; it is not said what happens if things get worse.",
-    "The child's lived experience is vivid: \"I like it when mum picks me up from school\".",
+    'The child\'s lived experience is vivid: "I like it when mum picks me up from school".',
     "Supervision notes show reflective discussion and clear actions with timescales < 4 weeks.",
     "Chronology is up to date; significant events are recorded with their impact.",
     "Management oversight is evident at key decision points, with rationale recorded.",
@@ -166,6 +171,7 @@ def expected(value: Any) -> Any:
 
 # --- baselines ----------------------------------------------------------------------
 
+
 def walk_controls(body: etree._Element) -> list[tuple[str | None, str]]:
     """Every w:sdt's tag and joined w:t text (what a baseline reader has to do at least)."""
     out = []
@@ -189,6 +195,7 @@ def read_plain_lxml(data: bytes) -> list[tuple[str | None, str]]:
 
 # --- main ---------------------------------------------------------------------------
 
+
 def ratio_line(label: str, value: float, op: str, target: float) -> str:
     ok = value >= target if op == ">=" else value <= target
     verdict = "ok" if ok else "MISSED"
@@ -204,10 +211,12 @@ def main(argv: list[str] | None = None) -> int:
     n, reps, m = args.n, args.repeat, min(args.filled, args.n)
     cpus = os.cpu_count()
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cpus
-    print(f"auditdocs form benchmark: N={n}, repeat={reps}, filled={m}; "
-          f"CPUs {cpus} (usable {affinity}); Python {platform.python_version()}, "
-          f"docxtpl {docxtpl.__version__}, python-docx {docx.__version__}, lxml {lxml.__version__}",
-          flush=True)
+    print(
+        f"auditdocs form benchmark: N={n}, repeat={reps}, filled={m}; "
+        f"CPUs {cpus} (usable {affinity}); Python {platform.python_version()}, "
+        f"docxtpl {docxtpl.__version__}, python-docx {docx.__version__}, lxml {lxml.__version__}",
+        flush=True,
+    )
     started = time.perf_counter()
 
     with tempfile.TemporaryDirectory(prefix="auditdocs-bench-") as tmp_name:
@@ -229,13 +238,11 @@ def main(argv: list[str] | None = None) -> int:
 
         # docxtpl template: the same full form, with {{ placeholders }} for every value.
         context0 = factory.context(allocs[0])
-        tpl_bytes = form.document.render(placeholder_context(context0),
-                                         form.identity("{{ audit.id }}").properties(key))
+        tpl_bytes = form.document.render(placeholder_context(context0), form.identity("{{ audit.id }}").properties(key))
         tpl_path = tmp / "docxtpl_template.docx"
         tpl_path.write_bytes(tpl_bytes)
         tpl_xml = zipfile.ZipFile(tpl_path).read("word/document.xml").decode()
-        missing = [p for p in ("{{ case.reference }}", "{{ audit.period }}", "{{ auditor.name }}")
-                   if p not in tpl_xml]
+        missing = [p for p in ("{{ case.reference }}", "{{ audit.period }}", "{{ auditor.name }}") if p not in tpl_xml]
         if missing:
             print(f"WARNING: docxtpl template lacks {missing}; the baseline is not like for like")
 
@@ -294,8 +301,10 @@ def main(argv: list[str] | None = None) -> int:
 
     total_s = time.perf_counter() - started
     form_kb = len(generated[0]) / 1024
-    print(f"\nform: {tool}/{KIND}, {len(fields)} fields, {controls} w:sdt, {form_kb:.1f} KB; "
-          f"filling {m} forms took {fill_s:.1f} s (not timed below)")
+    print(
+        f"\nform: {tool}/{KIND}, {len(fields)} fields, {controls} w:sdt, {form_kb:.1f} KB; "
+        f"filling {m} forms took {fill_s:.1f} s (not timed below)"
+    )
     print("median ms/form (mean in brackets)")
     rows = [
         ("prepare (once per tool type)", prep),
@@ -312,13 +321,19 @@ def main(argv: list[str] | None = None) -> int:
     pydocx_ratio = parse_pydocx.median / parse_ours.median
     lxml_ratio = parse_ours.median / parse_lxml.median
     print()
-    print(f"generate  ours {gen_ours.median:.2f} ms/form   docxtpl {gen_tpl.median:.1f} ms/form   "
-          + ratio_line("ratio", gen_ratio, ">=", 20))
+    print(
+        f"generate  ours {gen_ours.median:.2f} ms/form   docxtpl {gen_tpl.median:.1f} ms/form   "
+        + ratio_line("ratio", gen_ratio, ">=", 20)
+    )
     print(f"          one-off preparation {prep.median:.0f} ms per tool type")
-    print(f"parse     ours {parse_ours.median:.2f} ms/form   python-docx {parse_pydocx.median:.2f} ms/form   "
-          + ratio_line("ratio", pydocx_ratio, ">=", 5))
-    print(f"parse     ours {parse_ours.median:.2f} ms/form   plain lxml {parse_lxml.median:.2f} ms/form   "
-          + ratio_line("ours/lxml", lxml_ratio, "<=", 2))
+    print(
+        f"parse     ours {parse_ours.median:.2f} ms/form   python-docx {parse_pydocx.median:.2f} ms/form   "
+        + ratio_line("ratio", pydocx_ratio, ">=", 5)
+    )
+    print(
+        f"parse     ours {parse_ours.median:.2f} ms/form   plain lxml {parse_lxml.median:.2f} ms/form   "
+        + ratio_line("ours/lxml", lxml_ratio, "<=", 2)
+    )
     print(f"CPUs {cpus} (usable {affinity}); total run {total_s:.0f} s")
     return 0
 

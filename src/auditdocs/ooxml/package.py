@@ -104,6 +104,7 @@ class Package:
             self.infos.setdefault(info.filename.lower(), info)
         if total > limits.max_total_bytes:
             raise RejectedFile(f"package would expand to {total} bytes (a zip bomb?); refusing it")
+        self._xml: dict[str, etree._Element] = {}
 
     def has(self, name: str) -> bool:
         return name.lstrip("/").lower() in self.infos
@@ -125,7 +126,11 @@ class Package:
         return data
 
     def xml(self, name: str) -> etree._Element:
-        return parse_xml(self.read(name), name)
+        """A part parsed once (later calls share the tree: do not modify it)."""
+        key = name.lstrip("/").lower()
+        if key not in self._xml:
+            self._xml[key] = parse_xml(self.read(name), name)
+        return self._xml[key]
 
     def relationships(self, source: str) -> list[tuple[str, str, str]]:
         """(id, type, absolute target part name) for the part ``source`` ('' = package)."""

@@ -18,30 +18,53 @@ from auditdocs.ooxml import namespaces as ns
 from auditdocs.ooxml.package import Package
 
 W, W14 = ns.W, ns.W14
-_MC_FALLBACK = f"{{{ns.MC}}}Fallback"
-# Content that is not current text: deletions, moved-away text, field codes, properties.
-_SKIP = {
-    f"{{{W}}}{t}"
+
+
+def _w(tag: str) -> str:
+    return f"{{{W}}}{tag}"
+
+
+_P, _T, _TAB, _BR, _CR, _NBH, _SDT = (_w(t) for t in ("p", "t", "tab", "br", "cr", "noBreakHyphen", "sdt"))
+# Subtrees whose text is not current text: deletions, moved-away text, the fallback
+# copy of alternate content (the choice is read, so nothing counts twice).
+_SKIP = {_w("del"), _w("moveFrom"), f"{{{ns.MC}}}Fallback"}
+# Any of these means the author left tracked changes in the field.
+_TRACKED = {
+    _w(t)
     for t in (
+        "ins",
         "del",
         "moveFrom",
-        "delText",
-        "instrText",
-        "delInstrText",
-        "rPr",
-        "pPr",
-        "sdtPr",
-        "sectPr",
-        "tblPr",
-        "trPr",
-        "tcPr",
-        "tblGrid",
-        "footnoteReference",
-        "endnoteReference",
-        "commentReference",
+        "moveTo",
+        "rPrChange",
+        "pPrChange",
+        "tblPrChange",
+        "trPrChange",
+        "tcPrChange",
+        "sectPrChange",
+        "numberingChange",
     )
-} | {_MC_FALLBACK}
-_TRACKED = {f"{{{W}}}{t}" for t in ("ins", "del", "moveFrom", "moveTo")}
+}
+_PR, _CONTENT, _BINDING_EL, _DROPDOWN, _COMBO, _DATE, _TEXT, _TAG, _ALIAS, _PLACEHOLDER, _ITEM = (
+    _w(t)
+    for t in (
+        "sdtPr",
+        "sdtContent",
+        "dataBinding",
+        "dropDownList",
+        "comboBox",
+        "date",
+        "text",
+        "tag",
+        "alias",
+        "showingPlcHdr",
+        "listItem",
+    )
+)
+_VAL, _XPATH, _DISPLAY, _VALUE, _FULL_DATE = (_w(t) for t in ("val", "xpath", "displayText", "value", "fullDate"))
+_CHECKBOX = f"{{{W14}}}checkbox"
+# One C-level pass over the content visits only what matters, in document order.
+_VISIT = (_P, _T, _TAB, _BR, _CR, _NBH, _SDT, *_SKIP, *_TRACKED)
 _BINDING = re.compile(r"/ad:v\[(\d+)\]\s*$")
 _ON = {"1", "true", "on"}
 _OFF = {"0", "false", "off"}
@@ -67,48 +90,44 @@ class Control:
     after_in_cell: list[str] = field(default_factory=list)
 
 
-def _val(el: etree._Element | None, attr: str = f"{{{W}}}val") -> str | None:
-    return None if el is None else el.get(attr)
-
-
 def content_text(content: etree._Element) -> tuple[str, bool]:
     """Current text of a control's content (paragraphs joined with \\n) and whether
     tracked changes were present.  Deleted text is left out, inserted text kept:
     the value reads as if every change were accepted."""
-    paragraphs: list[list[str]] = [[]]
-    seen_paragraph = False
-    tracked = False
+    return _scan(content)[:2]
 
-    def walk(el: etree._Element) -> None:
-        nonlocal seen_paragraph, tracked
+
+def _scan(content: etree._Element) -> tuple[str, bool, bool]:
+    """(text, tracked changes present, contains another control)."""
+    paragraphs: list[list[str]] = [[]]
+    seen_paragraph = tracked = nested = False
+    skipped: list[etree._Element] = []
+    for el in content.iter(_VISIT):
         tag = el.tag
-        if not isinstance(tag, str):
-            return  # comments, processing instructions
-        if tag in _TRACKED or tag.endswith("Change"):
-            tracked = True
-        if tag in _SKIP:
-            return
-        if tag == f"{{{W}}}p":
+        if skipped and any(s in el.iterancestors() for s in skipped):
+            continue  # inside a deletion or a fallback
+        if tag == _T:
+            paragraphs[-1].append(el.text or "")
+        elif tag == _P:
             if seen_paragraph:
                 paragraphs.append([])
             seen_paragraph = True
-        elif tag == f"{{{W}}}t":
-            paragraphs[-1].append(el.text or "")
-        elif tag == f"{{{W}}}tab":
+        elif tag == _TAB:
             paragraphs[-1].append("\t")
-        elif tag in (f"{{{W}}}br", f"{{{W}}}cr"):
+        elif tag in (_BR, _CR):
             paragraphs[-1].append("\n")
-        elif tag == f"{{{W}}}noBreakHyphen":
+        elif tag == _NBH:
             paragraphs[-1].append("-")
-        for child in el:
-            walk(child)
+        elif tag == _SDT:
+            nested = True
+        if tag in _TRACKED:
+            tracked = True
+        if tag in _SKIP:
+            skipped.append(el)
+    return "\n".join("".join(p) for p in paragraphs), tracked, nested
 
-    walk(content)
-    return "\n".join("".join(p) for p in paragraphs), tracked
 
-
-def _checkbox(pr: etree._Element, text: str) -> tuple[bool | None, str | None]:
-    box = pr.find(f"{{{W14}}}checkbox")
+def _checkbox(box: etree._Element | None) -> tuple[bool | None, str | None]:
     if box is None:
         return None, None
     checked = box.find(f"{{{W14}}}checked")
@@ -142,59 +161,59 @@ def _after_in_cell(sdt: etree._Element) -> list[str]:
 
 
 def read_control(sdt: etree._Element) -> Control:
-    pr = sdt.find(f"{{{W}}}sdtPr")
-    if pr is None:
-        pr = etree.Element(f"{{{W}}}sdtPr")
-    content = sdt.find(f"{{{W}}}sdtContent")
-    text, tracked = content_text(content) if content is not None else ("", False)
-    binding = pr.find(f"{{{W}}}dataBinding")
-    match = _BINDING.search(binding.get(f"{{{W}}}xpath", "")) if binding is not None else None
-    checked, note = _checkbox(pr, text)
-    dropdown = pr.find(f"{{{W}}}dropDownList")
+    parts = {child.tag: child for child in sdt}
+    pr = parts.get(_PR)
+    props = {child.tag: child for child in pr} if pr is not None else {}
+    content = parts.get(_CONTENT)
+    text, tracked, nested = _scan(content) if content is not None else ("", False, False)
+    binding = props.get(_BINDING_EL)
+    match = _BINDING.search(binding.get(_XPATH, "")) if binding is not None else None
+    dropdown = props.get(_DROPDOWN)
     if dropdown is None:
-        dropdown = pr.find(f"{{{W}}}comboBox")
-    date = pr.find(f"{{{W}}}date")
-    nested = content is not None and content.find(f".//{{{W}}}sdt") is not None
-    if pr.find(f"{{{W14}}}checkbox") is not None:
+        dropdown = props.get(_COMBO)
+    date = props.get(_DATE)
+    checkbox = props.get(_CHECKBOX)
+    if checkbox is not None:
         kind = "checkbox"
     elif dropdown is not None:
         kind = "dropdown"
     elif date is not None:
         kind = "date"
-    elif pr.find(f"{{{W}}}text") is not None:
+    elif _TEXT in props:
         kind = "text"
     elif nested:
         kind = "container"
     else:
         kind = "richtext"
+    checked, note = _checkbox(checkbox)
     items = []
     if dropdown is not None:
-        for item in dropdown.iter(f"{{{W}}}listItem"):
-            display = item.get(f"{{{W}}}displayText")
-            value = item.get(f"{{{W}}}value")
+        for item in dropdown.iter(_ITEM):
+            display, value = item.get(_DISPLAY), item.get(_VALUE)
             display = display if display is not None else value
             value = value if value is not None else display
             if display is not None and value is not None:
                 items.append((display, value))
+    tag, alias = props.get(_TAG), props.get(_ALIAS)
     return Control(
-        tag=_val(pr.find(f"{{{W}}}tag")),
-        alias=_val(pr.find(f"{{{W}}}alias")),
+        tag=tag.get(_VAL) if tag is not None else None,
+        alias=alias.get(_VAL) if alias is not None else None,
         binding_index=int(match.group(1)) if match else None,
         kind=kind,
-        showing_placeholder=pr.find(f"{{{W}}}showingPlcHdr") is not None,
+        showing_placeholder=_PLACEHOLDER in props,
         text=text,
         tracked_changes=tracked,
         checked=checked,
         checked_note=note,
         items=items,
-        full_date=_val(date, f"{{{W}}}fullDate") if date is not None else None,
+        full_date=date.get(_FULL_DATE) if date is not None else None,
         after_in_cell=_after_in_cell(sdt) if kind in ("text", "richtext") else [],
     )
 
 
 def read_controls(root: etree._Element) -> list[Control]:
     """Every content control of a part, in document order."""
-    return [read_control(sdt) for sdt in root.iter(f"{{{W}}}sdt")]
+    return [read_control(sdt) for sdt in root.iter(_SDT)]
 
 
 def custom_properties(pkg: Package) -> dict[str, str]:
