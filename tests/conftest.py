@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from auditdocs.allocation import Allocation, read_allocation
-from auditdocs.forms.layout import manifest_source
+from auditdocs.forms.layout import layout_source
 from auditdocs.generate import FormFactory, generate
 from auditdocs.parse import ParsedForm, parse_bytes
 from auditdocs.sample import sample_allocation_path
@@ -97,8 +97,8 @@ def plan_form(generated: list[Path]) -> bytes:
 @pytest.fixture(scope="session")
 def parse(key: bytes, workspace: Workspace) -> Callable[[bytes], ParsedForm]:
     """Parse bytes as the workspace does (its key, and its config as the manifest fallback)."""
-    manifests = manifest_source(workspace.config)
-    return lambda data: parse_bytes(data, "returned.docx", key, manifests=manifests)
+    layouts = layout_source(workspace.config)
+    return lambda data: parse_bytes(data, "returned.docx", key, layouts=layouts)
 
 
 @pytest.fixture(scope="session")

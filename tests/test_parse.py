@@ -433,12 +433,14 @@ def test_a_lost_field_list_is_rebuilt_from_the_config_and_checked(audit_form, pa
 
 
 def test_a_lost_field_list_is_not_rebuilt_from_a_config_that_changed(audit_form, key, workspace):
-    from auditdocs.forms.layout import manifest_source
+    from auditdocs.forms.layout import Field, Table, layout_source
 
     emptied = rezip(audit_form, {_manifest_part(audit_form): None})
 
     def changed(identity):
-        return [*manifest_source(workspace.config)(identity), {"id": "new.field", "k": "text", "p": "x"}]
+        layout = layout_source(workspace.config)(identity)
+        layout.blocks.append(Table([["New", Field("new.field", "text", "New", "x")]], widths=(1, 1)))
+        return layout
 
-    result = parse_bytes(emptied, "x.docx", key, manifests=changed)
+    result = parse_bytes(emptied, "x.docx", key, layouts=changed)
     assert result.status == "rejected" and "config that made it has changed" in result.issues[0].message

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,8 @@ from auditdocs.errors import RejectedFile
 from auditdocs.identity import Identity, manifest_hash
 from auditdocs.ooxml import namespaces as ns
 from auditdocs.ooxml.package import DEFAULT_LIMITS, Limits, Package, sniff
-from auditdocs.ooxml.reader import Control, custom_properties, form_manifest, read_controls
+from auditdocs.forms.layout import Field, Layout, Table
+from auditdocs.ooxml.reader import Control, custom_properties, form_manifest, read_controls, read_tables
 
 Value = str | bool | None
 _PREFIX = "auditdocs."
@@ -247,12 +248,12 @@ def _reject_unzippable(data: bytes) -> None:
         raise RejectedFile("not a Word .docx file (unknown file type)")
 
 
-#: Rebuilds a form's manifest from today's config, when its own part was lost.
-ManifestSource = Callable[[Identity], list[dict[str, str]] | None]
+#: The layout a form was generated from, rebuilt from the config (see forms.layout).
+LayoutSource = Callable[[Identity], Layout | None]
 
 
 def parse_bytes(
-    data: bytes, name: str, key: bytes, limits: Limits = DEFAULT_LIMITS, manifests: ManifestSource | None = None
+    data: bytes, name: str, key: bytes, limits: Limits = DEFAULT_LIMITS, layouts: LayoutSource | None = None
 ) -> ParsedForm:
     """Parse one returned file; never raises for bad input (status says what happened)."""
     out = ParsedForm(file=name)
@@ -260,7 +261,7 @@ def parse_bytes(
         if len(data) > limits.max_file_bytes:
             raise RejectedFile(f"file is {len(data)} bytes (limit {limits.max_file_bytes}); not an audit form")
         _reject_unzippable(data)
-        _parse_package(Package(data, limits), key, out, manifests)
+        _parse_package(Package(data, limits), key, out, layouts)
     except RejectedFile as exc:
         out.status, out.fields = "rejected", {}
         out.issues = [Issue(None, "error", str(exc))]
@@ -274,7 +275,7 @@ def _manifest_hash(manifest: list[dict[str, str]]) -> str:
     return manifest_hash((e.get("id", ""), e.get("k", ""), e.get("p", "")) for e in manifest)
 
 
-def _parse_package(pkg: Package, key: bytes, out: ParsedForm, manifests: ManifestSource | None) -> None:
+def _parse_package(pkg: Package, key: bytes, out: ParsedForm, layouts: LayoutSource | None) -> None:
     if pkg.has("mimetype") and pkg.read("mimetype").startswith(b"application/vnd.oasis.opendocument"):
         raise RejectedFile("an OpenDocument (.odt) file; save it as Word .docx and send it again")
     main = pkg.main_part()
@@ -289,36 +290,73 @@ def _parse_package(pkg: Package, key: bytes, out: ParsedForm, manifests: Manifes
     manifest = form_manifest(pkg, main)
     if manifest is not None and _manifest_hash(manifest) != identity.manifest:
         raise RejectedFile(f"audit {identity.audit_id}: the form's field list was edited; it cannot be trusted")
+    # The layout the form was made from, when today's config still makes the same fields.
+    layout = layouts(identity) if layouts else None
+    if layout is not None and _manifest_hash(layout.manifest()) != identity.manifest:
+        layout = None
     if manifest is None:
-        # LibreOffice can leave custom XML parts empty; the config that made the form can
-        # rebuild its field list, and the hash in the signed identity proves it is the same.
-        rebuilt = manifests(identity) if manifests else None
-        if rebuilt is None or _manifest_hash(rebuilt) != identity.manifest:
+        # LibreOffice can leave custom XML parts empty, and .doc/.odt conversion drops them;
+        # the config that made the form can rebuild its field list (checked by the hash).
+        if layout is None:
             raise RejectedFile(
                 f"audit {identity.audit_id}: the form's field list is missing and the config that made "
                 "it has changed since; it cannot be read"
             )
-        manifest = rebuilt
+        manifest = layout.manifest()
         out.warn(None, "the form's own field list was missing (emptied by LibreOffice?); rebuilt from the config")
     root = pkg.xml(main)
     if root.find(f".//{{{ns.W}}}body") is None:
         raise RejectedFile("corrupt file: the document has no body")
-    controls = read_controls(root)
-    found = match_controls(manifest, controls, out)
+    found = match_controls(manifest, read_controls(root), out)
+    # No control found at all: a file converted from .doc or .odt (its fields became plain
+    # text or legacy fields); read each field from its table cell instead.
+    cells = _cells_by_field(layout, read_tables(root)) if layout is not None and not found else {}
     for i, entry in enumerate(manifest):
+        fid = entry["id"]
         ctl = found.get(i)
-        if ctl is None:
-            out.fields[entry["id"]] = None
-            out.error(
-                entry["id"],
-                f"the field {entry.get('a') or entry['id']!r} was deleted from the form; fill it in on a fresh copy",
-            )
+        if ctl is not None:
+            out.fields[fid] = read_value(entry, ctl, out)
+        elif fid in cells:
+            out.warn(fid, "field control missing (converted from .doc or .odt?); read from its place in the table")
+            out.fields[fid] = read_value(entry, cells[fid], out)
         else:
-            out.fields[entry["id"]] = read_value(entry, ctl, out)
+            out.fields[fid] = None
+            out.error(fid, f"the field {entry.get('a') or fid!r} was deleted from the form; fill it in on a fresh copy")
+
+
+def _cells_by_field(layout: Layout, tables: list[list[list[Control]]]) -> dict[str, Control]:
+    """Fields read from their table cells: the layout's tables are found in the document
+    as a run of consecutive tables of the same shapes (the last such run: the form body
+    follows the template's own tables), and each field's cell is read as a control of
+    the field's kind.  For files whose controls did not survive a conversion."""
+    wanted = [b for b in layout.blocks if isinstance(b, Table)]
+    shapes = [[len(row) for row in t.rows] for t in wanted]
+    found = [[len(row) for row in t] for t in tables]
+    starts = [i for i in range(len(found) - len(shapes) + 1) if found[i : i + len(shapes)] == shapes]
+    if not starts:
+        return {}
+    out: dict[str, Control] = {}
+    for table, doc_table in zip(wanted, tables[starts[-1] :], strict=False):
+        for row, doc_row in zip(table.rows, doc_table, strict=True):
+            for cell, doc_cell in zip(row, doc_row, strict=True):
+                if isinstance(cell, Field):
+                    out[cell.id] = _as_kind(doc_cell, cell)
+    return out
+
+
+def _as_kind(cell: Control, f: Field) -> Control:
+    """A table cell read as a field of kind ``f.kind``; a drop-down's items come from the
+    layout, since a converted file may have none left."""
+    items = cell.items or [(display, value) for value, display in f.choices]
+    text = cell.text
+    if f.kind in ("text", "richtext"):
+        # Conversion from .doc adds empty paragraphs around a field's text: drop them.
+        text = "\n".join(line for line in text.split("\n") if line.strip())
+    return replace(cell, kind=f.kind, items=items, text=text)
 
 
 def parse_file(
-    path: Path, key: bytes, limits: Limits = DEFAULT_LIMITS, manifests: ManifestSource | None = None
+    path: Path, key: bytes, limits: Limits = DEFAULT_LIMITS, layouts: LayoutSource | None = None
 ) -> ParsedForm:
     def rejected(message: str) -> ParsedForm:
         return ParsedForm(str(path), "rejected", issues=[Issue(None, "error", message)])
@@ -330,11 +368,11 @@ def parse_file(
         data = path.read_bytes()
     except OSError as exc:
         return rejected(f"cannot read the file ({exc.strerror})")
-    return parse_bytes(data, str(path), key, limits, manifests)
+    return parse_bytes(data, str(path), key, limits, layouts)
 
 
-def parse_files(paths: list[Path], key: bytes, manifests: ManifestSource | None = None) -> list[ParsedForm]:
-    return [parse_file(p, key, manifests=manifests) for p in paths]
+def parse_files(paths: list[Path], key: bytes, layouts: LayoutSource | None = None) -> list[ParsedForm]:
+    return [parse_file(p, key, layouts=layouts) for p in paths]
 
 
 def to_json(results: list[ParsedForm]) -> str:

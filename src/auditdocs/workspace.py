@@ -99,10 +99,10 @@ class Workspace:
 
     def parse(self, paths: list[Path]) -> list[ParsedForm]:
         """Parse returned files with this workspace's key and config."""
-        from auditdocs.forms.layout import manifest_source
+        from auditdocs.forms.layout import layout_source
         from auditdocs.parse import parse_files
 
-        return parse_files(paths, self.key(), manifest_source(self.config))
+        return parse_files(paths, self.key(), layout_source(self.config))
 
 
 def init_workspace(root: Path) -> Workspace:

@@ -252,14 +252,15 @@ def layout_for(config: Config, tool: ToolType, kind: DocumentKind) -> Layout:
     return audit_layout(config, tool) if kind == "audit" else plan_layout(config, tool)
 
 
-def manifest_source(config: Config) -> Callable[[Any], list[dict[str, str]] | None]:
-    """Rebuild a document's field manifest from the config, given its identity (for the
-    parser's use when a form's own manifest part was lost; the signed manifest hash
-    decides whether the rebuilt one is the same)."""
+def layout_source(config: Config) -> Callable[[Any], Layout | None]:
+    """The layout a document was generated from, rebuilt from the config given its
+    identity.  The parser uses it when a form's own field list was lost, and to read
+    fields by their table cell in files converted from .doc or .odt; the signed
+    manifest hash decides whether the rebuilt layout is the one the form had."""
 
-    def lookup(identity: Any) -> list[dict[str, str]] | None:
+    def lookup(identity: Any) -> Layout | None:
         if identity.tool not in config.tools or identity.document not in ("audit", "plan"):
             return None
-        return layout_for(config, config.tool(identity.tool), identity.document).manifest()
+        return layout_for(config, config.tool(identity.tool), identity.document)
 
     return lookup

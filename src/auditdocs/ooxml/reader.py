@@ -211,6 +211,29 @@ def read_control(sdt: etree._Element) -> Control:
     )
 
 
+def read_cell(tc: etree._Element) -> Control:
+    """A table cell as an untyped control: its text, and the state of a checkbox in it."""
+    text, tracked, _nested = _scan(tc)
+    box = tc.find(f".//{_CHECKBOX}")
+    checked, note = _checkbox(box)
+    dropdown = tc.find(f".//{_DROPDOWN}")
+    items = []
+    if dropdown is not None:
+        items = [(i.get(_DISPLAY) or "", i.get(_VALUE) or "") for i in dropdown.iter(_ITEM)]
+    return Control(tag=None, alias=None, binding_index=None, kind="cell", showing_placeholder=False, text=text,
+                   tracked_changes=tracked, checked=checked, checked_note=note, items=items)
+
+
+def read_tables(root: etree._Element) -> list[list[list[Control]]]:
+    """The document's outermost tables, in order: rows of cells."""
+    out = []
+    for tbl in root.iter(_w("tbl")):
+        if any(a.tag == _w("tbl") for a in tbl.iterancestors()):
+            continue
+        out.append([[read_cell(tc) for tc in tr.iter(_w("tc"))] for tr in tbl.iter(_w("tr"))])
+    return out
+
+
 def read_controls(root: etree._Element) -> list[Control]:
     """Every content control of a part, in document order."""
     return [read_control(sdt) for sdt in root.iter(_SDT)]
