@@ -332,8 +332,10 @@ def test_the_command_list_is_complete() -> None:
         "config schema",
         "demo",
         "generate",
+        "ingest",
         "init",
         "parse",
+        "status",
     ]
 
 

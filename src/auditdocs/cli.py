@@ -159,6 +159,56 @@ def parse(files: tuple[Path, ...], as_json: bool, workspace: Path | None) -> Non
 
 
 @main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@workspace_option
+@friendly
+def ingest(paths: tuple[Path, ...], workspace: Path | None) -> None:
+    """Ingest returned forms: files, folders, .zip archives, e-mails (.eml, .msg)."""
+    from auditdocs.returns.ingest import ingest as run
+    from auditdocs.workspace import Workspace
+
+    ws = Workspace.open(workspace)
+    with click.progressbar(length=0, label="Ingesting", file=sys.stderr, show_pos=True) as bar:
+        result = run(ws, list(paths), progress=lambda _o: bar.update(1))
+    echo_batch(result)
+
+
+def echo_batch(result: Any) -> None:
+    """The end-of-batch summary: counts, then one line per file that needs attention."""
+    from auditdocs.returns.ingest import ACCEPTED, AMEND, DUPLICATE, REJECTED
+
+    counts = ", ".join(f"{result.count(s)} {s}" for s in (ACCEPTED, AMEND, REJECTED, DUPLICATE))
+    click.echo(f"{len(result.outcomes)} files: {counts}")
+    for o in result.outcomes:
+        if o.urgent:
+            tm = o.allocation.team_manager if o.allocation else "the team manager"
+            click.echo(f"  URGENT {o.audit_id}: immediate safeguarding concern: notify {tm} now")
+    for o in result.outcomes:
+        if o.status == AMEND:
+            errors = sum(f.severity == "error" for f in o.findings)
+            click.echo(f"  {o.audit_id}: needs amendment ({errors} to fix) by {o.resubmit_by:%d/%m/%Y}; "
+                       f"feedback: {display(o.feedback[-1]) if o.feedback else '-'}")
+        elif o.status == REJECTED:
+            click.echo(f"  {o.name}: rejected: {o.reason}")
+    if result.summary_path:
+        click.echo(f"Summary: {display(result.summary_path)}")
+
+
+@main.command()
+@click.option("--month", required=True, help="The audit month, YYYY-MM.")
+@workspace_option
+@friendly
+def status(month: str, workspace: Path | None) -> None:
+    """Show each audit of a month: state, due date, returns, lateness, urgency."""
+    from auditdocs.returns.status import month_status
+    from auditdocs.workspace import Workspace
+
+    ws = Workspace.open(workspace)
+    for line in month_status(ws, month):
+        click.echo(line)
+
+
+@main.command()
 @workspace_option
 @friendly
 def demo(workspace: Path | None) -> None:

@@ -157,6 +157,8 @@ def generate(
     for alloc in allocations:  # fail on a bad tool type or template before writing anything
         for kind in DOCUMENT_KINDS:
             factory.form(alloc.tool, kind)
+    store = workspace.store()
+    store.record_allocations(allocations, state="allocated")
     written = []
     for alloc in allocations:
         for kind in DOCUMENT_KINDS:
@@ -165,4 +167,5 @@ def generate(
             written.append(path)
         if progress:
             progress(alloc)
+    store.record_allocations(allocations, state="issued")
     return written

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from auditdocs.errors import RejectedFile
+from auditdocs.forms.layout import Field, Layout, Table
 from auditdocs.identity import Identity, manifest_hash
 from auditdocs.ooxml import namespaces as ns
 from auditdocs.ooxml.package import DEFAULT_LIMITS, Limits, Package, sniff
-from auditdocs.forms.layout import Field, Layout, Table
 from auditdocs.ooxml.reader import Control, custom_properties, form_manifest, read_controls, read_tables
 
 Value = str | bool | None
@@ -42,6 +42,11 @@ class ParsedForm:
     identity: Identity | None = None
     fields: dict[str, Value] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
+    # Not part of the JSON: the package read, and where each field is in its main part
+    # (for feedback comments anchored at the field).
+    package: Package | None = field(default=None, repr=False)
+    main_part: str | None = field(default=None, repr=False)
+    locations: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def error(self, field_id: str | None, message: str) -> None:
         self.issues.append(Issue(field_id, "error", message))
@@ -263,7 +268,7 @@ def parse_bytes(
         _reject_unzippable(data)
         _parse_package(Package(data, limits), key, out, layouts)
     except RejectedFile as exc:
-        out.status, out.fields = "rejected", {}
+        out.status, out.fields, out.locations, out.package = "rejected", {}, {}, None
         out.issues = [Issue(None, "error", str(exc))]
         return out
     if any(i.severity == "error" for i in out.issues):
@@ -307,6 +312,7 @@ def _parse_package(pkg: Package, key: bytes, out: ParsedForm, layouts: LayoutSou
     root = pkg.xml(main)
     if root.find(f".//{{{ns.W}}}body") is None:
         raise RejectedFile("corrupt file: the document has no body")
+    out.package, out.main_part = pkg, main
     found = match_controls(manifest, read_controls(root), out)
     # No control found at all: a file converted from .doc or .odt (its fields became plain
     # text or legacy fields); read each field from its table cell instead.
@@ -314,11 +320,12 @@ def _parse_package(pkg: Package, key: bytes, out: ParsedForm, layouts: LayoutSou
     for i, entry in enumerate(manifest):
         fid = entry["id"]
         ctl = found.get(i)
+        if ctl is None and fid in cells:
+            out.warn(fid, "field control missing (converted from .doc or .odt?); read from its place in the table")
+            ctl = cells[fid]
         if ctl is not None:
             out.fields[fid] = read_value(entry, ctl, out)
-        elif fid in cells:
-            out.warn(fid, "field control missing (converted from .doc or .odt?); read from its place in the table")
-            out.fields[fid] = read_value(entry, cells[fid], out)
+            out.locations[fid] = ctl.element
         else:
             out.fields[fid] = None
             out.error(fid, f"the field {entry.get('a') or fid!r} was deleted from the form; fill it in on a fresh copy")

@@ -20,6 +20,7 @@ from auditdocs.errors import UsageError
 
 if TYPE_CHECKING:
     from auditdocs.parse import ParsedForm
+    from auditdocs.returns.store import Store
 
 
 def bundled_root() -> Path:
@@ -96,6 +97,16 @@ class Workspace:
         if len(key) < 16:
             raise UsageError(f"{self.key_path}: not a valid key; restore it from backup")
         return key
+
+    def store(self) -> Store:
+        """The workspace's store: ``$AUDITDOCS_DATABASE_URL`` or .auditdocs/store.sqlite."""
+        from auditdocs.returns.store import Store
+
+        url = os.environ.get("AUDITDOCS_DATABASE_URL")
+        if not url:
+            self.state_dir.mkdir(mode=0o700, exist_ok=True)
+            url = f"sqlite:///{self.state_dir / 'store.sqlite'}"
+        return Store(url)
 
     def parse(self, paths: list[Path]) -> list[ParsedForm]:
         """Parse returned files with this workspace's key and config."""

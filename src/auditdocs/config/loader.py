@@ -39,9 +39,10 @@ class Config:
             raise ConfigError(f"{self.folder}: no audit tool type {tool_id!r} (configured: {known})") from None
 
     def version(self, tool_id: str) -> str:
-        """A short hash of everything that shapes a tool's form: settings + tool type."""
+        """A short hash of everything that shapes a tool's form: the settings that go into
+        it (not the validation rules, which judge returns) and the tool type."""
         payload = {
-            "settings": self.settings.model_dump(mode="json"),
+            "settings": self.settings.model_dump(mode="json", exclude={"validation"}),
             "tool": self.tool(tool_id).model_dump(mode="json"),
         }
         blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
@@ -141,6 +142,13 @@ def load_config(folder: Path) -> Config:
         tools[tool.id] = tool
     if not tools:
         raise ConfigError(f"{display(folder)}: no audit tool types (*.yaml besides {SETTINGS_FILE})")
+    for rule_id, rule in settings.validation.rules.items():
+        unknown = sorted(set(rule.tools or ()) - set(tools))
+        if unknown:
+            raise ConfigError(
+                f"{display(settings_path)}: validation.rules.{rule_id}.tools: no tool type "
+                f"{', '.join(map(repr, unknown))} (configured: {', '.join(sorted(tools))})"
+            )
     return Config(folder=folder, settings=settings, tools=tools)
 
 

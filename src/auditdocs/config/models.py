@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 #: Ids become parts of field ids (``domain.<id>.grade``) and XML names: keep them simple.
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
@@ -125,6 +125,122 @@ class ToolType(Model):
         return self
 
 
+RuleSeverity = Literal["error", "warning", "off"]
+
+#: Every validation rule (see ``auditdocs.validate``) and its default severity.
+RULES: dict[str, Literal["error", "warning"]] = {
+    "completeness.grade": "error",
+    "completeness.na_not_allowed": "error",
+    "completeness.na_reason": "error",
+    "completeness.evidence": "error",
+    "completeness.overall": "error",
+    "completeness.overall_summary": "error",
+    "completeness.discussion": "error",
+    "evidence.min_words": "error",
+    "evidence.guidance": "error",
+    "evidence.duplicate": "error",
+    "evidence.copied": "warning",
+    "evidence.good_practice": "warning",
+    "evidence.suggestions": "warning",
+    "consistency.overall": "error",
+    "consistency.overall_low": "warning",
+    "consistency.criteria": "warning",
+    "consistency.outstanding": "warning",
+    "plan.action": "error",
+    "plan.specific": "error",
+    "plan.owner": "error",
+    "plan.due": "error",
+    "plan.due_window": "error",
+    "plan.outcome": "error",
+    "plan.measurable": "warning",
+    "plan.domain": "error",
+    "plan.required": "error",
+    "plan.empty": "warning",
+    "plan.discussion_date": "error",
+    "concern.immediate": "warning",
+    "concern.details": "error",
+    "concern.notified": "warning",
+}
+
+
+class RuleSetting(Model):
+    """How one validation rule is applied: its severity ("off": not checked) and,
+    optionally, the only tool types it applies to."""
+
+    severity: RuleSeverity
+    tools: list[Id] | None = None
+
+    @field_validator("severity", mode="before")
+    @classmethod
+    def _off(cls, value: object) -> object:
+        # YAML 1.1 reads a bare `off` as the boolean false.
+        return "off" if value is False else value
+
+
+def _default_rules() -> dict[str, RuleSetting]:
+    return {rule: RuleSetting(severity=severity) for rule, severity in RULES.items()}
+
+
+Ratio = Annotated[float, Field(ge=0, le=1)]
+WordList = tuple[Text, ...]
+
+
+class ValidationSettings(Model):
+    """Thresholds and word lists for checking returned audits, and each rule's severity."""
+
+    # Evidence
+    min_evidence_words: int = Field(25, ge=0, le=1000)
+    min_na_reason_words: int = Field(3, ge=0, le=100)
+    guidance_containment: Ratio = 0.8
+    guidance_share: Ratio = 0.5
+    duplicate_similarity: Ratio = 0.8
+    good_practice_signals: WordList = (
+        "good practice", "strength", "strengths", "strong", "well", "effective", "effectively",
+        "positive", "positively", "excellent", "thorough", "impressive", "commended", "good",
+    )  # fmt: skip
+    suggestion_signals: WordList = (
+        "should", "suggest", "suggested", "suggestion", "suggestions", "recommend", "recommended",
+        "recommendation", "recommendations", "needs to", "need to", "could", "would benefit", "consider",
+        "must", "next step", "next steps",
+    )  # fmt: skip
+    # Consistency of grades
+    good_rank: int = Field(3, description="Grades ranked this or higher are Good or better.")
+    max_overall_above_lowest: int = Field(1, ge=0)
+    max_overall_below_best: int = Field(1, ge=0)
+    min_good_criteria_ratio: Ratio = 0.5
+    # Improvement plan
+    min_action_words: int = Field(5, ge=0, le=100)
+    vague_action_words: WordList = (
+        "improve", "improved", "improvement", "ensure", "continue", "continued", "monitor",
+        "monitored", "monitoring", "maintain", "address", "better", "ongoing",
+    )  # fmt: skip
+    vague_owners: WordList = (
+        "tbc", "tbd", "tba", "all", "everyone", "everybody", "n/a", "na", "?", "-", "team", "the team",
+        "staff", "all staff", "unknown", "none", "various",
+    )  # fmt: skip
+    plan_window_days: int = Field(90, ge=1, le=730)
+    min_outcome_words: int = Field(3, ge=0, le=100)
+    measurable_signals: WordList = (
+        "by", "%", "every", "each", "weekly", "monthly", "evidence", "evidenced", "recorded",
+        "reviewed", "on file", "completed", "within",
+    )  # fmt: skip
+    rules: dict[str, RuleSetting] = Field(default_factory=_default_rules)
+
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _merge_rules(cls, value: object) -> object:
+        """Rules not named keep their defaults; a rule may be given as just its severity."""
+        if not isinstance(value, dict):
+            return value
+        unknown = [repr(rule) for rule in value if rule not in RULES]
+        if unknown:
+            raise ValueError(f"unknown rule id {', '.join(unknown)} (known: {', '.join(RULES)})")
+        merged: dict[str, object] = {rule: {"severity": severity} for rule, severity in RULES.items()}
+        for rule, given in value.items():
+            merged[rule] = {"severity": RULES[rule], **given} if isinstance(given, dict) else {"severity": given}
+        return merged
+
+
 class Settings(Model):
     """config/organisation.yaml: everything that is not a tool type."""
 
@@ -132,6 +248,7 @@ class Settings(Model):
     grading: GradingScale
     deadlines: Deadlines = Deadlines()
     improvement_plan: ImprovementPlan = ImprovementPlan()
+    validation: ValidationSettings = ValidationSettings()
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

@@ -88,6 +88,8 @@ class Control:
     # Paragraphs after the control in the same table cell (no control in them): where
     # LibreOffice puts a field's second and later paragraphs.
     after_in_cell: list[str] = field(default_factory=list)
+    # The w:sdt (or w:tc for a cell) itself, to anchor feedback comments on.
+    element: etree._Element | None = field(default=None, repr=False, compare=False)
 
 
 def content_text(content: etree._Element) -> tuple[str, bool]:
@@ -208,6 +210,7 @@ def read_control(sdt: etree._Element) -> Control:
         items=items,
         full_date=date.get(_FULL_DATE) if date is not None else None,
         after_in_cell=_after_in_cell(sdt) if kind in ("text", "richtext") else [],
+        element=sdt,
     )
 
 
@@ -221,7 +224,7 @@ def read_cell(tc: etree._Element) -> Control:
     if dropdown is not None:
         items = [(i.get(_DISPLAY) or "", i.get(_VALUE) or "") for i in dropdown.iter(_ITEM)]
     return Control(tag=None, alias=None, binding_index=None, kind="cell", showing_placeholder=False, text=text,
-                   tracked_changes=tracked, checked=checked, checked_note=note, items=items)
+                   tracked_changes=tracked, checked=checked, checked_note=note, items=items, element=tc)
 
 
 def read_tables(root: etree._Element) -> list[list[list[Control]]]:

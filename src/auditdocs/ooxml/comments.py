@@ -1,0 +1,115 @@
+"""Add Word comments to a document, anchored at given elements (controls or cells).
+
+Used to send an auditor their own returned document back with a comment at each
+field that needs amending.  Existing comments are kept; ours get new ids.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import zipfile
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from lxml import etree
+
+from auditdocs.ooxml import namespaces as ns
+from auditdocs.ooxml.package import Package
+
+W = ns.W
+CT_COMMENTS = "application/vnd.openxmlformats-officedocument.wordprocessingml.comments+xml"
+
+
+def _w(tag: str) -> str:
+    return f"{{{W}}}{tag}"
+
+
+def _paragraphs(element: etree._Element) -> list[etree._Element]:
+    if element.tag == _w("p"):
+        return [element]
+    return list(element.iter(_w("p")))
+
+
+def _anchor(element: etree._Element, cid: str) -> None:
+    start = etree.Element(_w("commentRangeStart"), {_w("id"): cid})
+    end = etree.Element(_w("commentRangeEnd"), {_w("id"): cid})
+    ref = etree.Element(_w("r"))
+    etree.SubElement(etree.SubElement(ref, _w("rPr")), _w("rStyle"), {_w("val"): "CommentReference"})
+    etree.SubElement(ref, _w("commentReference"), {_w("id"): cid})
+    parent = element.getparent()
+    if element.tag == _w("sdt") and parent is not None and parent.tag == _w("p"):
+        element.addprevious(start)
+        element.addnext(end)
+        end.addnext(ref)
+        return
+    paragraphs = _paragraphs(element)
+    if not paragraphs:  # nothing to hang it on: put a paragraph in
+        paragraphs = [etree.SubElement(element, _w("p"))]
+    first, last = paragraphs[0], paragraphs[-1]
+    ppr = first.find(_w("pPr"))
+    first.insert(0 if ppr is None else 1, start)
+    last.append(end)
+    last.append(ref)
+
+
+def add_comments(pkg: Package, main: str, root: etree._Element,
+                 comments: Sequence[tuple[etree._Element | None, str]], author: str = "Quality Assurance") -> bytes:
+    """A copy of the package with one comment per (anchor, text); anchor None = the
+    document's first paragraph.  ``root`` is the main part's tree (it is modified)."""
+    folder = posixpath.dirname(main)
+    rel_targets = {t: (i, typ) for i, typ, t in pkg.relationships(main)}
+    comments_name = next((t for t, (_i, typ) in rel_targets.items() if typ == ns.REL_COMMENTS), None)
+    if comments_name is not None and pkg.has(comments_name):
+        part = etree.fromstring(etree.tostring(pkg.xml(comments_name)))
+    else:
+        comments_name = posixpath.join(folder, "comments.xml")
+        part = etree.Element(_w("comments"), nsmap={"w": W})
+    used = {int(c.get(_w("id"), "0")) for c in part if c.get(_w("id"), "0").lstrip("-").isdigit()}
+    used |= {int(c.get(_w("id"), "0")) for c in root.iter(_w("commentRangeStart"))
+             if c.get(_w("id"), "0").lstrip("-").isdigit()}
+    next_id = max(used, default=-1) + 1
+    body = root.find(_w("body"))
+    first_paragraph = next(body.iter(_w("p")), None) if body is not None else None
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for anchor, text in comments:
+        cid = str(next_id)
+        next_id += 1
+        target = anchor if anchor is not None else first_paragraph
+        if target is None:
+            continue
+        _anchor(target, cid)
+        comment = etree.SubElement(part, _w("comment"), {_w("id"): cid, _w("author"): author,
+                                                         _w("date"): stamp, _w("initials"): "QA"})
+        p = etree.SubElement(comment, _w("p"))
+        t = etree.SubElement(etree.SubElement(p, _w("r")), _w("t"))
+        t.text = text
+    return _rewrite(pkg, main, root, comments_name, part, rel_targets)
+
+
+def _rewrite(pkg: Package, main: str, root: etree._Element, comments_name: str, part: etree._Element,
+             rel_targets: dict[str, tuple[str, str]]) -> bytes:
+    def xml(el: etree._Element) -> bytes:
+        return etree.tostring(el, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+    changed = {main.lower(): xml(root), comments_name.lower(): xml(part)}
+    folder, base = posixpath.split(main)
+    rels_name = posixpath.join(folder, "_rels", base + ".rels")
+    if comments_name not in rel_targets:
+        rels = (etree.fromstring(etree.tostring(pkg.xml(rels_name))) if pkg.has(rels_name)
+                else etree.Element(f"{{{ns.PKG_REL}}}Relationships", nsmap={None: ns.PKG_REL}))
+        etree.SubElement(rels, f"{{{ns.PKG_REL}}}Relationship", Id="rIdAuditdocsComments",
+                         Type=ns.REL_COMMENTS, Target=posixpath.relpath(comments_name, folder))
+        changed[rels_name.lower()] = xml(rels)
+    if pkg.content_type(comments_name) != CT_COMMENTS:
+        types = etree.fromstring(etree.tostring(pkg.xml("[Content_Types].xml")))
+        etree.SubElement(types, f"{{{ns.CT}}}Override", PartName="/" + comments_name, ContentType=CT_COMMENTS)
+        changed["[content_types].xml"] = xml(types)
+    out = io.BytesIO()
+    names = {info.filename.lower(): info.filename for info in pkg.zip.infolist()}
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for lower, name in names.items():
+            z.writestr(name, changed.pop(lower) if lower in changed else pkg.read(name))
+        for lower, data in changed.items():
+            z.writestr({comments_name.lower(): comments_name, rels_name.lower(): rels_name}.get(lower, lower), data)
+    return out.getvalue()

@@ -1,0 +1,1 @@
+"""Returned forms: where they come from and where they are kept."""

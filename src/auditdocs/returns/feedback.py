@@ -1,0 +1,81 @@
+"""Feedback for an audit that needs amending: the auditor's own document with a Word
+comment at each field to fix, and an e-mail-ready message listing the findings and
+the resubmission deadline."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from auditdocs.allocation import Allocation
+from auditdocs.forms.layout import layout_for
+from auditdocs.generate import safe_name, uk_date
+from auditdocs.ooxml.comments import add_comments
+from auditdocs.ooxml.zipout import write_private
+from auditdocs.parse import ParsedForm
+from auditdocs.workspace import Workspace
+
+if TYPE_CHECKING:
+    from auditdocs.returns.ingest import Outcome
+
+DOCX_TYPE = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
+
+
+def field_labels(ws: Workspace, tool: str, document: str) -> dict[str, str]:
+    layout = layout_for(ws.config, ws.config.tool(tool), "plan" if document == "plan" else "audit")
+    return {f.id: f.label for f in layout.fields}
+
+
+def write_feedback(ws: Workspace, parsed: ParsedForm, alloc: Allocation, outcome: Outcome) -> list[Path]:
+    """Write the commented copy and the message; returns their paths."""
+    assert parsed.package is not None and parsed.main_part is not None
+    errors = [f for f in outcome.findings if f.severity == "error"]
+    warnings = [f for f in outcome.findings if f.severity == "warning"]
+    labels = field_labels(ws, alloc.tool, outcome.document or "audit")
+    comments = [
+        (parsed.locations.get(f.field) if f.field else None,
+         ("To fix: " if f.severity == "error" else "Please check: ") + f.message)
+        for f in [*errors, *warnings]
+    ]
+    root = parsed.package.xml(parsed.main_part)
+    commented = add_comments(parsed.package, parsed.main_part, root, comments)
+    version = len(_existing(ws, alloc)) + 1
+    folder = ws.output_dir / alloc.month / "feedback" / safe_name(alloc.auditor)
+    stem = f"{safe_name(alloc.audit_id)} {safe_name(alloc.case_reference)} amendments {version}"
+    doc_path = folder / f"{stem}.docx"
+    write_private(doc_path, commented)
+
+    deadline = uk_date(outcome.resubmit_by) if outcome.resubmit_by else "within 3 working days"
+    lines = [
+        f"Dear {alloc.auditor},",
+        "",
+        f"Thank you for returning audit {alloc.audit_id} (case {alloc.case_reference}). Before the Quality "
+        f"Assurance team can accept it, please amend the points below and send it back by {deadline}.",
+        "The attached copy of your document has a comment at each field to fix.",
+        "",
+        "To fix:",
+        *[f"  - {labels.get(f.field or '', 'The form')}: {f.message}" for f in errors],
+    ]
+    if warnings:
+        lines += ["", "Please also check:", *[f"  - {labels.get(f.field or '', 'The form')}: {f.message}"
+                                             for f in warnings]]
+    lines += ["", "Quality Assurance team", ws.config.settings.organisation.name]
+    msg = EmailMessage()
+    msg["To"] = f"{alloc.auditor} <{alloc.auditor_email}>"
+    msg["Subject"] = f"Audit {alloc.audit_id} ({alloc.case_reference}): amendments needed by {deadline}"
+    msg["X-Unsent"] = "1"  # Outlook opens it as a draft to send
+    from datetime import UTC, datetime
+
+    msg["Date"] = format_datetime(datetime.now(UTC))
+    msg.set_content("\n".join(lines))
+    msg.add_attachment(commented, maintype=DOCX_TYPE[0], subtype=DOCX_TYPE[1], filename=doc_path.name)
+    eml_path = folder / f"{stem}.eml"
+    write_private(eml_path, bytes(msg))
+    return [doc_path, eml_path]
+
+
+def _existing(ws: Workspace, alloc: Allocation) -> list[Path]:
+    folder = ws.output_dir / alloc.month / "feedback" / safe_name(alloc.auditor)
+    return sorted(folder.glob(f"{safe_name(alloc.audit_id)} * amendments *.docx")) if folder.exists() else []

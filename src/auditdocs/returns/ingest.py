@@ -1,0 +1,197 @@
+"""Ingest returned files: archive, identify, parse, validate, store, feed back.
+
+Each file is handled on its own: one bad file never stops or spoils the batch.  The
+raw bytes are archived first; the store records each file in one transaction; the
+same bytes ingested again change nothing; a different file for an audit already
+returned is a new version (an amendment), and the latest is current.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from auditdocs.allocation import Allocation
+from auditdocs.errors import AuditDocsError, RejectedFile
+from auditdocs.findings import Finding
+from auditdocs.forms.layout import layout_source
+from auditdocs.parse import ParsedForm, parse_bytes
+from auditdocs.returns.archive import Archive
+from auditdocs.returns.convert import legacy_kind, to_docx
+from auditdocs.returns.feedback import write_feedback
+from auditdocs.returns.sources import Incoming, Unreadable, expand
+from auditdocs.returns.store import Store
+from auditdocs.validate import validate
+from auditdocs.workdays import add_working_days
+from auditdocs.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+ACCEPTED, AMEND, REJECTED, DUPLICATE = "accepted", "needs amendment", "rejected", "already received"
+
+
+@dataclass
+class Outcome:
+    """What happened to one input file (no evidence text: this goes into logs and summaries)."""
+
+    name: str
+    origin: str
+    status: str
+    reason: str | None = None
+    sha256: str | None = None
+    audit_id: str | None = None
+    document: str | None = None
+    allocation: Allocation | None = None
+    version: int | None = None
+    late: bool = False
+    urgent: bool = False
+    converted_from: str | None = None
+    resubmit_by: date | None = None
+    findings: list[Finding] = field(default_factory=list)
+    feedback: list[Path] = field(default_factory=list)
+
+
+@dataclass
+class BatchResult:
+    outcomes: list[Outcome]
+    summary_path: Path | None = None
+
+    def count(self, status: str) -> int:
+        return sum(o.status == status for o in self.outcomes)
+
+
+class Ingester:
+    def __init__(self, ws: Workspace, store: Store | None = None) -> None:
+        self.ws = ws
+        self.config = ws.config
+        self.key = ws.key()
+        self.layouts = layout_source(self.config)
+        self.store = store or ws.store()
+        self.archive = Archive(ws.state_dir / "archive")
+
+    def run(self, paths: Iterable[Path], progress: Callable[[Outcome], None] | None = None,
+            received_at: datetime | None = None) -> BatchResult:
+        outcomes = []
+        for top in paths:
+            if Path(top).is_file():  # the input itself (an e-mail, a zip) is kept as received
+                with contextlib.suppress(OSError):  # reported below by expand()
+                    self.archive.put(Path(top).read_bytes())
+        for item in expand(paths):
+            outcome = self.one(item, received_at or datetime.now(UTC))
+            log.info("ingest %s: %s %s", outcome.name, outcome.status, outcome.audit_id or "")
+            outcomes.append(outcome)
+            if progress:
+                progress(outcome)
+        result = BatchResult(outcomes)
+        if outcomes:
+            from auditdocs.returns.summary import write_summary
+
+            result.summary_path = write_summary(self.ws, result, received_at or datetime.now(UTC))
+        return result
+
+    def one(self, item: Incoming | Unreadable, received_at: datetime) -> Outcome:
+        if isinstance(item, Unreadable):
+            return Outcome(item.name, item.origin, REJECTED, reason=item.reason)
+        outcome = Outcome(item.name, item.origin, REJECTED)
+        try:
+            outcome.sha256 = self.archive.put(item.data)  # before anything else
+            self._process(item, outcome, received_at)
+        except AuditDocsError as exc:
+            outcome.status, outcome.reason = REJECTED, str(exc)
+            self._record_rejection(item, outcome, received_at)
+        except Exception as exc:  # a bug must not stop the batch or lose the file
+            log.exception("ingest %s: unexpected error", item.name)
+            outcome.status = REJECTED
+            outcome.reason = f"could not be processed ({type(exc).__name__}); the file is archived as {outcome.sha256}"
+            self._record_rejection(item, outcome, received_at)
+        return outcome
+
+    def _record_rejection(self, item: Incoming, outcome: Outcome, received_at: datetime) -> None:
+        if outcome.sha256 is None or self.store.known_receipt(outcome.sha256):
+            return
+        try:
+            with self.store.transaction() as conn:
+                self.store.record_receipt(conn, sha256=outcome.sha256, name=item.name, origin=item.origin,
+                                          received_at=received_at, outcome="rejected", audit_id=outcome.audit_id,
+                                          reason=outcome.reason)
+        except AuditDocsError:
+            log.exception("ingest %s: could not record the rejection", item.name)
+
+    def _process(self, item: Incoming, outcome: Outcome, received_at: datetime) -> None:
+        digest = outcome.sha256
+        assert digest is not None
+        known = self.store.known_receipt(digest)
+        if known is not None:
+            outcome.status, outcome.audit_id = DUPLICATE, known["audit_id"]
+            outcome.reason = f"the same file was received on {known['received_at']:%d/%m/%Y} ({known['outcome']})"
+            return
+        data = item.data
+        kind = legacy_kind(data)
+        if kind is not None:
+            data = to_docx(data, kind)
+            outcome.converted_from = kind
+        parsed = parse_bytes(data, item.name, self.key, layouts=self.layouts)
+        outcome.audit_id = parsed.audit_id
+        if parsed.status == "rejected":
+            raise RejectedFile(parsed.issues[0].message)
+        assert parsed.identity is not None
+        found = self.store.allocation(parsed.identity.audit_id)
+        if found is None:
+            raise RejectedFile(f"audit {parsed.identity.audit_id} is not in this workspace's store; "
+                               "generate its forms from this workspace first")
+        alloc, _state = found
+        if alloc.tool != parsed.identity.tool:
+            raise RejectedFile(f"audit {alloc.audit_id} was allocated as {alloc.tool}, "
+                               f"but the form is a {parsed.identity.tool}")
+        outcome.allocation, outcome.document = alloc, parsed.identity.document
+        self._judge(parsed, alloc, outcome, received_at)
+        if outcome.status == AMEND:
+            outcome.feedback = write_feedback(self.ws, parsed, alloc, outcome)
+        with self.store.transaction() as conn:
+            receipt = self.store.record_receipt(conn, sha256=digest, name=item.name, origin=item.origin,
+                                                received_at=received_at, outcome=outcome.status.replace(" ", "_"),
+                                                audit_id=alloc.audit_id)
+            sub = self.store.record_submission(
+                conn, receipt_id=receipt, audit_id=alloc.audit_id, document=parsed.identity.document,
+                sha256=digest, received_at=received_at, status=outcome.status.replace(" ", "_"),
+                late=outcome.late, urgent=outcome.urgent, converted_from=outcome.converted_from,
+                config_version=parsed.identity.config_version, template_version=parsed.identity.template_version,
+                resubmit_by=outcome.resubmit_by, values=parsed.fields, found=outcome.findings)
+        outcome.version = sub.version
+
+    def _judge(self, parsed: ParsedForm, alloc: Allocation, outcome: Outcome, received_at: datetime) -> None:
+        settings = self.config.settings
+        tool = self.config.tool(alloc.tool)
+        received = received_at.date()
+        completed = parsed.fields.get("completion.date")
+        audit_date = date.fromisoformat(completed) if isinstance(completed, str) else received
+        others = {
+            audit_id: [v for k, v in values.items() if k.endswith(".evidence") and isinstance(v, str)]
+            for audit_id, values in self.store.current_values(alloc.month, "domain.").items()
+            if audit_id != alloc.audit_id
+        }
+        reading = [Finding(i.field, "error", "form.read", i.message) for i in parsed.issues if i.severity == "error"]
+        unreadable = {f.field for f in reading}
+        checked = validate(parsed.fields, tool, settings,
+                           document=parsed.identity.document if parsed.identity else "audit",
+                           audit_date=audit_date, other_evidence=others)
+        # A field that could not be read is reported once, as unreadable, not also as empty.
+        outcome.findings = reading + [f for f in checked if f.field not in unreadable or f.field is None]
+        outcome.urgent = parsed.fields.get("concern.immediate") is True
+        outcome.late = received > alloc.due_date
+        if any(f.severity == "error" for f in outcome.findings):
+            outcome.status = AMEND
+            outcome.resubmit_by = add_working_days(received, settings.deadlines.amendment_working_days,
+                                                   settings.organisation.bank_holidays)
+        else:
+            outcome.status = ACCEPTED
+
+
+def ingest(ws: Workspace, paths: Iterable[Path], progress: Callable[[Outcome], None] | None = None,
+           received_at: datetime | None = None) -> BatchResult:
+    """Ingest returned files, folders, .zip archives and e-mails (.eml, .msg)."""
+    return Ingester(ws).run(paths, progress, received_at)

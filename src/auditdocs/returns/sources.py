@@ -1,0 +1,655 @@
+"""Turn what the QA team receives (files, folders, .zip, .eml, .msg) into the files inside.
+
+Returned forms arrive as loose files, folders, zip archives and e-mails saved from Outlook
+or another mail program.  ``expand`` yields every file found, in memory, and never writes
+anything.  Every container is untrusted: magic bytes, entry counts, declared sizes and
+compression ratios are checked before anything is read, every read is bounded, and bad
+input becomes an ``Unreadable`` with a one-line reason for the user, never an exception.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import io
+import lzma
+import os
+import re
+import stat
+import struct
+import unicodedata
+import zipfile
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from email.message import Message
+from pathlib import Path
+
+import olefile
+
+from auditdocs.ooxml.package import OLE_MAGIC, ZIP_MAGIC
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SourceLimits:
+    """Safe defaults for untrusted inputs; raise them only for sources you trust.
+
+    ``max_members`` and ``max_total_bytes`` are one budget per input file, shared by every
+    container nested inside it (so a zip of zips cannot multiply them).
+    """
+
+    max_file_bytes: int = 50 * MB
+    max_members: int = 2000
+    max_total_bytes: int = 500 * MB
+    max_ratio: int = 100  # uncompressed / compressed, for zip members above 1 MB
+    max_depth: int = 3  # containers inside containers (a zip in a zip in an e-mail)
+
+
+DEFAULT_LIMITS = SourceLimits()
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One file to parse: where it was found and its bytes."""
+
+    name: str  # display name: the path, or "batch.zip!forms/a.docx", "mail.eml!a.docx"
+    data: bytes
+    origin: str  # the top-level input path it came from
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """Something that could not be turned into files, with a one-line reason for the user."""
+
+    name: str
+    origin: str
+    reason: str
+
+
+Found = Incoming | Unreadable
+
+
+@dataclass
+class _Budget:
+    """What is left to take out of one input's containers."""
+
+    members: int
+    total: int
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    origin: str
+    limits: SourceLimits
+    budget: _Budget
+
+
+_KIND = {"zip": "zip archive", "eml": "e-mail", "msg": "Outlook message"}
+
+
+def expand(paths: Iterable[Path], limits: SourceLimits = DEFAULT_LIMITS) -> Iterator[Found]:
+    """Every file in ``paths``, with folders walked and archives and e-mails opened.
+
+    Folders are walked in name order, skipping hidden entries, Office lock files (``~$…``)
+    and links that lead out of the folder.  Containers are recognised by name and magic
+    bytes together (a .docx is a zip too, and is yielded as it is).
+    """
+    for path in paths:
+        path = Path(path)
+        if _is_dir(path):
+            yield from _expand_folder(path, limits)
+        else:
+            yield from _expand_file(path, str(path), limits, top_level=True)
+
+
+# -- files and folders ----------------------------------------------------------------------
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
+def _skipped(name: str) -> bool:
+    """Hidden files, Office lock files and macOS resource forks are never forms."""
+    return name.startswith((".", "~$")) or name == "__MACOSX"
+
+
+def _expand_file(path: Path, origin: str, limits: SourceLimits, *, top_level: bool = False) -> Iterator[Found]:
+    name = str(path)
+    if top_level and path.name.startswith("~$"):
+        yield Unreadable(name, origin, "an Office lock file (left while the document is open), not a form; skipped")
+        return
+    data = _read(path, limits)
+    if isinstance(data, str):
+        yield Unreadable(name, origin, data)
+        return
+    ctx = _Ctx(origin, limits, _Budget(limits.max_members, limits.max_total_bytes))
+    yield from _dispatch(name, data, 0, ctx)
+
+
+def _read(path: Path, limits: SourceLimits) -> bytes | str:
+    """The file's bytes, or the reason they cannot be had.  A FIFO or device is never read."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return "file not found"
+    except PermissionError:
+        return "permission denied; check you can open the file"
+    except OSError as exc:
+        return f"cannot be opened ({_one_line(exc.strerror or exc)})"
+    limit = limits.max_file_bytes
+    try:
+        with os.fdopen(fd, "rb") as fh:
+            info = os.fstat(fh.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                return "not a regular file; skipped"
+            if info.st_size > limit:
+                return _too_big(info.st_size, limit)
+            data = fh.read(limit + 1)  # the size may have changed since fstat
+    except OSError as exc:
+        return f"cannot be read ({_one_line(exc.strerror or exc)})"
+    if len(data) > limit:
+        return _too_big(len(data), limit)
+    return data
+
+
+def _expand_folder(folder: Path, limits: SourceLimits) -> Iterator[Found]:
+    origin = str(folder)
+    try:
+        root = folder.resolve(strict=True)
+    except (OSError, RuntimeError) as exc:
+        yield Unreadable(origin, origin, f"folder cannot be read ({_one_line(exc)})")
+        return
+    seen = {root}
+    # Depth-first in name order, without recursion (deep trees cannot exhaust the stack).
+    pending = [_list_folder(folder, root, seen, origin)]
+    while pending:
+        item = next(pending[-1], None)
+        if item is None:
+            pending.pop()
+        elif isinstance(item, Unreadable):
+            yield item
+        elif item[1]:
+            pending.append(_list_folder(item[0], root, seen, origin))
+        else:
+            yield from _expand_file(item[0], origin, limits)
+
+
+def _list_folder(folder: Path, root: Path, seen: set[Path], origin: str) -> Iterator[tuple[Path, bool] | Unreadable]:
+    """(path, is a folder) for the entries of one folder worth visiting, in name order.
+
+    Links are followed only if they stay inside ``root``; each folder is visited once.
+    """
+    try:
+        with os.scandir(folder) as it:
+            names = sorted(entry.name for entry in it)
+    except OSError as exc:
+        yield Unreadable(str(folder), origin, f"folder cannot be read ({_one_line(exc.strerror or exc)})")
+        return
+    for entry_name in names:
+        if _skipped(entry_name):
+            continue
+        path = folder / entry_name
+        try:
+            real = path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            yield Unreadable(str(path), origin, "a broken link; skipped")
+            continue
+        if path.is_symlink() and not real.is_relative_to(root):
+            yield Unreadable(str(path), origin, "a link to outside the folder; copy the file into the folder instead")
+            continue
+        is_dir = _is_dir(path)
+        if is_dir:
+            if real in seen:  # a link back up the tree, or a second link to the same folder
+                continue
+            seen.add(real)
+        yield path, is_dir
+
+
+# -- dispatch ---------------------------------------------------------------------------------
+
+
+def _dispatch(name: str, data: bytes, depth: int, ctx: _Ctx) -> Iterator[Found]:
+    """Open ``data`` if it is a container (by name, or an e-mail by its headers), else yield it."""
+    lower = name.lower()
+    if lower.endswith(".zip"):
+        kind = "zip"
+    elif lower.endswith(".msg"):
+        kind = "msg"
+    elif lower.endswith(".eml") or _looks_like_email(data):
+        kind = "eml"
+    else:
+        yield Incoming(name, data, ctx.origin)
+        return
+    if depth >= ctx.limits.max_depth:
+        yield _too_deep(name, kind, ctx)
+    elif kind == "zip":
+        yield from _expand_zip(name, data, depth, ctx)
+    elif kind == "msg":
+        yield from _expand_msg(name, data, depth, ctx)
+    else:
+        yield from _expand_eml(name, data, depth, ctx)
+
+
+def _too_deep(name: str, kind: str, ctx: _Ctx) -> Unreadable:
+    return Unreadable(
+        name,
+        ctx.origin,
+        f"{_KIND[kind]} nested more than {ctx.limits.max_depth} levels deep; take the files out and send them",
+    )
+
+
+def _take(name: str, size: int, ctx: _Ctx) -> Unreadable | None:
+    """Charge one member of ``size`` bytes to the budget; the reason if it is over a limit."""
+    limits, budget = ctx.limits, ctx.budget
+    if size > limits.max_file_bytes:
+        return Unreadable(name, ctx.origin, _too_big(size, limits.max_file_bytes))
+    if size > budget.total:
+        return Unreadable(
+            name,
+            ctx.origin,
+            f"more than {_mb(limits.max_total_bytes)} in all would be unpacked (a zip bomb?); "
+            "send fewer files at a time",
+        )
+    budget.total -= size
+    return None
+
+
+# -- zip -------------------------------------------------------------------------------------
+
+# What zipfile and its decompressors raise on malformed input (NotImplementedError, for an
+# unknown compression method or zip version, is told apart where it is caught).
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    ValueError,
+    OSError,
+    EOFError,
+    struct.error,
+    OverflowError,
+    zlib.error,
+    lzma.LZMAError,
+)
+
+
+def _expand_zip(name: str, data: bytes, depth: int, ctx: _Ctx) -> Iterator[Found]:
+    limits, budget = ctx.limits, ctx.budget
+    if not data.startswith(ZIP_MAGIC):
+        if data.startswith(b"PK\x05\x06"):
+            yield Unreadable(name, ctx.origin, "zip archive is empty")
+        else:
+            yield Unreadable(name, ctx.origin, "not a zip archive (corrupt, or another file renamed); zip it again")
+        return
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except NotImplementedError as exc:  # a newer zip version than Python reads
+        yield Unreadable(name, ctx.origin, f"zip archive cannot be read ({_one_line(exc)}); zip the files again")
+        return
+    except _ZIP_ERRORS as exc:
+        yield Unreadable(name, ctx.origin, f"zip archive is corrupt ({_one_line(exc)}); zip the files again")
+        return
+    with archive:
+        infos = [info for info in archive.infolist() if not info.filename.endswith("/")]
+        # Cheap checks on what the archive declares, before reading any of it.
+        if len(infos) > budget.members:
+            yield Unreadable(
+                name,
+                ctx.origin,
+                f"zip archive has {len(infos)} files (limit {limits.max_members}); send fewer at a time",
+            )
+            return
+        declared = sum(info.file_size for info in infos)
+        if declared > budget.total:
+            yield Unreadable(
+                name,
+                ctx.origin,
+                f"zip archive would unpack to {_mb(declared)} (limit {_mb(limits.max_total_bytes)}; a zip bomb?); "
+                "refusing it",
+            )
+            return
+        members = [(info, _safe_path(info.filename)) for info in infos]
+        members = [(info, member) for info, member in members if not any(map(_skipped, member.split("/")))]
+        if not members:
+            yield Unreadable(name, ctx.origin, "zip archive has no files in it")
+            return
+        for info, member in members:
+            budget.members -= 1
+            member_name = f"{name}!{member}"
+            found = _read_member(archive, info, member_name, ctx)
+            if isinstance(found, Unreadable):
+                yield found
+            else:
+                yield from _dispatch(member_name, found, depth + 1, ctx)
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, ctx: _Ctx) -> bytes | Unreadable:
+    limits = ctx.limits
+    if info.flag_bits & 0x1:
+        return Unreadable(name, ctx.origin, "the file is password-protected; zip it again without a password")
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return Unreadable(name, ctx.origin, "a link inside the zip archive, not a file; skipped")
+    if info.file_size > MB and info.file_size > limits.max_ratio * max(info.compress_size, 1):
+        ratio = info.file_size // max(info.compress_size, 1)
+        return Unreadable(
+            name, ctx.origin, f"would unpack {ratio} times larger than it is packed (a zip bomb?); refusing it"
+        )
+    over = _take(name, info.file_size, ctx)
+    if over is not None:
+        return over
+    try:
+        with archive.open(info) as fh:
+            data = fh.read(info.file_size + 1)  # bounded: never more than declared, plus one
+    except NotImplementedError:
+        return Unreadable(
+            name,
+            ctx.origin,
+            "packed with a compression method that cannot be read; zip it again with standard settings",
+        )
+    except _ZIP_ERRORS as exc:
+        return Unreadable(name, ctx.origin, f"corrupt in the zip archive ({_one_line(exc)}); zip the files again")
+    if len(data) > info.file_size:
+        return Unreadable(name, ctx.origin, "unpacks larger than the zip archive declares (a zip bomb?); refusing it")
+    return data
+
+
+# -- e-mail (.eml) -----------------------------------------------------------------------------
+
+# The first header of a saved e-mail (by the mail program that saved it), then "Name:".
+_EMAIL_FIRST = re.compile(rb"(?i)(from|received|mime-version|return-path|delivered-to|message-id|x-[a-z0-9-]+)[ \t]*:")
+_HEADER_OR_FOLD = re.compile(rb"[!-9;-~]+[ \t]*:|[ \t]")
+_SIGNATURES = {"application/pkcs7-signature", "application/x-pkcs7-signature", "application/pgp-signature"}
+_SMIME = {"application/pkcs7-mime", "application/x-pkcs7-mime"}
+_TNEF = {"application/ms-tnef", "application/vnd.ms-tnef"}
+
+
+def _looks_like_email(data: bytes) -> bool:
+    """True if ``data`` starts with RFC 822 headers (two header lines, the first a telling one)."""
+    lines = data[:2048].removeprefix(b"\xef\xbb\xbf").splitlines()
+    return len(lines) > 1 and bool(_EMAIL_FIRST.match(lines[0])) and bool(_HEADER_OR_FOLD.match(lines[1]))
+
+
+def _expand_eml(name: str, data: bytes, depth: int, ctx: _Ctx) -> Iterator[Found]:
+    try:
+        message = email.message_from_bytes(data, policy=email.policy.default)
+    except Exception as exc:  # the email package is lenient, but not on every malformed input
+        yield Unreadable(name, ctx.origin, f"e-mail is corrupt ({_one_line(exc)}); save it from the mail program again")
+        return
+    yield from _expand_message(message, name, depth, ctx)
+
+
+def _expand_message(message: Message, name: str, depth: int, ctx: _Ctx) -> Iterator[Found]:
+    budget = ctx.budget
+    try:
+        parts = _attachment_parts(message, budget.members + 1)
+    except Exception as exc:  # header parsing can fail on hostile input in ways the package does not catch
+        yield Unreadable(name, ctx.origin, f"e-mail is corrupt ({_one_line(exc)}); save it from the mail program again")
+        return
+    if not parts:
+        yield Unreadable(name, ctx.origin, "no attachments in the e-mail; attach the completed form and send it again")
+        return
+    if len(parts) > budget.members:
+        yield Unreadable(
+            name, ctx.origin, f"e-mail has more than {ctx.limits.max_members} attachments; send fewer at a time"
+        )
+        return
+    for number, part in enumerate(parts, 1):
+        budget.members -= 1
+        try:
+            filename, payload = _attachment(part, number)
+        except Exception as exc:
+            yield Unreadable(f"{name}!attachment {number}", ctx.origin, f"attachment is corrupt ({_one_line(exc)})")
+            continue
+        attachment_name = f"{name}!{filename}"
+        if isinstance(payload, str):
+            yield Unreadable(attachment_name, ctx.origin, payload)
+        elif isinstance(payload, Message):
+            if depth + 1 >= ctx.limits.max_depth:
+                yield _too_deep(attachment_name, "eml", ctx)
+            else:
+                yield from _expand_message(payload, attachment_name, depth + 1, ctx)
+        else:
+            over = _take(attachment_name, len(payload), ctx)
+            if over is not None:
+                yield over
+            else:
+                yield from _dispatch(attachment_name, payload, depth + 1, ctx)
+
+
+def _attachment_parts(message: Message, cap: int) -> list[Message]:
+    """The attachments in document order: attached files, inline parts with a filename, and
+    attached e-mails (message/rfc822, not descended into).  Walked without recursion."""
+    found: list[Message] = []
+    stack = [message]
+    while stack and len(found) < cap:
+        part = stack.pop()
+        ctype = part.get_content_type()
+        if ctype == "message/rfc822" and part is not message:
+            found.append(part)
+        elif part.is_multipart():
+            payload = part.get_payload()
+            if isinstance(payload, list):
+                stack.extend(sub for sub in reversed(payload) if isinstance(sub, Message))
+        elif ctype in _SIGNATURES:
+            continue  # a signature on the e-mail, not a file the sender attached
+        elif part.get_content_disposition() == "attachment" or part.get_filename():
+            found.append(part)
+    return found
+
+
+def _attachment(part: Message, number: int) -> tuple[str, bytes | Message | str]:
+    """(display name, content): bytes, an attached e-mail, or the reason it cannot be read."""
+    ctype = part.get_content_type()
+    filename = _safe_basename(part.get_filename() or "")
+    if ctype == "message/rfc822":
+        inner = part.get_payload()
+        if isinstance(inner, list) and inner and isinstance(inner[0], Message):
+            if not filename:
+                subject = _safe_basename(str(inner[0].get("subject", "") or ""))
+                filename = f"{subject or f'attached e-mail {number}'}.eml"
+            return filename, inner[0]
+        # Encoded (base64) attached e-mails are not parsed by the package: open the bytes.
+        filename = filename or f"attached e-mail {number}"
+        if not filename.lower().endswith(".eml"):
+            filename += ".eml"
+    if not filename:
+        filename = f"attachment {number}"
+    if ctype in _TNEF or filename.lower() == "winmail.dat":
+        return filename, (
+            "Outlook sent the attachments in rich-text format (winmail.dat), which cannot be read; "
+            "ask the sender to send in HTML or plain-text format"
+        )
+    if ctype in _SMIME:
+        return filename, "the e-mail is encrypted (S/MIME); ask the sender to send it without encryption"
+    data = part.get_payload(decode=True)
+    return filename, data if isinstance(data, bytes) else b""
+
+
+# -- Outlook (.msg) ----------------------------------------------------------------------------
+
+# [MS-OXMSG]: each attachment is a storage; its properties are streams named by tag.
+_ATTACH_PREFIX = "__attach_version1.0_#"
+_ATTACH_DATA = "__substg1.0_37010102"  # PidTagAttachDataBinary
+_ATTACH_OBJECT = "__substg1.0_3701000D"  # PidTagAttachDataObject: an embedded message or OLE object
+_ATTACH_NAMES = ("3707", "3704", "3001")  # long filename, short filename, display name
+_SUBJECT = "0037"
+_PROPERTIES = "__properties_version1.0"
+_ATTACH_METHOD_TAG = 0x37050003  # PidTagAttachMethod, PT_LONG
+_ATTACH_OLE = 6
+_MAX_STRING_BYTES = 64 * 1024
+
+
+class _CorruptMsg(Exception):
+    pass
+
+
+def _expand_msg(name: str, data: bytes, depth: int, ctx: _Ctx) -> Iterator[Found]:
+    if not data.startswith(OLE_MAGIC):
+        yield Unreadable(
+            name, ctx.origin, "not an Outlook message (corrupt, or another file renamed); save it from Outlook again"
+        )
+        return
+    try:
+        # A file object, never bytes: olefile treats short bytes as a file name to open.
+        ole = olefile.OleFileIO(io.BytesIO(data), raise_defects=olefile.DEFECT_INCORRECT)
+    except Exception as exc:  # olefile raises many exception types on malformed input
+        yield Unreadable(name, ctx.origin, f"Outlook message is corrupt ({_one_line(exc)}); save it from Outlook again")
+        return
+    with ole:
+        try:
+            paths = [list(map(str, p)) for p in ole.listdir(streams=True, storages=True)]
+            # The mini stream holds every small stream and is read in one go on first use.
+            if ole.root.size > ctx.limits.max_file_bytes:
+                raise _CorruptMsg("its mini stream is larger than a message can be")
+        except Exception as exc:
+            yield Unreadable(
+                name, ctx.origin, f"Outlook message is corrupt ({_one_line(exc)}); save it from Outlook again"
+            )
+            return
+        yield from _expand_msg_storage(ole, paths, [], name, depth, ctx)
+
+
+def _expand_msg_storage(
+    ole: olefile.OleFileIO, paths: list[list[str]], prefix: list[str], name: str, depth: int, ctx: _Ctx
+) -> Iterator[Found]:
+    """The attachments of the message stored at ``prefix`` (the root, or an embedded message)."""
+    budget = ctx.budget
+    wanted = [p.lower() for p in prefix]
+    storages = sorted(
+        p
+        for p in paths
+        if len(p) == len(prefix) + 1
+        and [q.lower() for q in p[:-1]] == wanted
+        and p[-1].lower().startswith(_ATTACH_PREFIX)
+        and ole.get_type(p) == olefile.STGTY_STORAGE
+    )
+    if not storages:
+        yield Unreadable(
+            name, ctx.origin, "no attachments in the Outlook message; attach the completed form and send it again"
+        )
+        return
+    if len(storages) > budget.members:
+        yield Unreadable(
+            name, ctx.origin, f"Outlook message has more than {ctx.limits.max_members} attachments; send fewer"
+        )
+        return
+    for number, storage in enumerate(storages, 1):
+        budget.members -= 1
+        try:
+            filename, content = _msg_attachment(ole, storage, number, ctx)
+        except Exception as exc:  # olefile raises many exception types on malformed input
+            yield Unreadable(f"{name}!attachment {number}", ctx.origin, f"attachment is corrupt ({_one_line(exc)})")
+            continue
+        attachment_name = f"{name}!{filename}"
+        if isinstance(content, str):
+            yield Unreadable(attachment_name, ctx.origin, content)
+        elif isinstance(content, list):
+            if depth + 1 >= ctx.limits.max_depth:
+                yield _too_deep(attachment_name, "msg", ctx)
+            else:
+                yield from _expand_msg_storage(ole, paths, content, attachment_name, depth + 1, ctx)
+        else:
+            yield from _dispatch(attachment_name, content, depth + 1, ctx)
+
+
+def _msg_attachment(
+    ole: olefile.OleFileIO, storage: list[str], number: int, ctx: _Ctx
+) -> tuple[str, bytes | list[str] | str]:
+    """(display name, content): the file's bytes, the storage path of an embedded message,
+    or the reason it cannot be read."""
+    filename = ""
+    for prop in _ATTACH_NAMES:
+        filename = _safe_basename(_msg_string(ole, storage, prop) or "")
+        if filename:
+            break
+    data_path = [*storage, _ATTACH_DATA]
+    object_path = [*storage, _ATTACH_OBJECT]
+    if ole.get_type(data_path) == olefile.STGTY_STREAM:
+        size = ole.get_size(data_path)
+        over = _take(f"attachment {number}", size, ctx)
+        if over is not None:
+            return filename or f"attachment {number}", over.reason
+        data = ole.openstream(data_path).read(size + 1)
+        if len(data) != size:
+            raise _CorruptMsg("attachment data is not the size it declares")
+        return filename or f"attachment {number}", data
+    if ole.get_type(object_path) == olefile.STGTY_STORAGE and _attach_method(ole, storage) != _ATTACH_OLE:
+        if not filename:
+            filename = _safe_basename(_msg_string(ole, object_path, _SUBJECT) or "") or f"attached message {number}"
+        if not filename.lower().endswith(".msg"):
+            filename += ".msg"
+        return filename, object_path
+    return filename or f"attachment {number}", (
+        "not an attached file (a link or an embedded object); attach the file itself and send it again"
+    )
+
+
+def _msg_string(ole: olefile.OleFileIO, storage: list[str], prop: str) -> str | None:
+    """A string property: Unicode (…001F, UTF-16LE) or, in old files, 8-bit (…001E)."""
+    for suffix, codec in (("001F", "utf-16-le"), ("001E", "cp1252")):
+        path = [*storage, f"__substg1.0_{prop}{suffix}"]
+        if ole.get_type(path) != olefile.STGTY_STREAM or ole.get_size(path) > _MAX_STRING_BYTES:
+            continue
+        text = ole.openstream(path).read(_MAX_STRING_BYTES).decode(codec, errors="replace").split("\x00")[0]
+        if text.strip():
+            return text
+    return None
+
+
+def _attach_method(ole: olefile.OleFileIO, storage: list[str]) -> int | None:
+    """PidTagAttachMethod from the attachment's fixed-size property stream, if present."""
+    path = [*storage, _PROPERTIES]
+    if ole.get_type(path) != olefile.STGTY_STREAM or ole.get_size(path) > _MAX_STRING_BYTES:
+        return None
+    raw = ole.openstream(path).read(_MAX_STRING_BYTES)
+    # An attachment's property stream: an 8-byte header, then 16-byte entries (tag, flags, value).
+    for offset in range(8, len(raw) - 15, 16):
+        tag, _flags, value = struct.unpack_from("<III", raw, offset)
+        if tag == _ATTACH_METHOD_TAG:
+            return int(value)
+    return None
+
+
+# -- display names ------------------------------------------------------------------------------
+
+# Control and format characters (newlines, right-to-left overrides, zero-width marks) in a
+# file name can disguise it on screen or in a one-line report.
+_UNSAFE = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def _clean(text: str, limit: int = 200) -> str:
+    out = "".join("_" if unicodedata.category(ch) in _UNSAFE else ch for ch in text).strip()
+    return out if len(out) <= limit else out[: limit - 1] + "…"
+
+
+def _safe_path(raw: str) -> str:
+    """A member name fit for display: no drive, no root, no '..', '/' as the only separator.
+
+    Only a name: nothing is ever written, so this is about what the user reads.
+    """
+    parts = (_clean(part) for part in _DRIVE.sub("", raw.replace("\\", "/")).split("/"))
+    return "/".join(part for part in parts if part not in ("", ".", "..")) or "(unnamed)"
+
+
+def _safe_basename(raw: str) -> str:
+    """The last component of a sender-supplied file name, fit for display ('' if none)."""
+    name = _safe_path(raw).rsplit("/", 1)[-1]
+    return "" if name == "(unnamed)" else name
+
+
+def _one_line(value: object) -> str:
+    return " ".join(str(value).split())[:200]
+
+
+def _mb(size: int) -> str:
+    return f"{size / MB:,.0f} MB" if size >= 10 * MB else f"{size / MB:,.1f} MB"
+
+
+def _too_big(size: int, limit: int) -> str:
+    return f"{_mb(size)}, over the {_mb(limit)} limit; check this is the right file"

@@ -1,0 +1,433 @@
+"""The store: allocations, every file received, every version of every return.
+
+SQLite in the workspace by default (``.auditdocs/store.sqlite``); any SQLAlchemy URL
+(PostgreSQL included) works, as only portable SQL is used.  The schema is created by
+numbered migrations recorded in ``schema_migrations``.  Each returned file is recorded
+in one transaction, so a crash leaves either the whole record or none of it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.exc import SQLAlchemyError
+
+from auditdocs.allocation import Allocation
+from auditdocs.errors import AuditDocsError
+from auditdocs.findings import Finding
+
+metadata = MetaData()
+
+schema_migrations = Table(
+    "schema_migrations",
+    metadata,
+    Column("version", Integer, primary_key=True),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
+)
+
+allocations = Table(
+    "allocations",
+    metadata,
+    Column("audit_id", String(64), primary_key=True),
+    Column("month", String(7), nullable=False, index=True),
+    Column("tool", String(40), nullable=False),
+    Column("case_reference", String(200), nullable=False),
+    Column("child_id", String(200), nullable=False),
+    Column("team", String(200), nullable=False),
+    Column("worker", String(200), nullable=False),
+    Column("team_manager", String(200), nullable=False),
+    Column("auditor", String(200), nullable=False),
+    Column("auditor_email", String(320), nullable=False),
+    Column("due_date", Date, nullable=False),
+    # allocated → issued → returned → needs_amendment → accepted
+    Column("state", String(20), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+receipts = Table(
+    "receipts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sha256", String(64), nullable=False, index=True),
+    Column("name", Text, nullable=False),
+    Column("origin", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("outcome", String(20), nullable=False),  # accepted | needs_amendment | rejected | duplicate
+    Column("audit_id", String(64)),
+    Column("reason", Text),
+)
+
+submissions = Table(
+    "submissions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("audit_id", String(64), ForeignKey("allocations.audit_id"), nullable=False, index=True),
+    Column("document", String(10), nullable=False),  # audit | plan
+    Column("version", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False, unique=True),
+    Column("receipt_id", Integer, ForeignKey("receipts.id"), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(20), nullable=False),  # accepted | needs_amendment
+    Column("is_current", Boolean, nullable=False),
+    Column("late", Boolean, nullable=False),
+    Column("urgent", Boolean, nullable=False),
+    Column("converted_from", String(10)),
+    Column("config_version", String(40), nullable=False),
+    Column("template_version", String(40), nullable=False),
+    Column("resubmit_by", Date),
+    UniqueConstraint("audit_id", "document", "version"),
+)
+
+field_values = Table(
+    "field_values",
+    metadata,
+    Column("submission_id", Integer, ForeignKey("submissions.id"), primary_key=True),
+    Column("field_id", String(200), primary_key=True),
+    Column("value", Text),  # JSON: string, true/false, or null
+)
+
+findings = Table(
+    "findings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("submission_id", Integer, ForeignKey("submissions.id"), nullable=False, index=True),
+    Column("field_id", String(200)),
+    Column("severity", String(10), nullable=False),
+    Column("rule", String(80), nullable=False),
+    Column("message", Text, nullable=False),
+)
+
+#: Migrations in order; each creates or alters what its version adds.  Never edit one
+#: that has shipped: add the next.
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
+    (1, lambda conn: metadata.create_all(conn, tables=[allocations, receipts, submissions, field_values, findings])),
+]
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+STATES = ("allocated", "issued", "returned", "needs_amendment", "accepted")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What one returned file added to the store."""
+
+    id: int
+    audit_id: str
+    document: str
+    version: int
+    status: str
+    late: bool
+    urgent: bool
+
+
+class StoreError(AuditDocsError):
+    """The store cannot be opened or written."""
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            self.engine: Engine = create_engine(url, future=True)
+        except (SQLAlchemyError, ValueError, ImportError) as exc:
+            raise StoreError(f"store {url!r}: cannot open ({exc})") from None
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.migrate()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One unit of work: committed whole, or rolled back whole."""
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise StoreError(f"store {self.url!r}: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
+
+    def migrate(self) -> None:
+        with self.transaction() as conn:
+            metadata.create_all(conn, tables=[schema_migrations])
+            done = set(conn.scalars(select(schema_migrations.c.version)))
+            for version, step in MIGRATIONS:
+                if version not in done:
+                    step(conn)
+                    conn.execute(insert(schema_migrations).values(version=version, applied_at=_now()))
+
+    def schema_version(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.scalar(select(func.max(schema_migrations.c.version))) or 0)
+
+    # --- allocations --------------------------------------------------------------------
+
+    def record_allocations(self, items: Iterable[Allocation], state: str = "issued") -> None:
+        """Add allocations (or refresh their details); a state only ever moves forward
+        from allocated to issued, never back from a return."""
+        with self.transaction() as conn:
+            for alloc in items:
+                row = {**_alloc_row(alloc), "updated_at": _now()}
+                old = conn.execute(select(allocations.c.state).where(allocations.c.audit_id == alloc.audit_id)).first()
+                if old is None:
+                    conn.execute(insert(allocations).values(**row, state=state))
+                else:
+                    new_state = state if STATES.index(old.state) < STATES.index(state) else old.state
+                    conn.execute(
+                        update(allocations)
+                        .where(allocations.c.audit_id == alloc.audit_id)
+                        .values(**row, state=new_state)
+                    )
+
+    def allocation(self, audit_id: str) -> tuple[Allocation, str] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(allocations).where(allocations.c.audit_id == audit_id)).first()
+        if row is None:
+            return None
+        return _alloc_from(row), row.state
+
+    def month_allocations(self, month: str) -> list[tuple[Allocation, str]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(allocations).where(allocations.c.month == month).order_by(allocations.c.audit_id)
+            ).all()
+        return [(_alloc_from(r), r.state) for r in rows]
+
+    # --- receipts and submissions ---------------------------------------------------------
+
+    def known_receipt(self, sha256: str) -> dict[str, Any] | None:
+        """The first receipt of exactly these bytes, if they were received before."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(receipts).where(receipts.c.sha256 == sha256).order_by(receipts.c.id)).first()
+        return row._asdict() if row is not None else None
+
+    def record_receipt(
+        self,
+        conn: Connection,
+        *,
+        sha256: str,
+        name: str,
+        origin: str,
+        received_at: datetime,
+        outcome: str,
+        audit_id: str | None = None,
+        reason: str | None = None,
+    ) -> int:
+        result = conn.execute(
+            insert(receipts).values(
+                sha256=sha256,
+                name=name,
+                origin=origin,
+                received_at=received_at,
+                outcome=outcome,
+                audit_id=audit_id,
+                reason=reason,
+            )
+        )
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def record_submission(
+        self,
+        conn: Connection,
+        *,
+        receipt_id: int,
+        audit_id: str,
+        document: str,
+        sha256: str,
+        received_at: datetime,
+        status: str,
+        late: bool,
+        urgent: bool,
+        converted_from: str | None,
+        config_version: str,
+        template_version: str,
+        resubmit_by: date | None,
+        values: dict[str, Any],
+        found: list[Finding],
+    ) -> Submission:
+        """A new version of an audit's return: the latest becomes current; older ones stay."""
+        previous = (
+            conn.scalar(
+                select(func.max(submissions.c.version)).where(
+                    submissions.c.audit_id == audit_id, submissions.c.document == document
+                )
+            )
+            or 0
+        )
+        conn.execute(
+            update(submissions)
+            .where(submissions.c.audit_id == audit_id, submissions.c.document == document)
+            .values(is_current=False)
+        )
+        sub_id = int(
+            conn.execute(
+                insert(submissions).values(
+                    audit_id=audit_id,
+                    document=document,
+                    version=previous + 1,
+                    sha256=sha256,
+                    receipt_id=receipt_id,
+                    received_at=received_at,
+                    status=status,
+                    is_current=True,
+                    late=late,
+                    urgent=urgent,
+                    converted_from=converted_from,
+                    config_version=config_version,
+                    template_version=template_version,
+                    resubmit_by=resubmit_by,
+                )
+            ).inserted_primary_key[0]  # type: ignore[index]
+        )
+        if values:
+            conn.execute(
+                insert(field_values),
+                [{"submission_id": sub_id, "field_id": k, "value": json.dumps(v)} for k, v in values.items()],
+            )
+        if found:
+            conn.execute(
+                insert(findings),
+                [
+                    {
+                        "submission_id": sub_id,
+                        "field_id": f.field,
+                        "severity": f.severity,
+                        "rule": f.rule,
+                        "message": f.message,
+                    }
+                    for f in found
+                ],
+            )
+        if document == "audit":
+            state = "accepted" if status == "accepted" else "needs_amendment"
+            conn.execute(
+                update(allocations).where(allocations.c.audit_id == audit_id).values(state=state, updated_at=_now())
+            )
+        return Submission(sub_id, audit_id, document, previous + 1, status, late, urgent)
+
+    def current_values(self, month: str, field_prefix: str = "") -> dict[str, dict[str, Any]]:
+        """audit id → {field id: value} of the current audit returns of a month."""
+        query = (
+            select(submissions.c.audit_id, field_values.c.field_id, field_values.c.value)
+            .join(field_values, field_values.c.submission_id == submissions.c.id)
+            .join(allocations, allocations.c.audit_id == submissions.c.audit_id)
+            .where(
+                allocations.c.month == month,
+                submissions.c.is_current.is_(True),
+                submissions.c.document == "audit",
+                field_values.c.field_id.startswith(field_prefix),
+            )
+        )
+        out: dict[str, dict[str, Any]] = {}
+        with self.engine.connect() as conn:
+            for audit_id, field_id, value in conn.execute(query):
+                out.setdefault(audit_id, {})[field_id] = json.loads(value) if value is not None else None
+        return out
+
+    def submissions_of(self, audit_id: str) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(submissions)
+                .where(submissions.c.audit_id == audit_id)
+                .order_by(submissions.c.document, submissions.c.version)
+            ).all()
+        return [r._asdict() for r in rows]
+
+    def findings_of(self, submission_id: int) -> list[Finding]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(findings).where(findings.c.submission_id == submission_id).order_by(findings.c.id)
+            ).all()
+        return [Finding(r.field_id, r.severity, r.rule, r.message) for r in rows]
+
+    def month_status(self, month: str) -> list[dict[str, Any]]:
+        """One row per allocation of the month with its current audit return, if any."""
+        current = (
+            select(submissions).where(submissions.c.is_current.is_(True), submissions.c.document == "audit").subquery()
+        )
+        query = (
+            select(
+                allocations,
+                current.c.version,
+                current.c.received_at,
+                current.c.late,
+                current.c.urgent,
+                current.c.resubmit_by,
+                current.c.id.label("submission_id"),
+            )
+            .outerjoin(current, current.c.audit_id == allocations.c.audit_id)
+            .where(allocations.c.month == month)
+            .order_by(allocations.c.audit_id)
+        )
+        with self.engine.connect() as conn:
+            return [r._asdict() for r in conn.execute(query)]
+
+    def receipts_count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.scalar(select(func.count()).select_from(receipts)) or 0)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _alloc_row(alloc: Allocation) -> dict[str, Any]:
+    return {
+        "audit_id": alloc.audit_id,
+        "month": alloc.month,
+        "tool": alloc.tool,
+        "case_reference": alloc.case_reference,
+        "child_id": alloc.child_id,
+        "team": alloc.team,
+        "worker": alloc.worker,
+        "team_manager": alloc.team_manager,
+        "auditor": alloc.auditor,
+        "auditor_email": alloc.auditor_email,
+        "due_date": alloc.due_date,
+    }
+
+
+def _alloc_from(row: Any) -> Allocation:
+    return Allocation(
+        audit_id=row.audit_id,
+        month=row.month,
+        tool=row.tool,
+        case_reference=row.case_reference,
+        child_id=row.child_id,
+        team=row.team,
+        worker=row.worker,
+        team_manager=row.team_manager,
+        auditor=row.auditor,
+        auditor_email=row.auditor_email,
+        due_date=row.due_date,
+    )

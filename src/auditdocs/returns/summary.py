@@ -1,0 +1,74 @@
+"""The batch summary workbook for the QA team: one row per input file."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.worksheet.worksheet import Worksheet
+
+from auditdocs.workspace import Workspace
+
+if TYPE_CHECKING:
+    from auditdocs.returns.ingest import BatchResult
+
+HEADER = ["File", "Came from", "Status", "Reason", "Audit ID", "Document", "Version", "Case reference", "Team",
+          "Auditor", "Due", "Late", "URGENT: immediate safeguarding concern", "Team manager to notify",
+          "Converted from", "Resubmit by", "Errors", "Warnings", "Findings"]
+
+
+def text_row(ws: Worksheet, values: list[Any]) -> None:
+    """Append a row; text is always stored as text, so nothing ever becomes a formula."""
+    ws.append([None] * len(values))
+    row = ws.max_row
+    for col, value in enumerate(values, 1):
+        cell = ws.cell(row, col)
+        cell.value = value
+        if isinstance(value, str):
+            cell.data_type = "s"
+
+
+def write_summary(ws: Workspace, result: BatchResult, when: datetime) -> Path:
+    wb = Workbook()
+    sheet = wb.active
+    assert sheet is not None
+    sheet.title = "Returns"
+    text_row(sheet, HEADER)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    urgent_fill = PatternFill("solid", fgColor="FFC7CE")
+    for o in result.outcomes:
+        a = o.allocation
+        errors = [f for f in o.findings if f.severity == "error"]
+        warnings = [f for f in o.findings if f.severity == "warning"]
+        text_row(sheet, [
+            o.name, o.origin, o.status, o.reason or "", o.audit_id or "", o.document or "", o.version,
+            a.case_reference if a else "", a.team if a else "", a.auditor if a else "",
+            a.due_date if a else None, "late" if o.late else "", "URGENT" if o.urgent else "",
+            a.team_manager if (a and o.urgent) else "", o.converted_from or "", o.resubmit_by,
+            len(errors), len(warnings),
+            "\n".join(f"{f.severity}: {f.field or 'form'}: {f.message}" for f in o.findings),
+        ])
+        if o.urgent:
+            for cell in sheet[sheet.max_row]:
+                cell.fill = urgent_fill
+        for col in (11, 16):
+            sheet.cell(sheet.max_row, col).number_format = "dd/mm/yyyy"
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
+    for letter, width in zip("ABCDEFGHIJKLMNOPQRS", (40, 30, 16, 50, 14, 9, 8, 16, 24, 20, 11, 6, 12, 20, 10, 11,
+                                                      7, 9, 80), strict=True):
+        sheet.column_dimensions[letter].width = width
+    folder = ws.output_dir / "returns"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = folder / f"{when:%Y-%m-%d %H%M%S} returns summary.xlsx"
+    n = 1
+    while path.exists():
+        n += 1
+        path = folder / f"{when:%Y-%m-%d %H%M%S} returns summary ({n}).xlsx"
+    wb.save(path)
+    path.chmod(0o600)
+    return path
