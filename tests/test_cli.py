@@ -306,8 +306,13 @@ def test_demo_runs_the_sample_month(fresh_workspace: Workspace) -> None:
     assert result.exit_code == 0, result.output
     assert "Generated 24 documents" in result.stdout
     returned = sorted((fresh_workspace.output_dir / SAMPLE_MONTH / "returned (demo)").glob("*.docx"))
-    assert len(returned) == 3
+    assert len(returned) == 5  # four returns and one amendment
     assert all(parse_file(p, fresh_workspace.key()).status == "ok" for p in returned)
+    assert "4 files: 3 accepted, 1 needs amendment, 0 rejected" in result.stdout
+    assert "accepted (version 2)" in result.stdout
+    assert "URGENT" in result.stdout
+    states = {a.audit_id: s for a, s in fresh_workspace.store().month_allocations(SAMPLE_MONTH)}
+    assert list(states.values()).count("accepted") == 4
 
 
 # --- every command is documented ------------------------------------------------------

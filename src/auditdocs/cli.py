@@ -170,28 +170,10 @@ def ingest(paths: tuple[Path, ...], workspace: Path | None) -> None:
     ws = Workspace.open(workspace)
     with click.progressbar(length=0, label="Ingesting", file=sys.stderr, show_pos=True) as bar:
         result = run(ws, list(paths), progress=lambda _o: bar.update(1))
-    echo_batch(result)
-
-
-def echo_batch(result: Any) -> None:
-    """The end-of-batch summary: counts, then one line per file that needs attention."""
-    from auditdocs.returns.ingest import ACCEPTED, AMEND, DUPLICATE, REJECTED
-
-    counts = ", ".join(f"{result.count(s)} {s}" for s in (ACCEPTED, AMEND, REJECTED, DUPLICATE))
-    click.echo(f"{len(result.outcomes)} files: {counts}")
-    for o in result.outcomes:
-        if o.urgent:
-            tm = o.allocation.team_manager if o.allocation else "the team manager"
-            click.echo(f"  URGENT {o.audit_id}: immediate safeguarding concern: notify {tm} now")
-    for o in result.outcomes:
-        if o.status == AMEND:
-            errors = sum(f.severity == "error" for f in o.findings)
-            click.echo(f"  {o.audit_id}: needs amendment ({errors} to fix) by {o.resubmit_by:%d/%m/%Y}; "
-                       f"feedback: {display(o.feedback[-1]) if o.feedback else '-'}")
-        elif o.status == REJECTED:
-            click.echo(f"  {o.name}: rejected: {o.reason}")
-    if result.summary_path:
-        click.echo(f"Summary: {display(result.summary_path)}")
+    for line in result.report():
+        click.echo(line)
+    if any(o.status == "rejected" for o in result.outcomes):
+        sys.exit(1)
 
 
 @main.command()

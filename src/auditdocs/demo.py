@@ -1,8 +1,9 @@
 """``auditdocs demo``: the sample month end to end, on real documents.
 
-Generates every form for the sample allocation, fills a few as different auditors
-would (complete, careless, with tracked changes), saves them as returned files and
-parses them back, printing what came out.
+Generates every form for the sample allocation, fills some as different auditors
+would (complete, careless, with tracked changes, with an immediate safeguarding
+concern), ingests them, then ingests the careless auditor's amendment, and shows
+the month's status.
 """
 
 from __future__ import annotations
@@ -10,39 +11,47 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from auditdocs.allocation import read_allocation
+from auditdocs.answers import complete_values
 from auditdocs.generate import generate
-from auditdocs.ooxml.fill import Value, WordStyle, fill_form
+from auditdocs.ooxml.fill import WordStyle, fill_form
 from auditdocs.ooxml.zipout import write_private
 from auditdocs.paths import display
+from auditdocs.returns.ingest import BatchResult, ingest
+from auditdocs.returns.status import month_status
 from auditdocs.sample import sample_allocation_path, write_sample
 from auditdocs.workspace import Workspace
 
+AUDIT_DATE = date(2026, 11, 20)
 
-def sample_answers(domain_ids: list[str], complete: bool) -> dict[str, Value]:
-    """What an auditor might write: a complete audit, or one with gaps."""
-    grades = ["good", "requires_improvement", "good", "outstanding", "inadequate", "good", "good"]
-    values: dict[str, Value] = {}
-    for n, d in enumerate(domain_ids):
-        if not complete and n == 2:
-            continue  # a domain left ungraded and without evidence
-        values[f"domain.{d}.grade"] = grades[n % len(grades)]
-        values[f"domain.{d}.evidence"] = (
-            f"Records for this domain show purposeful work with the child & family.\n"
-            f"Good practice: the worker's analysis is clear. Suggestion: update the plan "
-            f"within 10 working days (item {n + 1})."
-        )
-    values["overall.grade"] = "requires_improvement"
-    values["overall.summary"] = "The child's journey is clear; plans need sharper outcomes."
-    values["concern.immediate"] = False
-    values["discussion.worker_date"] = date(2026, 11, 18)
-    values["plan.1.action"] = "Update the child's plan with measurable outcomes"
-    values["plan.1.owner"] = "Allocated social worker"
-    values["plan.1.due"] = date(2026, 12, 18)
-    values["plan.1.outcome"] = "Plan reviewed at the next review shows measurable outcomes"
-    values["plan.1.domain"] = domain_ids[2 % len(domain_ids)]
-    return values
+
+def careless(values: dict[str, Any]) -> dict[str, Any]:
+    """What a hurried auditor leaves: a domain ungraded, one-line evidence, a vague plan."""
+    out = dict(values)
+    out["domain.plans.grade"] = None
+    out["domain.plans.evidence"] = None
+    out["domain.recording.evidence"] = "Recording is late."
+    out["plan.3.owner"] = "TBC"
+    out["plan.3.action"] = "Improve recording"
+    return out
+
+
+def urgent(values: dict[str, Any]) -> dict[str, Any]:
+    out = dict(values)
+    out["concern.immediate"] = True
+    out["concern.details"] = (
+        "Unexplained bruising recorded at the last visit with no strategy discussion; "
+        "raised with the team manager the same day."
+    )
+    out["concern.notified"] = AUDIT_DATE
+    return out
+
+
+def _echo_batch(result: BatchResult, echo: Callable[[str], None]) -> None:
+    for line in result.report():
+        echo("  " + line)
 
 
 def run_demo(ws: Workspace, echo: Callable[[str], None] = print) -> list[Path]:
@@ -53,30 +62,35 @@ def run_demo(ws: Workspace, echo: Callable[[str], None] = print) -> list[Path]:
     paths = generate(ws, allocations)
     month = allocations[0].month
     echo(f"Generated {len(paths)} documents ({len(allocations)} audits) in {display(ws.output_dir / month)}/")
-    returned_dir = ws.output_dir / month / "returned (demo)"
-    styles = [
-        ("complete, Word", WordStyle(seed=1), True),
-        ("gaps left, Word", WordStyle(seed=2, checkbox_val="true"), False),
-        ("complete, tracked changes", WordStyle(seed=3, tracked=True), True),
+
+    audit_tools = {
+        a.audit_id: p
+        for a, p in zip(allocations, (p for p in paths if p.name.endswith("audit tool.docx")), strict=True)
+    }
+    ids = list(audit_tools)
+    good = complete_values(AUDIT_DATE)
+    returns = [
+        (ids[0], "complete, Word", good, WordStyle(seed=1)),
+        (ids[1], "careless, Word", careless(good), WordStyle(seed=2, checkbox_val="true")),
+        (ids[2], "complete, tracked changes", good, WordStyle(seed=3, tracked=True)),
+        (ids[3], "immediate concern", urgent(good), WordStyle(seed=4)),
     ]
-    returned = []
-    audit_tools = [p for p in paths if p.name.endswith("audit tool.docx")]
-    for (label, style, complete), (path, alloc) in zip(
-        styles, zip(audit_tools, allocations, strict=True), strict=False
-    ):
-        domains = [d.id for d in ws.config.tool(alloc.tool).domains]
-        data = fill_form(path.read_bytes(), sample_answers(domains, complete), style)
-        out = returned_dir / f"{alloc.audit_id} returned ({label}).docx"
-        write_private(out, data)
-        returned.append(out)
-    echo(f"Filled {len(returned)} forms as auditors would, in {display(returned_dir)}/")
-    for path, result in zip(returned, ws.parse(returned), strict=True):
-        filled = sum(v is not None and v is not False for v in result.fields.values())
-        errors = sum(i.severity == "error" for i in result.issues)
-        warnings = len(result.issues) - errors
-        echo(
-            f"  {path.name}: {result.status}, {filled} of {len(result.fields)} fields filled, "
-            f"{errors} errors, {warnings} warnings"
-        )
-    echo(f'Parse any of them yourself: auditdocs parse "{display(returned[0])}" --json')
-    return returned
+    returned_dir = ws.output_dir / month / "returned (demo)"
+    first = []
+    for audit_id, label, values, style in returns:
+        out = returned_dir / f"{audit_id} returned ({label}).docx"
+        write_private(out, fill_form(audit_tools[audit_id].read_bytes(), values, style))
+        first.append(out)
+    echo(f"Filled {len(first)} forms as auditors would, in {display(returned_dir)}/; ingesting them:")
+    _echo_batch(ingest(ws, first), echo)
+
+    amended = returned_dir / f"{ids[1]} returned (amended).docx"
+    write_private(amended, fill_form(audit_tools[ids[1]].read_bytes(), good, WordStyle(seed=5)))
+    echo(f"The careless auditor sends an amended copy; ingesting {display(amended)}:")
+    _echo_batch(ingest(ws, [amended]), echo)
+
+    echo(f"Status of {month}:")
+    for line in month_status(ws, month):
+        echo("  " + line)
+    echo(f'Parse any return yourself: auditdocs parse "{display(first[0])}" --json')
+    return [*first, amended]

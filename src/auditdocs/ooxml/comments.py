@@ -43,6 +43,12 @@ def _anchor(element: etree._Element, cid: str) -> None:
         element.addnext(end)
         end.addnext(ref)
         return
+    if element.tag == _w("sdt") and parent is not None and parent.tag == _w("tc"):
+        # A block-level control fills its cell: LibreOffice drops a comment anchored inside
+        # it (measured, 7.4), so anchor on the label cell beside it when there is one.
+        label = parent.getprevious()
+        if label is not None and label.tag == _w("tc"):
+            element = label
     paragraphs = _paragraphs(element)
     if not paragraphs:  # nothing to hang it on: put a paragraph in
         paragraphs = [etree.SubElement(element, _w("p"))]
@@ -53,8 +59,13 @@ def _anchor(element: etree._Element, cid: str) -> None:
     last.append(ref)
 
 
-def add_comments(pkg: Package, main: str, root: etree._Element,
-                 comments: Sequence[tuple[etree._Element | None, str]], author: str = "Quality Assurance") -> bytes:
+def add_comments(
+    pkg: Package,
+    main: str,
+    root: etree._Element,
+    comments: Sequence[tuple[etree._Element | None, str]],
+    author: str = "Quality Assurance",
+) -> bytes:
     """A copy of the package with one comment per (anchor, text); anchor None = the
     document's first paragraph.  ``root`` is the main part's tree (it is modified)."""
     folder = posixpath.dirname(main)
@@ -66,8 +77,11 @@ def add_comments(pkg: Package, main: str, root: etree._Element,
         comments_name = posixpath.join(folder, "comments.xml")
         part = etree.Element(_w("comments"), nsmap={"w": W})
     used = {int(c.get(_w("id"), "0")) for c in part if c.get(_w("id"), "0").lstrip("-").isdigit()}
-    used |= {int(c.get(_w("id"), "0")) for c in root.iter(_w("commentRangeStart"))
-             if c.get(_w("id"), "0").lstrip("-").isdigit()}
+    used |= {
+        int(c.get(_w("id"), "0"))
+        for c in root.iter(_w("commentRangeStart"))
+        if c.get(_w("id"), "0").lstrip("-").isdigit()
+    }
     next_id = max(used, default=-1) + 1
     body = root.find(_w("body"))
     first_paragraph = next(body.iter(_w("p")), None) if body is not None else None
@@ -79,16 +93,23 @@ def add_comments(pkg: Package, main: str, root: etree._Element,
         if target is None:
             continue
         _anchor(target, cid)
-        comment = etree.SubElement(part, _w("comment"), {_w("id"): cid, _w("author"): author,
-                                                         _w("date"): stamp, _w("initials"): "QA"})
+        comment = etree.SubElement(
+            part, _w("comment"), {_w("id"): cid, _w("author"): author, _w("date"): stamp, _w("initials"): "QA"}
+        )
         p = etree.SubElement(comment, _w("p"))
         t = etree.SubElement(etree.SubElement(p, _w("r")), _w("t"))
         t.text = text
     return _rewrite(pkg, main, root, comments_name, part, rel_targets)
 
 
-def _rewrite(pkg: Package, main: str, root: etree._Element, comments_name: str, part: etree._Element,
-             rel_targets: dict[str, tuple[str, str]]) -> bytes:
+def _rewrite(
+    pkg: Package,
+    main: str,
+    root: etree._Element,
+    comments_name: str,
+    part: etree._Element,
+    rel_targets: dict[str, tuple[str, str]],
+) -> bytes:
     def xml(el: etree._Element) -> bytes:
         return etree.tostring(el, xml_declaration=True, encoding="UTF-8", standalone=True)
 
@@ -96,10 +117,18 @@ def _rewrite(pkg: Package, main: str, root: etree._Element, comments_name: str, 
     folder, base = posixpath.split(main)
     rels_name = posixpath.join(folder, "_rels", base + ".rels")
     if comments_name not in rel_targets:
-        rels = (etree.fromstring(etree.tostring(pkg.xml(rels_name))) if pkg.has(rels_name)
-                else etree.Element(f"{{{ns.PKG_REL}}}Relationships", nsmap={None: ns.PKG_REL}))
-        etree.SubElement(rels, f"{{{ns.PKG_REL}}}Relationship", Id="rIdAuditdocsComments",
-                         Type=ns.REL_COMMENTS, Target=posixpath.relpath(comments_name, folder))
+        rels = (
+            etree.fromstring(etree.tostring(pkg.xml(rels_name)))
+            if pkg.has(rels_name)
+            else etree.Element(f"{{{ns.PKG_REL}}}Relationships", nsmap={None: ns.PKG_REL})
+        )
+        etree.SubElement(
+            rels,
+            f"{{{ns.PKG_REL}}}Relationship",
+            Id="rIdAuditdocsComments",
+            Type=ns.REL_COMMENTS,
+            Target=posixpath.relpath(comments_name, folder),
+        )
         changed[rels_name.lower()] = xml(rels)
     if pkg.content_type(comments_name) != CT_COMMENTS:
         types = etree.fromstring(etree.tostring(pkg.xml("[Content_Types].xml")))

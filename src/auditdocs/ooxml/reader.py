@@ -223,8 +223,19 @@ def read_cell(tc: etree._Element) -> Control:
     items = []
     if dropdown is not None:
         items = [(i.get(_DISPLAY) or "", i.get(_VALUE) or "") for i in dropdown.iter(_ITEM)]
-    return Control(tag=None, alias=None, binding_index=None, kind="cell", showing_placeholder=False, text=text,
-                   tracked_changes=tracked, checked=checked, checked_note=note, items=items, element=tc)
+    return Control(
+        tag=None,
+        alias=None,
+        binding_index=None,
+        kind="cell",
+        showing_placeholder=False,
+        text=text,
+        tracked_changes=tracked,
+        checked=checked,
+        checked_note=note,
+        items=items,
+        element=tc,
+    )
 
 
 def read_tables(root: etree._Element) -> list[list[list[Control]]]:

@@ -34,26 +34,42 @@ def legacy_kind(data: bytes) -> str | None:
 def to_docx(data: bytes, kind: str, timeout: float = 180) -> bytes:
     soffice = shutil.which("soffice")
     if soffice is None:
-        raise RejectedFile(f"a .{kind} file; LibreOffice is needed to convert it but is not installed "
-                           "(ask the auditor to save it as .docx)")
+        raise RejectedFile(
+            f"a .{kind} file; LibreOffice is needed to convert it but is not installed "
+            "(ask the auditor to save it as .docx)"
+        )
     with tempfile.TemporaryDirectory(prefix="auditdocs-convert-") as tmp:
         folder = Path(tmp)
         source = folder / f"return.{kind}"
         source.write_bytes(data)
         try:
             subprocess.run(
-                [soffice, f"-env:UserInstallation=file://{folder / 'profile'}", "--headless", "--norestore",
-                 "--convert-to", "docx:MS Word 2007 XML", "--outdir", str(folder / "out"), str(source)],
-                check=True, capture_output=True, timeout=timeout,
+                [
+                    soffice,
+                    f"-env:UserInstallation=file://{folder / 'profile'}",
+                    "--headless",
+                    "--norestore",
+                    "--convert-to",
+                    "docx:MS Word 2007 XML",
+                    "--outdir",
+                    str(folder / "out"),
+                    str(source),
+                ],
+                check=True,
+                capture_output=True,
+                timeout=timeout,
             )
         except subprocess.TimeoutExpired:
-            raise RejectedFile(f"converting the .{kind} file took longer than {timeout:.0f} s; "
-                               "ask the auditor to save it as .docx") from None
+            raise RejectedFile(
+                f"converting the .{kind} file took longer than {timeout:.0f} s; ask the auditor to save it as .docx"
+            ) from None
         except subprocess.CalledProcessError:
-            raise RejectedFile(f"LibreOffice could not convert the .{kind} file (corrupt?); "
-                               "ask the auditor to save it as .docx") from None
+            raise RejectedFile(
+                f"LibreOffice could not convert the .{kind} file (corrupt?); ask the auditor to save it as .docx"
+            ) from None
         result = folder / "out" / "return.docx"
         if not result.exists():
-            raise RejectedFile(f"LibreOffice could not convert the .{kind} file (corrupt?); "
-                               "ask the auditor to save it as .docx")
+            raise RejectedFile(
+                f"LibreOffice could not convert the .{kind} file (corrupt?); ask the auditor to save it as .docx"
+            )
         return result.read_bytes()

@@ -35,8 +35,10 @@ def write_feedback(ws: Workspace, parsed: ParsedForm, alloc: Allocation, outcome
     warnings = [f for f in outcome.findings if f.severity == "warning"]
     labels = field_labels(ws, alloc.tool, outcome.document or "audit")
     comments = [
-        (parsed.locations.get(f.field) if f.field else None,
-         ("To fix: " if f.severity == "error" else "Please check: ") + f.message)
+        (
+            parsed.locations.get(f.field) if f.field else None,
+            ("To fix: " if f.severity == "error" else "Please check: ") + f.message,
+        )
         for f in [*errors, *warnings]
     ]
     root = parsed.package.xml(parsed.main_part)
@@ -59,8 +61,11 @@ def write_feedback(ws: Workspace, parsed: ParsedForm, alloc: Allocation, outcome
         *[f"  - {labels.get(f.field or '', 'The form')}: {f.message}" for f in errors],
     ]
     if warnings:
-        lines += ["", "Please also check:", *[f"  - {labels.get(f.field or '', 'The form')}: {f.message}"
-                                             for f in warnings]]
+        lines += [
+            "",
+            "Please also check:",
+            *[f"  - {labels.get(f.field or '', 'The form')}: {f.message}" for f in warnings],
+        ]
     lines += ["", "Quality Assurance team", ws.config.settings.organisation.name]
     msg = EmailMessage()
     msg["To"] = f"{alloc.auditor} <{alloc.auditor_email}>"

@@ -20,6 +20,7 @@ from auditdocs.errors import AuditDocsError, RejectedFile
 from auditdocs.findings import Finding
 from auditdocs.forms.layout import layout_source
 from auditdocs.parse import ParsedForm, parse_bytes
+from auditdocs.paths import display
 from auditdocs.returns.archive import Archive
 from auditdocs.returns.convert import legacy_kind, to_docx
 from auditdocs.returns.feedback import write_feedback
@@ -63,6 +64,31 @@ class BatchResult:
     def count(self, status: str) -> int:
         return sum(o.status == status for o in self.outcomes)
 
+    def report(self) -> list[str]:
+        """The end-of-batch summary for a person: counts, then a line per file."""
+        n = len(self.outcomes)
+        counts = ", ".join(f"{self.count(s)} {s}" for s in (ACCEPTED, AMEND, REJECTED, DUPLICATE))
+        lines = [f"{n} file{'' if n == 1 else 's'}: {counts}"]
+        for o in self.outcomes:
+            notes = []
+            if o.urgent and o.allocation:
+                notes.append(f"URGENT: immediate safeguarding concern, notify {o.allocation.team_manager} now")
+            if o.status == AMEND and o.resubmit_by:
+                notes.append(f"{sum(f.severity == 'error' for f in o.findings)} to fix by {o.resubmit_by:%d/%m/%Y}")
+            if o.version and o.version > 1:
+                notes.append(f"version {o.version}")
+            if o.late:
+                notes.append("late")
+            if o.converted_from:
+                notes.append(f"converted from .{o.converted_from}")
+            if o.reason:
+                notes.append(o.reason)
+            audit = f" {o.audit_id}" if o.audit_id else ""
+            lines.append(f"  {display(o.name)}:{audit} {o.status}" + (f" ({'; '.join(notes)})" if notes else ""))
+        if self.summary_path:
+            lines.append(f"Summary workbook: {display(self.summary_path)}")
+        return lines
+
 
 class Ingester:
     def __init__(self, ws: Workspace, store: Store | None = None) -> None:
@@ -73,8 +99,12 @@ class Ingester:
         self.store = store or ws.store()
         self.archive = Archive(ws.state_dir / "archive")
 
-    def run(self, paths: Iterable[Path], progress: Callable[[Outcome], None] | None = None,
-            received_at: datetime | None = None) -> BatchResult:
+    def run(
+        self,
+        paths: Iterable[Path],
+        progress: Callable[[Outcome], None] | None = None,
+        received_at: datetime | None = None,
+    ) -> BatchResult:
         outcomes = []
         for top in paths:
             if Path(top).is_file():  # the input itself (an e-mail, a zip) is kept as received
@@ -115,9 +145,16 @@ class Ingester:
             return
         try:
             with self.store.transaction() as conn:
-                self.store.record_receipt(conn, sha256=outcome.sha256, name=item.name, origin=item.origin,
-                                          received_at=received_at, outcome="rejected", audit_id=outcome.audit_id,
-                                          reason=outcome.reason)
+                self.store.record_receipt(
+                    conn,
+                    sha256=outcome.sha256,
+                    name=item.name,
+                    origin=item.origin,
+                    received_at=received_at,
+                    outcome="rejected",
+                    audit_id=outcome.audit_id,
+                    reason=outcome.reason,
+                )
         except AuditDocsError:
             log.exception("ingest %s: could not record the rejection", item.name)
 
@@ -141,26 +178,46 @@ class Ingester:
         assert parsed.identity is not None
         found = self.store.allocation(parsed.identity.audit_id)
         if found is None:
-            raise RejectedFile(f"audit {parsed.identity.audit_id} is not in this workspace's store; "
-                               "generate its forms from this workspace first")
+            raise RejectedFile(
+                f"audit {parsed.identity.audit_id} is not in this workspace's store; "
+                "generate its forms from this workspace first"
+            )
         alloc, _state = found
         if alloc.tool != parsed.identity.tool:
-            raise RejectedFile(f"audit {alloc.audit_id} was allocated as {alloc.tool}, "
-                               f"but the form is a {parsed.identity.tool}")
+            raise RejectedFile(
+                f"audit {alloc.audit_id} was allocated as {alloc.tool}, but the form is a {parsed.identity.tool}"
+            )
         outcome.allocation, outcome.document = alloc, parsed.identity.document
         self._judge(parsed, alloc, outcome, received_at)
         if outcome.status == AMEND:
             outcome.feedback = write_feedback(self.ws, parsed, alloc, outcome)
         with self.store.transaction() as conn:
-            receipt = self.store.record_receipt(conn, sha256=digest, name=item.name, origin=item.origin,
-                                                received_at=received_at, outcome=outcome.status.replace(" ", "_"),
-                                                audit_id=alloc.audit_id)
+            receipt = self.store.record_receipt(
+                conn,
+                sha256=digest,
+                name=item.name,
+                origin=item.origin,
+                received_at=received_at,
+                outcome=outcome.status.replace(" ", "_"),
+                audit_id=alloc.audit_id,
+            )
             sub = self.store.record_submission(
-                conn, receipt_id=receipt, audit_id=alloc.audit_id, document=parsed.identity.document,
-                sha256=digest, received_at=received_at, status=outcome.status.replace(" ", "_"),
-                late=outcome.late, urgent=outcome.urgent, converted_from=outcome.converted_from,
-                config_version=parsed.identity.config_version, template_version=parsed.identity.template_version,
-                resubmit_by=outcome.resubmit_by, values=parsed.fields, found=outcome.findings)
+                conn,
+                receipt_id=receipt,
+                audit_id=alloc.audit_id,
+                document=parsed.identity.document,
+                sha256=digest,
+                received_at=received_at,
+                status=outcome.status.replace(" ", "_"),
+                late=outcome.late,
+                urgent=outcome.urgent,
+                converted_from=outcome.converted_from,
+                config_version=parsed.identity.config_version,
+                template_version=parsed.identity.template_version,
+                resubmit_by=outcome.resubmit_by,
+                values=parsed.fields,
+                found=outcome.findings,
+            )
         outcome.version = sub.version
 
     def _judge(self, parsed: ParsedForm, alloc: Allocation, outcome: Outcome, received_at: datetime) -> None:
@@ -176,22 +233,32 @@ class Ingester:
         }
         reading = [Finding(i.field, "error", "form.read", i.message) for i in parsed.issues if i.severity == "error"]
         unreadable = {f.field for f in reading}
-        checked = validate(parsed.fields, tool, settings,
-                           document=parsed.identity.document if parsed.identity else "audit",
-                           audit_date=audit_date, other_evidence=others)
+        checked = validate(
+            parsed.fields,
+            tool,
+            settings,
+            document=parsed.identity.document if parsed.identity else "audit",
+            audit_date=audit_date,
+            other_evidence=others,
+        )
         # A field that could not be read is reported once, as unreadable, not also as empty.
         outcome.findings = reading + [f for f in checked if f.field not in unreadable or f.field is None]
         outcome.urgent = parsed.fields.get("concern.immediate") is True
         outcome.late = received > alloc.due_date
         if any(f.severity == "error" for f in outcome.findings):
             outcome.status = AMEND
-            outcome.resubmit_by = add_working_days(received, settings.deadlines.amendment_working_days,
-                                                   settings.organisation.bank_holidays)
+            outcome.resubmit_by = add_working_days(
+                received, settings.deadlines.amendment_working_days, settings.organisation.bank_holidays
+            )
         else:
             outcome.status = ACCEPTED
 
 
-def ingest(ws: Workspace, paths: Iterable[Path], progress: Callable[[Outcome], None] | None = None,
-           received_at: datetime | None = None) -> BatchResult:
+def ingest(
+    ws: Workspace,
+    paths: Iterable[Path],
+    progress: Callable[[Outcome], None] | None = None,
+    received_at: datetime | None = None,
+) -> BatchResult:
     """Ingest returned files, folders, .zip archives and e-mails (.eml, .msg)."""
     return Ingester(ws).run(paths, progress, received_at)

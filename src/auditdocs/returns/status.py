@@ -35,6 +35,11 @@ def month_status(ws: Workspace, month: str, today: date | None = None) -> list[s
             f"{r['version'] or '-'!s:<3}{'; '.join(flags)}"
         )
     states = [r["state"] for r in rows]
-    lines.append(", ".join(f"{states.count(s)} {s.replace('_', ' ')}" for s in
-                           ("issued", "needs_amendment", "accepted", "allocated") if states.count(s)))
+    lines.append(
+        ", ".join(
+            f"{states.count(s)} {s.replace('_', ' ')}"
+            for s in ("issued", "needs_amendment", "accepted", "allocated")
+            if states.count(s)
+        )
+    )
     return lines

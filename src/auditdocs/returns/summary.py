@@ -15,9 +15,27 @@ from auditdocs.workspace import Workspace
 if TYPE_CHECKING:
     from auditdocs.returns.ingest import BatchResult
 
-HEADER = ["File", "Came from", "Status", "Reason", "Audit ID", "Document", "Version", "Case reference", "Team",
-          "Auditor", "Due", "Late", "URGENT: immediate safeguarding concern", "Team manager to notify",
-          "Converted from", "Resubmit by", "Errors", "Warnings", "Findings"]
+HEADER = [
+    "File",
+    "Came from",
+    "Status",
+    "Reason",
+    "Audit ID",
+    "Document",
+    "Version",
+    "Case reference",
+    "Team",
+    "Auditor",
+    "Due",
+    "Late",
+    "URGENT: immediate safeguarding concern",
+    "Team manager to notify",
+    "Converted from",
+    "Resubmit by",
+    "Errors",
+    "Warnings",
+    "Findings",
+]
 
 
 def text_row(ws: Worksheet, values: list[Any]) -> None:
@@ -44,14 +62,30 @@ def write_summary(ws: Workspace, result: BatchResult, when: datetime) -> Path:
         a = o.allocation
         errors = [f for f in o.findings if f.severity == "error"]
         warnings = [f for f in o.findings if f.severity == "warning"]
-        text_row(sheet, [
-            o.name, o.origin, o.status, o.reason or "", o.audit_id or "", o.document or "", o.version,
-            a.case_reference if a else "", a.team if a else "", a.auditor if a else "",
-            a.due_date if a else None, "late" if o.late else "", "URGENT" if o.urgent else "",
-            a.team_manager if (a and o.urgent) else "", o.converted_from or "", o.resubmit_by,
-            len(errors), len(warnings),
-            "\n".join(f"{f.severity}: {f.field or 'form'}: {f.message}" for f in o.findings),
-        ])
+        text_row(
+            sheet,
+            [
+                o.name,
+                o.origin,
+                o.status,
+                o.reason or "",
+                o.audit_id or "",
+                o.document or "",
+                o.version,
+                a.case_reference if a else "",
+                a.team if a else "",
+                a.auditor if a else "",
+                a.due_date if a else None,
+                "late" if o.late else "",
+                "URGENT" if o.urgent else "",
+                a.team_manager if (a and o.urgent) else "",
+                o.converted_from or "",
+                o.resubmit_by,
+                len(errors),
+                len(warnings),
+                "\n".join(f"{f.severity}: {f.field or 'form'}: {f.message}" for f in o.findings),
+            ],
+        )
         if o.urgent:
             for cell in sheet[sheet.max_row]:
                 cell.fill = urgent_fill
@@ -59,8 +93,9 @@ def write_summary(ws: Workspace, result: BatchResult, when: datetime) -> Path:
             sheet.cell(sheet.max_row, col).number_format = "dd/mm/yyyy"
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = sheet.dimensions
-    for letter, width in zip("ABCDEFGHIJKLMNOPQRS", (40, 30, 16, 50, 14, 9, 8, 16, 24, 20, 11, 6, 12, 20, 10, 11,
-                                                      7, 9, 80), strict=True):
+    for letter, width in zip(
+        "ABCDEFGHIJKLMNOPQRS", (40, 30, 16, 50, 14, 9, 8, 16, 24, 20, 11, 6, 12, 20, 10, 11, 7, 9, 80), strict=True
+    ):
         sheet.column_dimensions[letter].width = width
     folder = ws.output_dir / "returns"
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
