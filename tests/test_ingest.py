@@ -24,7 +24,7 @@ from auditdocs.cli import main
 from auditdocs.generate import generate
 from auditdocs.ooxml.fill import WordStyle, fill_form
 from auditdocs.returns.archive import sha256
-from auditdocs.returns.ingest import ACCEPTED, AMEND, DUPLICATE, REJECTED, Ingester, ingest
+from auditdocs.returns.ingest import ACCEPTED, AMEND, DUPLICATE, IGNORED, REJECTED, Ingester, ingest
 from auditdocs.returns.store import SCHEMA_VERSION, Store
 from auditdocs.sample import sample_allocation_path
 from auditdocs.workspace import Workspace, init_workspace
@@ -94,6 +94,7 @@ def batch(ws: Workspace, tmp_path_factory, lo_profile):
     msg["From"] = "auditor@northbrook.example"
     msg["Subject"] = "Audits returned"
     msg.set_content("Please find my audits attached.")
+    msg.add_attachment(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, maintype="image", subtype="png", filename="image001.png")
     for audit_id in ("2026-11-007", "2026-11-008"):
         msg.add_attachment(
             fill_form(form(ws, audit_id), GOOD),
@@ -125,7 +126,8 @@ def test_a_mixed_batch_gets_the_right_status_for_each_file(batch):
     assert got["returns.eml!2026-11-007.docx"] == (ACCEPTED, "2026-11-007")
     assert got["returns.eml!2026-11-008.docx"] == (ACCEPTED, "2026-11-008")
     assert got["batch.zip!audits/2026-11-009.docx"] == (ACCEPTED, "2026-11-009")
-    assert len(batch["result"].outcomes) == 11
+    assert got["returns.eml!image001.png"] == (IGNORED, None)  # a signature logo
+    assert len(batch["result"].outcomes) == 12
 
 
 def test_rejections_say_why(batch):

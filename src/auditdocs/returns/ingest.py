@@ -33,6 +33,8 @@ from auditdocs.workspace import Workspace
 log = logging.getLogger(__name__)
 
 ACCEPTED, AMEND, REJECTED, DUPLICATE = "accepted", "needs amendment", "rejected", "already received"
+IGNORED = "ignored"
+_IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8")
 
 
 @dataclass
@@ -68,6 +70,8 @@ class BatchResult:
         """The end-of-batch summary for a person: counts, then a line per file."""
         n = len(self.outcomes)
         counts = ", ".join(f"{self.count(s)} {s}" for s in (ACCEPTED, AMEND, REJECTED, DUPLICATE))
+        if self.count(IGNORED):
+            counts += f", {self.count(IGNORED)} {IGNORED}"
         lines = [f"{n} file{'' if n == 1 else 's'}: {counts}"]
         for o in self.outcomes:
             notes = []
@@ -126,6 +130,15 @@ class Ingester:
     def one(self, item: Incoming | Unreadable, received_at: datetime) -> Outcome:
         if isinstance(item, Unreadable):
             return Outcome(item.name, item.origin, REJECTED, reason=item.reason)
+        if "!" in item.name and item.data.startswith(_IMAGE_MAGIC):
+            # a signature logo or a pasted picture in an e-mail: archived, not a return
+            return Outcome(
+                item.name,
+                item.origin,
+                IGNORED,
+                reason="an image in an e-mail, not a form",
+                sha256=self.archive.put(item.data),
+            )
         outcome = Outcome(item.name, item.origin, REJECTED)
         try:
             outcome.sha256 = self.archive.put(item.data)  # before anything else
