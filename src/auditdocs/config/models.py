@@ -241,6 +241,26 @@ class ValidationSettings(Model):
         return merged
 
 
+class SmtpSettings(Model):
+    """Where to send mail.  Credentials never live in the YAML: name the environment
+    variables that hold them."""
+
+    host: str | None = None  # no host: messages are written as .eml drafts instead
+    port: int = Field(587, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username_env: str = "AUDITDOCS_SMTP_USERNAME"
+    password_env: str = "AUDITDOCS_SMTP_PASSWORD"
+    ca_file: str | None = None  # a private CA for an internal relay; default: the system's
+    timeout_seconds: float = Field(30, gt=0, le=600)
+
+
+class MailSettings(Model):
+    from_address: Text = "qa.team@council.example"
+    from_name: Text = "Quality Assurance team"
+    reply_to: str | None = None
+    smtp: SmtpSettings = SmtpSettings()
+
+
 class Settings(Model):
     """config/organisation.yaml: everything that is not a tool type."""
 
@@ -249,6 +269,7 @@ class Settings(Model):
     deadlines: Deadlines = Deadlines()
     improvement_plan: ImprovementPlan = ImprovementPlan()
     validation: ValidationSettings = ValidationSettings()
+    email: MailSettings = MailSettings()
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
