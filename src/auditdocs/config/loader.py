@@ -21,6 +21,9 @@ from auditdocs.errors import ConfigError
 from auditdocs.paths import display
 
 SETTINGS_FILE = "organisation.yaml"
+#: The parts of organisation.yaml that shape a form (validation rules, e-mail and
+#: import settings do not, so changing them does not change the config version).
+FORM_SETTINGS = {"organisation", "grading", "deadlines", "improvement_plan"}
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ class Config:
         """A short hash of everything that shapes a tool's form: the settings that go into
         it (not the validation rules, which judge returns) and the tool type."""
         payload = {
-            "settings": self.settings.model_dump(mode="json", exclude={"validation"}),
+            "settings": self.settings.model_dump(mode="json", include=FORM_SETTINGS),
             "tool": self.tool(tool_id).model_dump(mode="json"),
         }
         blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
