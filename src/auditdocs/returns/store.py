@@ -331,8 +331,9 @@ class Store:
             )
         return Submission(sub_id, audit_id, document, previous + 1, status, late, urgent)
 
-    def current_values(self, month: str, field_prefix: str = "") -> dict[str, dict[str, Any]]:
-        """audit id → {field id: value} of the current audit returns of a month."""
+    def current_values(self, month: str, field_prefix: str = "", document: str = "audit") -> dict[str, dict[str, Any]]:
+        """audit id → {field id: value} of the current returns of a month (audit tools,
+        or with ``document="plan"`` the improvement plans back from the discussion)."""
         query = (
             select(submissions.c.audit_id, field_values.c.field_id, field_values.c.value)
             .join(field_values, field_values.c.submission_id == submissions.c.id)
@@ -340,7 +341,7 @@ class Store:
             .where(
                 allocations.c.month == month,
                 submissions.c.is_current.is_(True),
-                submissions.c.document == "audit",
+                submissions.c.document == document,
                 field_values.c.field_id.startswith(field_prefix),
             )
         )
