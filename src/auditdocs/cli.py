@@ -176,8 +176,83 @@ def ingest(paths: tuple[Path, ...], workspace: Path | None) -> None:
         sys.exit(1)
 
 
+def month_option(func: F) -> F:
+    return click.option("--month", required=True, callback=_check_month, help="The audit month, YYYY-MM.")(func)
+
+
+def _check_month(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    import re
+
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+        raise click.BadParameter(f"{value!r}: use YYYY-MM, e.g. 2026-11")
+    return value
+
+
+def _echo_deliveries(items: list[Any]) -> int:
+    """Print what was sent or drafted; returns how many failed."""
+    from auditdocs.mail import Delivery
+
+    failed = 0
+    for item in items:
+        if isinstance(item, Delivery):
+            how = "sent" if item.sent else ("FAILED, kept as draft" if item.error else "draft")
+            click.echo(f"  {how}: {item.to}: {item.subject}  [{display(item.path)}]")
+            if item.error:
+                failed += 1
+                click.echo(f"    {item.error}")
+        else:
+            click.echo(f"  {item}")
+    return failed
+
+
 @main.command()
-@click.option("--month", required=True, help="The audit month, YYYY-MM.")
+@month_option
+@click.option("--dry-run", is_flag=True, help="List what would be sent; write and send nothing.")
+@click.option("--force", is_flag=True, help="Send again messages already sent or drafted.")
+@workspace_option
+@friendly
+def send(month: str, dry_run: bool, force: bool, workspace: Path | None) -> None:
+    """Send each auditor their forms, and each team manager the improvement plans of
+    accepted audits for the practitioner discussion. Drafts (.eml) unless SMTP is set up."""
+    from auditdocs.chase import send_discussion_plans
+    from auditdocs.send import send_packs
+    from auditdocs.workspace import Workspace
+
+    ws = Workspace.open(workspace)
+    items = send_packs(ws, month, dry_run=dry_run, force=force)
+    if not dry_run:
+        items += send_discussion_plans(ws, month, force=force)
+    failed = _echo_deliveries(items)
+    if not items:
+        click.echo(f"Nothing to send for {month}.")
+    if failed:
+        sys.exit(1)
+
+
+@main.command()
+@month_option
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Chase as of this date (default: today), YYYY-MM-DD.")
+@click.option("--dry-run", is_flag=True, help="List the chasers; write and send nothing.")
+@workspace_option
+@friendly
+def chase(month: str, today: Any, dry_run: bool, workspace: Path | None) -> None:
+    """Chase overdue audits, overdue amendments and practitioner discussions not recorded."""
+    from datetime import date
+
+    from auditdocs.chase import send_chasers
+    from auditdocs.workspace import Workspace
+
+    ws = Workspace.open(workspace)
+    items = send_chasers(ws, month, today.date() if today else date.today(), dry_run=dry_run)
+    if not items:
+        click.echo(f"Nothing overdue for {month}.")
+    if _echo_deliveries(items):
+        sys.exit(1)
+
+
+@main.command()
+@month_option
 @workspace_option
 @friendly
 def status(month: str, workspace: Path | None) -> None:

@@ -249,7 +249,7 @@ class SmtpSettings(Model):
     port: int = Field(587, ge=1, le=65535)
     security: Literal["starttls", "ssl", "none"] = "starttls"
     username_env: str = "AUDITDOCS_SMTP_USERNAME"
-    password_env: str = "AUDITDOCS_SMTP_PASSWORD"
+    password_env: str = "AUDITDOCS_SMTP_PASSWORD"  # noqa: S105 - the variable's name, not a password
     ca_file: str | None = None  # a private CA for an internal relay; default: the system's
     timeout_seconds: float = Field(30, gt=0, le=600)
 
@@ -261,6 +261,125 @@ class MailSettings(Model):
     smtp: SmtpSettings = SmtpSettings()
 
 
+#: A column header as the export spells it (matched ignoring case and spacing).
+Header = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True, max_length=200)]
+
+
+class CaseColumns(Model):
+    """Which column of the case list export holds each value.  ``null``: not exported."""
+
+    case_reference: Header = "case_reference"
+    child_id: Header | None = "child_id"
+    age: Header | None = "age"
+    date_of_birth: Header | None = "date_of_birth"
+    case_type: Header = "case_type"
+    team: Header = "team"
+    worker: Header = "worker"
+    team_manager: Header = "team_manager"
+    start_date: Header = "start_date"
+
+    @model_validator(mode="after")
+    def _check(self) -> CaseColumns:
+        headers = [h for h in self.model_dump().values() if h is not None]
+        _unique_text(headers, "column header")
+        return self
+
+
+class AuditorColumns(Model):
+    """Which column of the auditor list holds each value."""
+
+    name: Header = "name"
+    email: Header = "email"
+    role: Header = "role"
+    team: Header = "team"
+    capacity: Header = "monthly_capacity"
+
+    @model_validator(mode="after")
+    def _check(self) -> AuditorColumns:
+        _unique_text(list(self.model_dump().values()), "column header")
+        return self
+
+
+def _unique_text(values: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for value in values:
+        key = " ".join(value.lower().split())
+        if key in seen:
+            raise ValueError(f"duplicate {what} {value!r}: each must be unique")
+        seen.add(key)
+
+
+def _aliases(value: dict[str, list[str]], what: str) -> None:
+    """Canonical names and their aliases must not overlap (ignoring case)."""
+    _unique_text([*value, *(a for aliases in value.values() for a in aliases)], what)
+
+
+class CaseImport(Model):
+    """The case list exported from the case management system (.xlsx or .csv)."""
+
+    file: Text = "sample/cases.xlsx"
+    columns: CaseColumns = CaseColumns()
+    #: case type → the other ways the export may spell it
+    case_types: dict[Text, list[Text]] = Field(
+        default_factory=lambda: {
+            "CIN": ["Child in need"],
+            "CP": ["Child protection", "CP plan"],
+            "CIC": ["Child in care", "Looked after", "LAC", "CLA"],
+            "Care leaver": ["Leaving care", "Care leavers"],
+        },
+        min_length=1,
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> CaseImport:
+        _aliases(self.case_types, "case type")
+        return self
+
+
+class AuditorImport(Model):
+    """The list of auditors with their role, team and monthly capacity."""
+
+    file: Text = "sample/auditors.xlsx"
+    columns: AuditorColumns = AuditorColumns()
+    #: role → the other ways the list may spell it
+    roles: dict[Text, list[Text]] = Field(
+        default_factory=lambda: {
+            "Team manager": ["TM"],
+            "Service manager": ["SM"],
+            "IRO": ["Independent reviewing officer", "ICRO"],
+            "CP chair": ["Child protection chair", "Child protection conference chair"],
+            "Senior manager": ["Head of service", "Assistant director", "Director"],
+        },
+        min_length=1,
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> AuditorImport:
+        _aliases(self.roles, "role")
+        return self
+
+
+class Imports(Model):
+    """How case and auditor lists are read: each council's export names columns its own way."""
+
+    cases: CaseImport = CaseImport()
+    auditors: AuditorImport = AuditorImport()
+
+
+class AllocationRules(Model):
+    """How the month's cases are picked and shared among auditors (framework 2.1, 2.12)."""
+
+    tool: Id = "case_file_audit"
+    method: Literal["quota", "sample", "every_nth"] = "quota"
+    quota_per_team: int = Field(3, ge=0, le=1000)
+    team_quotas: dict[Text, Annotated[int, Field(ge=0, le=1000)]] = Field(default_factory=dict)
+    sample_size: int = Field(12, ge=1, le=10000)
+    every_nth: int = Field(10, ge=1, le=10000)
+    exclude_months: int = Field(12, ge=0, le=120)
+    reaudit_grades: list[Id] = Field(default_factory=lambda: ["inadequate"])
+    reaudit_role: Text = "Senior manager"
+
+
 class Settings(Model):
     """config/organisation.yaml: everything that is not a tool type."""
 
@@ -270,6 +389,8 @@ class Settings(Model):
     improvement_plan: ImprovementPlan = ImprovementPlan()
     validation: ValidationSettings = ValidationSettings()
     email: MailSettings = MailSettings()
+    imports: Imports = Imports()
+    allocation: AllocationRules = AllocationRules()
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
@@ -280,4 +401,15 @@ class Settings(Model):
                     f"deadlines.discussion_working_days: {grade_id!r} is not a grade id "
                     f"(one of {', '.join(sorted(ids))})"
                 )
+        for grade_id in self.allocation.reaudit_grades:
+            if grade_id not in ids:
+                raise ValueError(
+                    f"allocation.reaudit_grades: {grade_id!r} is not a grade id (one of {', '.join(sorted(ids))})"
+                )
+        roles = self.imports.auditors.roles
+        if self.allocation.reaudit_role not in roles:
+            raise ValueError(
+                f"allocation.reaudit_role: {self.allocation.reaudit_role!r} is not a role in "
+                f"imports.auditors.roles (one of {', '.join(roles)})"
+            )
         return self

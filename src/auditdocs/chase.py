@@ -1,0 +1,208 @@
+"""After the audit: the practitioner discussion, and chasing what is overdue.
+
+Once an audit is accepted, its improvement plan, prefilled with the auditor's actions,
+goes to the team manager, who discusses it with the worker within 5 working days
+(Inadequate) or 10 (Good, Requires Improvement) and returns it with the discussion
+date and the agreed actions (ingested and checked as SMART like any return).
+
+``auditdocs chase`` writes (or sends) chasers for overdue audits, overdue amendments
+and practitioner discussions not yet recorded.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from auditdocs.allocation import Allocation
+from auditdocs.generate import document_path, safe_name, uk_date
+from auditdocs.mail import Delivery, Postbox, attach_docx, new_message
+from auditdocs.ooxml.fill import WordStyle, fill_form
+from auditdocs.ooxml.zipout import write_private
+from auditdocs.workdays import add_working_days
+from auditdocs.workspace import Workspace
+
+
+def discussion_due(ws: Workspace, accepted_on: date, overall: str | None) -> date:
+    """The practitioner discussion deadline for an audit accepted on ``accepted_on``."""
+    settings = ws.config.settings
+    days = settings.deadlines.discussion_working_days
+    n = days.get(overall or "", days.get("good", 10))
+    return add_working_days(accepted_on, n, settings.organisation.bank_holidays)
+
+
+def email_of(ws: Workspace, name: str, month: str) -> str:
+    """A person's e-mail address as the store knows it (team managers audit too)."""
+    for alloc, _state in ws.store().month_allocations(month):
+        if alloc.auditor == name:
+            return alloc.auditor_email
+    return ""
+
+
+@dataclass
+class Accepted:
+    allocation: Allocation
+    accepted_on: date
+    values: dict[str, Any]
+    discussed_on: str | None  # from the returned improvement plan
+
+
+def accepted_audits(ws: Workspace, month: str) -> list[Accepted]:
+    store = ws.store()
+    audit_values = store.current_values(month)
+    plan_values = store.current_values(month, "discussion.", document="plan")
+    out = []
+    for row in store.month_status(month):
+        if row["state"] != "accepted" or row["received_at"] is None:
+            continue
+        alloc = store.allocation(row["audit_id"])
+        assert alloc is not None
+        discussed = plan_values.get(row["audit_id"], {}).get("discussion.date")
+        out.append(Accepted(alloc[0], row["received_at"].date(), audit_values.get(row["audit_id"], {}), discussed))
+    return out
+
+
+def send_discussion_plans(ws: Workspace, month: str, force: bool = False) -> list[Delivery | str]:
+    """For each accepted audit, its improvement plan prefilled with the auditor's actions,
+    to the team manager with the discussion deadline."""
+    postbox = Postbox(ws.config.settings.email)
+    out: list[Delivery | str] = []
+    try:
+        for acc in accepted_audits(ws, month):
+            alloc = acc.allocation
+            keep = ws.output_dir / month / "outbox" / f"discussion {safe_name(alloc.audit_id)}.eml"
+            if keep.exists() and not force:
+                continue
+            plan = {k: v for k, v in acc.values.items() if k.startswith("plan.") and v is not None}
+            blank = document_path(ws.output_dir, alloc, "plan")
+            if not blank.exists():
+                out.append(f"{alloc.audit_id}: improvement plan not generated; run `auditdocs generate`")
+                continue
+            prefilled = fill_form(blank.read_bytes(), _as_fill_values(plan), WordStyle(split_runs=False))
+            doc = (
+                ws.output_dir
+                / month
+                / "discussion"
+                / safe_name(alloc.team_manager)
+                / f"{safe_name(alloc.audit_id)} {safe_name(alloc.case_reference)} improvement plan.docx"
+            )
+            write_private(doc, prefilled)
+            due = discussion_due(ws, acc.accepted_on, acc.values.get("overall.grade"))
+            grade = acc.values.get("overall.grade")
+            label = ws.config.settings.grading.label_of(grade) if isinstance(grade, str) else "not given"
+            body = "\n".join(
+                [
+                    f"Dear {alloc.team_manager},",
+                    "",
+                    f"The audit of case {alloc.case_reference} (audit {alloc.audit_id}, worker {alloc.worker}) "
+                    f"has been accepted. Overall judgement: {label}.",
+                    f"Please discuss the findings and the attached improvement plan with {alloc.worker} "
+                    f"by {uk_date(due)}, then return the plan with the date of the discussion and the actions, "
+                    "owners and dates you agreed.",
+                    "Record the agreed actions on the child's file under Management Oversight.",
+                    "",
+                    ws.config.settings.email.from_name,
+                ]
+            )
+            msg = new_message(
+                ws.config.settings.email,
+                alloc.team_manager,
+                email_of(ws, alloc.team_manager, month),
+                f"Audit {alloc.audit_id} ({alloc.case_reference}): practitioner discussion by {uk_date(due)}",
+                body,
+            )
+            attach_docx(msg, doc)
+            out.append(postbox.post(msg, keep))
+    finally:
+        postbox.close()
+    return out
+
+
+def _as_fill_values(plan: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in plan.items():
+        if key.endswith(".due") and isinstance(value, str):
+            try:
+                out[key] = date.fromisoformat(value)
+                continue
+            except ValueError:
+                pass
+        out[key] = value
+    return out
+
+
+@dataclass
+class Chaser:
+    to_name: str
+    to_address: str
+    reason: str  # overdue audit | overdue amendment | discussion
+    lines: list[str]
+
+
+def chasers(ws: Workspace, month: str, today: date) -> list[Chaser]:
+    """Everything overdue on ``today``, grouped into one chaser per person and reason."""
+    store = ws.store()
+    grouped: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    for row in store.month_status(month):
+        if row["state"] in ("allocated", "issued") and today > row["due_date"]:
+            grouped[(row["auditor"], row["auditor_email"], "overdue audit")].append(
+                f"{row['audit_id']} (case {row['case_reference']}) was due {uk_date(row['due_date'])}"
+            )
+        elif row["state"] == "needs_amendment" and row["resubmit_by"] and today > row["resubmit_by"]:
+            grouped[(row["auditor"], row["auditor_email"], "overdue amendment")].append(
+                f"{row['audit_id']} (case {row['case_reference']}): amendments were due {uk_date(row['resubmit_by'])}"
+            )
+    for acc in accepted_audits(ws, month):
+        due = discussion_due(ws, acc.accepted_on, acc.values.get("overall.grade"))
+        if acc.discussed_on is None and today > due:
+            a = acc.allocation
+            grouped[(a.team_manager, email_of(ws, a.team_manager, month), "discussion")].append(
+                f"{a.audit_id} (case {a.case_reference}, worker {a.worker}): discussion was due {uk_date(due)}"
+            )
+    return [Chaser(name, address, reason, lines) for (name, address, reason), lines in sorted(grouped.items())]
+
+
+_ASK = {
+    "overdue audit": "These audits are overdue. Please return them as soon as you can, or tell the Quality "
+    "Assurance team if you cannot complete them.",
+    "overdue amendment": "These audits were returned to you for amendment and are now overdue. Please send the "
+    "amended copies back.",
+    "discussion": "The practitioner discussion of these audits has not been recorded. Please hold it and return "
+    "the improvement plan with the discussion date and the agreed actions.",
+}
+
+
+def send_chasers(ws: Workspace, month: str, today: date, dry_run: bool = False) -> list[Delivery | str]:
+    out: list[Delivery | str] = []
+    postbox = Postbox(ws.config.settings.email)
+    try:
+        for chaser in chasers(ws, month, today):
+            subject = f"Reminder: {chaser.reason} ({len(chaser.lines)}) for {month}"
+            if dry_run:
+                out.append(f"would send to {chaser.to_name}: {subject}")
+                continue
+            body = "\n".join(
+                [
+                    f"Dear {chaser.to_name},",
+                    "",
+                    _ASK[chaser.reason],
+                    "",
+                    *[f"  - {line}" for line in chaser.lines],
+                    "",
+                    ws.config.settings.email.from_name,
+                ]
+            )
+            msg = new_message(ws.config.settings.email, chaser.to_name, chaser.to_address, subject, body)
+            keep = (
+                ws.output_dir
+                / month
+                / "chasers"
+                / today.isoformat()
+                / f"{safe_name(chaser.to_name)} {chaser.reason}.eml"
+            )
+            out.append(postbox.post(msg, keep))
+    finally:
+        postbox.close()
+    return out

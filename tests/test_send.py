@@ -1,0 +1,282 @@
+"""Sending forms and chasers: .eml drafts by default, a real SMTP server on loopback
+(aiosmtpd) when configured, STARTTLS and credentials from the environment."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+import subprocess
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+import yaml
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from click.testing import CliRunner
+
+from auditdocs.allocation import read_allocation
+from auditdocs.answers import AUDIT_DATE, complete_values
+from auditdocs.chase import chasers, discussion_due, send_chasers
+from auditdocs.cli import main
+from auditdocs.generate import generate
+from auditdocs.ooxml.fill import fill_form
+from auditdocs.returns.ingest import ingest
+from auditdocs.sample import sample_allocation_path
+from auditdocs.send import send_packs
+from auditdocs.workspace import Workspace, init_workspace
+
+MONTH = "2026-11"
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps what it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def use_smtp(ws: Workspace, **smtp) -> Workspace:
+    """The workspace with e-mail settings changed in its organisation.yaml (a fresh object:
+    the config is read once per Workspace)."""
+    path = ws.config_dir / "organisation.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["email"]["smtp"].update(smtp)
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    return Workspace(ws.root)
+
+
+@pytest.fixture
+def ws(tmp_path) -> Workspace:
+    workspace = init_workspace(tmp_path / "qa")
+    generate(workspace, read_allocation(sample_allocation_path(workspace)))
+    return workspace
+
+
+@pytest.fixture
+def smtp_server():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+def test_without_smtp_each_auditor_gets_one_draft_with_their_forms(ws):
+    allocations = read_allocation(sample_allocation_path(ws))
+    results = send_packs(ws, MONTH)
+    auditors = {a.auditor for a in allocations}
+    assert len(results) == len(auditors)
+    for delivery in results:
+        msg = email.message_from_bytes(delivery.path.read_bytes(), policy=email.policy.default)
+        assert msg["X-Unsent"] == "1" and not delivery.sent
+        name = msg["To"].addresses[0].display_name
+        mine = [a for a in allocations if a.auditor == name]
+        names = sorted(p.get_filename() for p in msg.iter_attachments())
+        assert len(names) == 2 * len(mine)
+        assert all(any(n.startswith(a.audit_id) for n in names) for a in mine)
+        body = msg.get_body(("plain",)).get_content()
+        assert "30/11/2026" in body and all(a.case_reference in body for a in mine)
+        assert "immediate safeguarding concern" in body
+        assert delivery.path.stat().st_mode & 0o777 == 0o600
+
+
+def test_dry_run_lists_and_writes_nothing(ws):
+    results = send_packs(ws, MONTH, dry_run=True)
+    assert all(isinstance(r, str) and r.startswith("would send to ") for r in results)
+    assert not (ws.output_dir / MONTH / "outbox").exists()
+
+
+def test_a_pack_is_not_sent_twice_without_force(ws):
+    send_packs(ws, MONTH)
+    again = send_packs(ws, MONTH)
+    assert all(isinstance(r, str) and "already sent" in r for r in again)
+    assert all(not isinstance(r, str) for r in send_packs(ws, MONTH, force=True))
+
+
+def test_packs_go_through_a_real_smtp_server(ws, smtp_server):
+    controller, inbox = smtp_server
+    ws = use_smtp(ws, host="127.0.0.1", port=controller.port, security="none")
+    results = send_packs(ws, MONTH)
+    assert all(r.sent for r in results)
+    assert len(inbox.messages) == len(results)
+    received = inbox.messages[0]
+    assert received["From"].addresses[0].addr_spec == "qa.team@northbrook.example"
+    assert len(list(received.iter_attachments())) >= 2
+    kept = email.message_from_bytes(results[0].path.read_bytes(), policy=email.policy.default)
+    assert kept["X-Unsent"] is None  # a copy of what was sent, not a draft
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_credentials_come_from_the_environment(ws, monkeypatch):
+    seen = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        seen.append((auth_data.login, auth_data.password))
+        ok = isinstance(auth_data, LoginPassword) and auth_data.password == b"s3cret"
+        return AuthResult(success=ok)
+
+    inbox = Inbox()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=free_port(),
+        authenticator=authenticator,
+        auth_require_tls=False,
+        auth_required=True,
+    )
+    controller.start()
+    try:
+        ws = use_smtp(ws, host="127.0.0.1", port=controller.port, security="none")
+        monkeypatch.setenv("AUDITDOCS_SMTP_USERNAME", "qa-robot")
+        monkeypatch.setenv("AUDITDOCS_SMTP_PASSWORD", "s3cret")
+        assert all(r.sent for r in send_packs(ws, MONTH))
+        assert seen[0] == (b"qa-robot", b"s3cret")
+        assert "s3cret" not in (ws.config_dir / "organisation.yaml").read_text()
+    finally:
+        controller.stop()
+
+
+def test_starttls_to_a_relay_with_its_own_certificate(ws, tmp_path):
+    import ssl
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), tls_context=context, require_starttls=True)
+    controller.start()
+    try:
+        ws = use_smtp(ws, host="127.0.0.1", port=controller.port, security="starttls", ca_file=str(cert))
+        assert all(r.sent for r in send_packs(ws, MONTH))
+        assert inbox.messages
+    finally:
+        controller.stop()
+
+
+def test_an_unreachable_server_keeps_drafts_and_says_so(ws):
+    ws = use_smtp(ws, host="127.0.0.1", port=free_port(), security="none", timeout_seconds=2)
+    results = send_packs(ws, MONTH)
+    assert results and all(not r.sent and r.error and "kept as drafts" in r.error for r in results)
+    assert all(r.path.exists() for r in results)
+    out = CliRunner().invoke(main, ["send", "--month", MONTH, "--force", "--workspace", str(ws.root)])
+    assert out.exit_code == 1 and "FAILED, kept as draft" in out.output and "Traceback" not in out.output
+
+
+def test_send_before_generate_says_what_to_do(tmp_path):
+    ws = init_workspace(tmp_path / "qa")
+    ws.store().record_allocations(read_allocation(sample_allocation_path(ws)))
+    out = CliRunner().invoke(main, ["send", "--month", MONTH, "--workspace", str(ws.root)])
+    assert out.exit_code == 1 and "run `auditdocs generate`" in out.output
+
+
+# --- after the audit ----------------------------------------------------------------------
+
+
+def _return(ws: Workspace, audit_id: str, values: dict, when: datetime, tmp: Path) -> None:
+    path = tmp / f"{audit_id}.docx"
+    path.write_bytes(
+        fill_form(next(ws.output_dir.glob(f"{MONTH}/*/{audit_id} * audit tool.docx")).read_bytes(), values)
+    )
+    ingest(ws, [path], received_at=when)
+
+
+def test_accepted_audits_send_the_prefilled_plan_to_the_team_manager(ws, tmp_path):
+    values = complete_values(AUDIT_DATE)
+    _return(ws, "2026-11-001", values, datetime(2026, 11, 24, 9, tzinfo=UTC), tmp_path)
+    result = CliRunner().invoke(main, ["send", "--month", MONTH, "--workspace", str(ws.root)])
+    assert result.exit_code == 0, result.output
+    kept = ws.output_dir / MONTH / "outbox" / "discussion 2026-11-001.eml"
+    msg = email.message_from_bytes(kept.read_bytes(), policy=email.policy.default)
+    alloc = ws.store().allocation("2026-11-001")[0]
+    assert alloc.team_manager in str(msg["To"])
+    due = discussion_due(ws, date(2026, 11, 24), "requires_improvement")
+    assert due == date(2026, 12, 8)  # 10 working days for Requires Improvement
+    assert "practitioner discussion by 08/12/2026" in msg["Subject"]
+    (attachment,) = list(msg.iter_attachments())
+    plan = tmp_path / "plan.docx"
+    plan.write_bytes(attachment.get_content())
+    parsed = ws.parse([plan])[0]
+    assert parsed.status == "ok" and parsed.identity.document == "plan"
+    assert parsed.fields["plan.1.action"] == values["plan.1.action"]
+    assert parsed.fields["plan.1.due"] == values["plan.1.due"].isoformat()
+
+
+def test_chasers_for_overdue_audits_amendments_and_discussions(ws, tmp_path):
+    good = complete_values(AUDIT_DATE)
+    careless = {**good, "domain.plans.grade": None}
+    _return(ws, "2026-11-001", good, datetime(2026, 11, 24, 9, tzinfo=UTC), tmp_path)
+    _return(ws, "2026-11-002", careless, datetime(2026, 11, 24, 9, tzinfo=UTC), tmp_path)
+    assert chasers(ws, MONTH, date(2026, 11, 25)) == []  # nothing overdue yet
+    later = date(2026, 12, 9)  # after the due date, the amendment date and the discussion date
+    found = {(c.reason, c.to_name): c for c in chasers(ws, MONTH, later)}
+    reasons = {r for r, _ in found}
+    assert reasons == {"overdue audit", "overdue amendment", "discussion"}
+    overdue = [c for c in found.values() if c.reason == "overdue audit"]
+    assert sum(len(c.lines) for c in overdue) == 10  # 12 audits, 2 returned
+    amendment = next(c for c in found.values() if c.reason == "overdue amendment")
+    assert "2026-11-002" in amendment.lines[0] and "27/11/2026" in amendment.lines[0]
+    discussion = next(c for c in found.values() if c.reason == "discussion")
+    assert discussion.to_name == ws.store().allocation("2026-11-001")[0].team_manager
+    results = send_chasers(ws, MONTH, later)
+    assert all(r.path.exists() for r in results)
+    out = CliRunner().invoke(
+        main, ["chase", "--month", MONTH, "--today", "2026-12-09", "--dry-run", "--workspace", str(ws.root)]
+    )
+    assert out.exit_code == 0 and "would send to" in out.output
+
+
+def test_a_recorded_discussion_is_not_chased(ws, tmp_path):
+    _return(ws, "2026-11-001", complete_values(AUDIT_DATE), datetime(2026, 11, 24, 9, tzinfo=UTC), tmp_path)
+    plan = next(ws.output_dir.glob(f"{MONTH}/*/2026-11-001 * improvement plan.docx")).read_bytes()
+    values = {
+        "plan.1.action": "Update the assessment with the school's and health visitor's views",
+        "plan.1.owner": "Allocated social worker",
+        "plan.1.due": date(2026, 12, 18),
+        "plan.1.outcome": "Updated assessment authorised and on file",
+        "plan.1.domain": "assessment",
+        "discussion.date": date(2026, 12, 1),
+        "discussion.present": "Team manager and worker",
+        "discussion.agreed": "Plan agreed.",
+    }
+    path = tmp_path / "plan-back.docx"
+    path.write_bytes(fill_form(plan, values))
+    result = ingest(ws, [path], received_at=datetime(2026, 12, 2, tzinfo=UTC))
+    assert result.outcomes[0].document == "plan"
+    later = date(2026, 12, 20)
+    assert not [c for c in chasers(ws, MONTH, later) if c.reason == "discussion"]
