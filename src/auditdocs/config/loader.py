@@ -152,6 +152,13 @@ def load_config(folder: Path) -> Config:
                 f"{display(settings_path)}: validation.rules.{rule_id}.tools: no tool type "
                 f"{', '.join(map(repr, unknown))} (configured: {', '.join(sorted(tools))})"
             )
+    allocated = settings.allocation.tool
+    if allocated not in tools or tools[allocated].subject != "case":
+        case_tools = ", ".join(sorted(t for t, tool in tools.items() if tool.subject == "case"))
+        raise ConfigError(
+            f"{display(settings_path)}: allocation.tool: {allocated!r} is not a case audit tool type "
+            f"(configured: {case_tools})"
+        )
     return Config(folder=folder, settings=settings, tools=tools)
 
 
