@@ -5,8 +5,12 @@ from __future__ import annotations
 import calendar
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import holidays
+
+if TYPE_CHECKING:
+    from auditdocs.config.models import Settings
 
 _SUBDIVISION = {"england-and-wales": "ENG", "scotland": "SCT", "northern-ireland": "NIR"}
 
@@ -35,3 +39,53 @@ def last_working_day(year: int, month: int, region: str = "england-and-wales") -
     while not is_working_day(day, region):
         day -= timedelta(days=1)
     return day
+
+
+def first_working_day(year: int, month: int, region: str = "england-and-wales") -> date:
+    day = date(year, month, 1)
+    while not is_working_day(day, region):
+        day += timedelta(days=1)
+    return day
+
+
+# --- the framework's deadlines (2.2, 2.10, 2.11), from config ---------------------------
+
+
+def audit_due(settings: Settings, month: str, issued: date | None = None) -> date:
+    """When an audit of ``month`` is due: the last working day of the month (2.2), or
+    ``audit_due_working_days`` working days from issue (default: the month's first
+    working day)."""
+    year, mon = map(int, month.split("-"))
+    region = settings.organisation.bank_holidays
+    deadlines = settings.deadlines
+    if deadlines.audit_due == "working_days":
+        start = issued or first_working_day(year, mon, region)
+        return add_working_days(start, deadlines.audit_due_working_days, region)
+    return last_working_day(year, mon, region)
+
+
+def discussion_working_days(settings: Settings, grade: str) -> int:
+    """Working days for the practitioner discussion after an audit graded ``grade`` (2.10).
+
+    A grade without its own rule takes the rule of the nearest grade below it that has
+    one (Outstanding: Good's), or, below every rule, the shortest."""
+    days = settings.deadlines.discussion_working_days
+    if grade in days:
+        return days[grade]
+    ranks = {g.id: g.rank for g in settings.grading.grades}
+    rank = ranks.get(grade)
+    below = sorted(((ranks[g], n) for g, n in days.items() if rank is not None and ranks[g] < rank), reverse=True)
+    if below:
+        return below[0][1]
+    return min(days.values(), default=10)
+
+
+def discussion_due(settings: Settings, grade: str, audited: date) -> date:
+    """When the team manager and worker must have discussed the findings (2.10)."""
+    return add_working_days(audited, discussion_working_days(settings, grade), settings.organisation.bank_holidays)
+
+
+def resubmission_due(settings: Settings, returned: date) -> date:
+    """When an audit sent back for amending must come back (2.11)."""
+    deadlines = settings.deadlines
+    return add_working_days(returned, deadlines.amendment_working_days, settings.organisation.bank_holidays)
