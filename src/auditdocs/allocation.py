@@ -1,20 +1,30 @@
 """The month's allocation: which case each auditor audits, with which tool, by when.
 
 An allocation workbook is what the QA team can read and adjust by hand; it is read
-back here and checked row by row (one clear error naming the file, row and column).
+back here and checked row by row (one clear error naming the file, row and column),
+including the rules a hand edit can break: nobody audits their own team's cases or
+cases they manage or work, and nobody gets more than their monthly capacity.
 """
 
 from __future__ import annotations
 
+import io
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
 from openpyxl.utils.exceptions import InvalidFileException
 
 from auditdocs.errors import DataError
+from auditdocs.ooxml.zipout import write_private
+
+if TYPE_CHECKING:
+    from auditdocs.cases import Auditor
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -32,10 +42,21 @@ class Allocation:
     auditor: str
     auditor_email: str
     due_date: date
+    reaudit_of: str | None = None  # the audit this one repeats (an Inadequate case, 2.12)
 
 
 COLUMNS = [f.name for f in fields(Allocation)]
-_OPTIONAL = {"child_id"}
+_OPTIONAL = {"child_id", "reaudit_of"}
+_OPTIONAL_COLUMNS = {"reaudit_of"}  # workbooks written before re-audits lack it
+
+
+def norm(text: str) -> str:
+    """Names and teams compare ignoring case and spacing ('Team  North' is 'team north')."""
+    return " ".join(text.split()).casefold()
+
+
+def same(a: str, b: str) -> bool:
+    return norm(a) == norm(b)
 
 
 def parse_date(value: object) -> date | None:
@@ -53,8 +74,11 @@ def parse_date(value: object) -> date | None:
     return None
 
 
-def read_allocation(path: Path) -> list[Allocation]:
-    """Read an allocation workbook; nothing is returned unless every row is valid."""
+def read_allocation(path: Path, auditors: Sequence[Auditor] | None = None) -> list[Allocation]:
+    """Read an allocation workbook; nothing is returned unless every row is valid.
+
+    With the month's ``auditors``, each row is also checked against them: a known
+    auditor with that e-mail address, not of the case's team, within capacity."""
     path = Path(path)
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
@@ -69,10 +93,10 @@ def read_allocation(path: Path) -> list[Allocation]:
     if not rows:
         raise DataError(f"{path}: the first sheet is empty; it needs a header row: {', '.join(COLUMNS)}")
     header = [str(c).strip().lower() if c is not None else "" for c in rows[0]]
-    missing = [c for c in COLUMNS if c not in header]
+    missing = [c for c in COLUMNS if c not in header and c not in _OPTIONAL_COLUMNS]
     if missing:
         raise DataError(f"{path}: missing column(s) {', '.join(missing)} in the header row")
-    index = {c: header.index(c) for c in COLUMNS}
+    index = {c: header.index(c) for c in COLUMNS if c in header}
     out: list[Allocation] = []
     seen: dict[str, int] = {}
     for r, row in enumerate(rows[1:], start=2):
@@ -80,7 +104,7 @@ def read_allocation(path: Path) -> list[Allocation]:
             continue
         values: dict[str, object] = {}
         for col in COLUMNS:
-            cell = row[index[col]] if index[col] < len(row) else None
+            cell = row[index[col]] if col in index and index[col] < len(row) else None
             text = "" if cell is None else str(cell).strip()
             if not text and col not in _OPTIONAL:
                 raise DataError(f"{path}: row {r}, column {col}: empty; fill it in or delete the row")
@@ -91,6 +115,8 @@ def read_allocation(path: Path) -> list[Allocation]:
                 values[col] = due
             elif col == "month" and not _MONTH.match(text):
                 raise DataError(f"{path}: row {r}, column month: {text!r} is not a month (use YYYY-MM)")
+            elif col == "reaudit_of":
+                values[col] = text or None
             else:
                 values[col] = str(cell) if isinstance(cell, str) else text
         alloc = Allocation(**values)  # type: ignore[arg-type]
@@ -100,13 +126,59 @@ def read_allocation(path: Path) -> list[Allocation]:
                 "audit ids must be unique"
             )
         seen[alloc.audit_id] = r
+        _check_conflicts(path, r, alloc)
         out.append(alloc)
     if not out:
         raise DataError(f"{path}: no allocations (only a header row)")
+    if auditors is not None:
+        _check_auditors(path, out, list(seen.values()), auditors)
     return out
 
 
-def write_allocation(path: Path, allocations: list[Allocation]) -> None:
+def conflict(alloc: Allocation, auditor_team: str | None = None) -> str | None:
+    """Why the auditor may not audit this case, if they may not."""
+    if same(alloc.auditor, alloc.team_manager):
+        return f"{alloc.auditor!r} is the case's team manager; nobody audits a case they manage"
+    if same(alloc.auditor, alloc.worker):
+        return f"{alloc.auditor!r} is the case's allocated worker; nobody audits their own case"
+    if auditor_team is not None and same(auditor_team, alloc.team):
+        return f"{alloc.auditor!r} is in the case's team ({alloc.team}); nobody audits their own team's cases"
+    return None
+
+
+def _check_conflicts(path: Path, r: int, alloc: Allocation) -> None:
+    problem = conflict(alloc)
+    if problem:
+        raise DataError(f"{path}: row {r}, column auditor: {problem}")
+
+
+def _check_auditors(path: Path, allocs: list[Allocation], rows: list[int], auditors: Sequence[Auditor]) -> None:
+    by_name = {norm(a.name): a for a in auditors}
+    taken: dict[str, list[int]] = {}
+    for r, alloc in zip(rows, allocs, strict=True):
+        auditor = by_name.get(norm(alloc.auditor))
+        if auditor is None:
+            raise DataError(f"{path}: row {r}, column auditor: {alloc.auditor!r} is not in the list of auditors")
+        if not same(auditor.email, alloc.auditor_email):
+            raise DataError(
+                f"{path}: row {r}, column auditor_email: {alloc.auditor_email!r} is not {auditor.name}'s "
+                f"address in the list of auditors ({auditor.email})"
+            )
+        problem = conflict(alloc, auditor.team)
+        if problem:
+            raise DataError(f"{path}: row {r}, column auditor: {problem}")
+        taken.setdefault(norm(auditor.name), []).append(r)
+        if len(taken[norm(auditor.name)]) > auditor.capacity:
+            listed = ", ".join(map(str, taken[norm(auditor.name)]))
+            raise DataError(
+                f"{path}: row {r}, column auditor: {auditor.name!r} would have {len(taken[norm(auditor.name)])} "
+                f"audits (rows {listed}), over their monthly capacity of {auditor.capacity}"
+            )
+
+
+def write_allocation(path: Path, allocations: list[Allocation], about: Sequence[tuple[str, object]] = ()) -> None:
+    """Write the allocation sheet (and an "About" sheet saying how it was made), readable
+    by its owner only."""
     wb = Workbook()
     ws = wb.active
     assert ws is not None
@@ -121,5 +193,16 @@ def write_allocation(path: Path, allocations: list[Allocation]) -> None:
         ws.cell(ws.max_row, COLUMNS.index("due_date") + 1).number_format = "dd/mm/yyyy"
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    if about:
+        sheet = wb.create_sheet("About")
+        for label, value in about:
+            sheet.append([label, value])
+            for cell in sheet[sheet.max_row]:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"
+            sheet.cell(sheet.max_row, 1).font = Font(bold=True)
+        sheet.column_dimensions["A"].width = 28
+        sheet.column_dimensions["B"].width = 100
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    write_private(Path(path), buffer.getvalue())
