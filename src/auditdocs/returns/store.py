@@ -33,7 +33,9 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.exc import SQLAlchemyError
@@ -65,6 +67,7 @@ allocations = Table(
     Column("auditor", String(200), nullable=False),
     Column("auditor_email", String(320), nullable=False),
     Column("due_date", Date, nullable=False),
+    Column("reaudit_of", String(64)),  # migration 2: the audit an Inadequate case's re-audit repeats
     # allocated → issued → returned → needs_amendment → accepted
     Column("state", String(20), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
@@ -123,10 +126,26 @@ findings = Table(
     Column("message", Text, nullable=False),
 )
 
+
+
+def _add_column(table: Table, name: str) -> Callable[[Connection], None]:
+    """A migration adding column ``name`` of ``table`` to a database made before it.
+    Migration 1 creates the tables as defined now, so a fresh database has it already."""
+
+    def step(conn: Connection) -> None:
+        if name not in {c["name"] for c in inspect(conn).get_columns(table.name)}:
+            column = table.c[name]
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}"))
+
+    return step
+
+
 #: Migrations in order; each creates or alters what its version adds.  Never edit one
 #: that has shipped: add the next.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, lambda conn: metadata.create_all(conn, tables=[allocations, receipts, submissions, field_values, findings])),
+    (2, _add_column(allocations, "reaudit_of")),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 STATES = ("allocated", "issued", "returned", "needs_amendment", "accepted")
@@ -211,6 +230,16 @@ class Store:
         if row is None:
             return None
         return _alloc_from(row), row.state
+
+    def allocations_between(self, first: str, last: str) -> list[tuple[Allocation, str]]:
+        """Allocations of the months ``first`` to ``last`` (YYYY-MM, both included)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(allocations)
+                .where(allocations.c.month >= first, allocations.c.month <= last)
+                .order_by(allocations.c.month, allocations.c.audit_id)
+            ).all()
+        return [(_alloc_from(r), r.state) for r in rows]
 
     def month_allocations(self, month: str) -> list[tuple[Allocation, str]]:
         with self.engine.connect() as conn:
@@ -415,6 +444,7 @@ def _alloc_row(alloc: Allocation) -> dict[str, Any]:
         "auditor": alloc.auditor,
         "auditor_email": alloc.auditor_email,
         "due_date": alloc.due_date,
+        "reaudit_of": alloc.reaudit_of,
     }
 
 
@@ -431,4 +461,5 @@ def _alloc_from(row: Any) -> Allocation:
         auditor=row.auditor,
         auditor_email=row.auditor_email,
         due_date=row.due_date,
+        reaudit_of=row.reaudit_of,
     )
