@@ -5,6 +5,14 @@ them again (``python -m auditdocs.templates_default templates/``).  A QA officer
 restyles the files in Word: fonts, logo, header and footer, intro text.  Two things
 must stay: the ``{{ ... }}`` placeholders (inside locked content controls) and the
 paragraph ``[[auditdocs:form]]`` where the form's domains and fields are inserted.
+
+``report.docx`` is the template of every report (monthly highlights, quarterly report,
+learning bulletin): a title, then a loop over the report's blocks (headings,
+paragraphs, charts, tables) written with docxtpl tags.  Restyle it freely (styles
+Title, Subtitle, Heading 1/2, Normal, List Bullet, Quote, Caption, Report Note, Report
+Chart, the table's style and header shading, header, footer, logo) and add fixed
+text before or after the loop; keep the ``{%p ... %}``, ``{%tr ... %}`` and
+``{%tc ... %}`` paragraphs, rows and cells as they are.
 """
 
 from __future__ import annotations
@@ -98,6 +106,92 @@ def build(path: Path, title: str, footer: str) -> None:
     doc.save(str(path))
 
 
+#: The report's block kinds and the paragraph style each is written in.
+REPORT_BLOCK_STYLES = (
+    ("heading1", "Heading 1"),
+    ("heading2", "Heading 2"),
+    ("bullet", "List Bullet"),
+    ("quote", "Quote"),
+    ("note", "Report Note"),
+    ("chart", "Report Chart"),
+)
+
+
+def _cell_text(cell, text: str, bold: bool = False, shade: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    """Put a docxtpl tag in a cell; widths are left to the table grid (docxtpl resizes
+    it when a column loop makes more or fewer cells than the template has)."""
+    cell.paragraphs[0].add_run(text).bold = bold
+    tc_pr = cell._tc.get_or_add_tcPr()
+    for width in tc_pr.findall(f"{{{W}}}tcW"):
+        tc_pr.remove(width)
+    if shade:
+        tc_pr.append(parse_xml(f'<w:shd xmlns:w="{W}" w:val="clear" w:color="auto" w:fill="{shade}"/>'))
+
+
+def _report_table(doc) -> None:  # type: ignore[no-untyped-def]
+    """One table that every table block is rendered into: a header row and a body row,
+    each a column loop, the body row inside a row loop."""
+    table = doc.add_table(rows=4, cols=3)
+    table.style = doc.styles["Table Grid"]
+    tbl_pr = table._tbl.tblPr
+    for old in tbl_pr.findall(f"{{{W}}}tblW"):
+        tbl_pr.remove(old)
+    tbl_pr.append(parse_xml(f'<w:tblW xmlns:w="{W}" w:w="5000" w:type="pct"/>'))
+    header, loop, body, end = table.rows
+    header._tr.get_or_add_trPr().append(parse_xml(f'<w:tblHeader xmlns:w="{W}"/>'))
+    for row, (first, middle, last) in (
+        (header, ("{%tc for h in b.header %}", "{{ h }}", "{%tc endfor %}")),
+        (loop, ("{%tr for row in b.rows %}", "", "")),
+        (body, ("{%tc for c in row %}", "{{ c }}", "{%tc endfor %}")),
+        (end, ("{%tr endfor %}", "", "")),
+    ):
+        is_header = row is header
+        _cell_text(row.cells[0], first)
+        _cell_text(row.cells[1], middle, bold=is_header, shade="DCE6F1" if is_header else None)
+        _cell_text(row.cells[2], last)
+        if row is body:
+            row._tr.get_or_add_trPr().append(parse_xml(f'<w:cantSplit xmlns:w="{W}"/>'))
+
+
+def build_report(path: Path) -> None:
+    """templates/report.docx: the restylable template of every report."""
+    doc = Document()
+    _styles(doc)
+    section = doc.sections[0]
+    section.page_height, section.page_width = Cm(29.7), Cm(21.0)
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Cm(2))
+    section.header.paragraphs[0].text = "{{ report.organisation }} · {{ report.service }}\tOFFICIAL – SENSITIVE"
+    footer = section.footer.paragraphs[0]
+    footer.text = "{{ report.title }} · page "
+    footer._p.append(parse_xml(f'<w:fldSimple xmlns:w="{W}" w:instr="PAGE"><w:r><w:t>1</w:t></w:r></w:fldSimple>'))
+    note = doc.styles.add_style("Report Note", WD_STYLE_TYPE.PARAGRAPH)
+    note.base_style = doc.styles["Normal"]
+    note.font.italic = True
+    note.font.size = Pt(9)
+    note.font.color.rgb = RGBColor(0x40, 0x40, 0x40)
+    chart = doc.styles.add_style("Report Chart", WD_STYLE_TYPE.PARAGRAPH)
+    chart.base_style = doc.styles["Normal"]
+    chart.paragraph_format.alignment = 1  # centred
+    chart.paragraph_format.keep_with_next = True
+    doc.styles["Heading 2"].font.name = "Arial"
+    doc.styles["Caption"].paragraph_format.keep_with_next = True
+    doc.add_paragraph("{{ report.title }}", style="Title")
+    doc.add_paragraph("{{ report.organisation }} · {{ report.subtitle }}", style="Subtitle")
+    doc.add_paragraph("{%p for b in blocks %}")
+    for n, (kind, style) in enumerate(REPORT_BLOCK_STYLES):
+        doc.add_paragraph(("{%p if" if n == 0 else "{%p elif") + f' b.kind == "{kind}" %}}')
+        doc.add_paragraph("{{ b.image }}" if kind == "chart" else "{{ b.text }}", style=style)
+    doc.add_paragraph('{%p elif b.kind == "table" %}')
+    doc.add_paragraph("{{ b.caption }}", style="Caption")
+    _report_table(doc)
+    doc.add_paragraph("{%p else %}")
+    doc.add_paragraph("{{ b.text }}")
+    doc.add_paragraph("{%p endif %}")
+    doc.add_paragraph("{%p endfor %}")
+    doc.save(str(path))
+
+
 def build_all(folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     made = []
@@ -111,6 +205,8 @@ def build_all(folder: Path) -> list[Path]:
     ):
         build(folder / name, title, footer)
         made.append(folder / name)
+    build_report(folder / "report.docx")
+    made.append(folder / "report.docx")
     return made
 
 

@@ -1,0 +1,328 @@
+"""Sections shared by the monthly and quarterly reports: tables and charts of returns,
+grades, Inadequate cases and their re-audits, concerns, overdue work, quotes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import date
+
+from auditdocs.reports import charts
+from auditdocs.reports.content import Block, Chart, Heading, Para, Table, clean, quote_of, uk
+from auditdocs.reports.data import Audit, ReportData, month_label
+from auditdocs.reports.stats import (
+    RETURN_FIGURES,
+    MonthStats,
+    amendment_overdue,
+    below_good,
+    good_or_better,
+    is_overdue,
+    share,
+)
+from auditdocs.workdays import add_working_days
+
+MAX_QUOTES = 12
+
+
+def abbreviation(data: ReportData, grade_id: str | None) -> str:
+    """A short code for a grade ('Requires Improvement' → 'RI'), for wide tables."""
+    if grade_id is None:
+        return "–"
+    label = data.label(grade_id)
+    return "".join(w[0] for w in label.split() if w[0].isalnum()).upper() or label
+
+
+def grade_key(data: ReportData) -> str:
+    return (
+        "Key: "
+        + ", ".join(f"{abbreviation(data, g.id)} {g.label}" for g in [*data.grades, data.not_applicable])
+        + ", – not graded."
+    )
+
+
+def grade_columns(data: ReportData, counts: Sequence[Counter[str | None]]) -> list[str | None]:
+    """Grades in scale order, then Not applicable and 'not graded' if any audit has them."""
+    ids: list[str | None] = [g.id for g in data.grades]
+    if any(c.get(data.not_applicable.id) for c in counts):
+        ids.append(data.not_applicable.id)
+    if any(c.get(None) for c in counts):
+        ids.append(None)
+    return ids
+
+
+def returns_section(data: ReportData, s: MonthStats) -> list[Block]:
+    values = [s.figure(key) for key, _ in RETURN_FIGURES]
+    rows = [[label, str(s.figure(key)), share(s.figure(key), s.allocated)] for key, label in RETURN_FIGURES]
+    rows += [
+        ["Not returned", str(s.allocated - s.returned), share(s.allocated - s.returned, s.allocated)],
+        ["Awaiting amendment", str(s.awaiting_amendment), share(s.awaiting_amendment, s.allocated)],
+        [f"Overdue at {uk(data.as_of)}", str(s.overdue), share(s.overdue, s.allocated)],
+    ]
+    title = f"Audits allocated and returned, {month_label(s.month)}"
+    return [
+        Heading("Audits allocated and returned"),
+        Para(
+            "On time: the first return came by the due date. Late: it came after. Needed amendment: "
+            "sent back to the auditor at least once. Overdue: not yet returned and past the due date."
+        ),
+        Chart(title, charts.bars([label for _, label in RETURN_FIGURES], values, title), title),
+        Table(["Audits", "Number", "Share of allocated"], rows, caption="Returns"),
+    ]
+
+
+def grades_section(data: ReportData, s: MonthStats) -> list[Block]:
+    blocks: list[Block] = [Heading("Grades")]
+    good, graded = good_or_better(s.overall, data)
+    blocks.append(
+        Para(
+            f"{good} of {graded} graded audits ({share(good, graded)}) were judged Good or better overall; "
+            f"{s.overall.get(data.worst.id, 0)} were {data.worst.label}."
+        )
+    )
+    ids = grade_columns(data, [s.overall])
+    title = f"Overall grades, {month_label(s.month)}"
+    blocks.append(
+        Chart(title, charts.pie([data.label(g) for g in ids], [s.overall.get(g, 0) for g in ids], title), title)
+    )
+    blocks.append(
+        Table(
+            ["Overall grade", "Audits", "Share"],
+            [[data.label(g), str(s.overall.get(g, 0)), share(s.overall.get(g, 0), s.returned)] for g in ids],
+            caption="Overall grades of returned audits",
+        )
+    )
+    blocks.extend(distribution(data, "Grades by domain", "Domain", {d.title: s.domains[d.id] for d in data.domains}))
+    blocks.extend(distribution(data, "Overall grades by team", "Team", s.teams))
+    return blocks
+
+
+def distribution(data: ReportData, title: str, what: str, rows: dict[str, Counter[str | None]]) -> list[Block]:
+    """A stacked bar chart and a table of grade counts, one row per domain or team."""
+    ids = grade_columns(data, list(rows.values()))
+    series = [(data.label(g), [c.get(g, 0) for c in rows.values()]) for g in ids]
+    table_rows = []
+    for name, counts in rows.items():
+        good, graded = good_or_better(counts, data)
+        table_rows.append([name, *[str(counts.get(g, 0)) for g in ids], share(good, graded)])
+    return [
+        Heading(title, 2),
+        Chart(title, charts.stacked(list(rows), series, title), title),
+        Table([what, *[data.label(g) for g in ids], "Good or better"], table_rows, caption=title),
+    ]
+
+
+def inadequate_cases(data: ReportData, audits: Sequence[Audit]) -> list[Audit]:
+    """Audits judged Inadequate overall, and every re-audit whatever its grade."""
+    return [a for a in audits if a.returned and (a.overall == data.worst.id or a.reaudit_of)]
+
+
+def reaudit_section(data: ReportData, audits: Sequence[Audit]) -> list[Block]:
+    cases = inadequate_cases(data, audits)
+    blocks: list[Block] = [
+        Heading(f"{data.worst.label} cases and their re-audits"),
+        Para(
+            f"Cases judged {data.worst.label} are re-audited the following month by a senior manager, "
+            "and again each month until the grade improves. Each row is one audit of the case."
+        ),
+    ]
+    if not data.reaudit_links:
+        blocks.append(
+            Para(
+                "The store does not yet link re-audits to the audits they follow, so only this "
+                "period's grades are shown.",
+                "note",
+            )
+        )
+    rows = []
+    chains = [data.chain(audit) for audit in cases]
+    # a chain that a later re-audit continues is shown once, as part of the longer chain
+    continued = {link.audit_id for chain in chains for link in chain[:-1]}
+    for chain in chains:
+        if chain[-1].audit_id in continued:
+            continue
+        audit = chain[-1]
+        for step, link in enumerate(chain, 1):
+            rows.append(
+                [
+                    clean(audit.case_reference),
+                    month_label(link.month, short=True),
+                    "first audit" if step == 1 else f"re-audit {step - 1}",
+                    abbreviation(data, link.overall),
+                    *[abbreviation(data, link.grade(d.id)) for d in data.domains],
+                ]
+            )
+    blocks.append(
+        Table(
+            ["Case", "Month", "Audit", "Overall", *[d.title for d in data.domains]],
+            rows,
+            caption=f"{data.worst.label} cases and re-audits: grade per domain per month",
+            empty=f"No case was judged {data.worst.label} and no re-audit was returned.",
+        )
+    )
+    blocks.append(Para(grade_key(data), "note"))
+    return blocks
+
+
+def concerns_section(data: ReportData, audits: Sequence[Audit]) -> list[Block]:
+    rows = []
+    for a in audits:
+        if not a.concern:
+            continue
+        notified = a.values.get("concern.notified")
+        details = a.text("concern.details") is not None
+        follow_up = (
+            "Team manager notified"
+            if notified and details
+            else "Follow up: " + ("concern not described" if not details else "no date the team manager was told")
+        )
+        rows.append(
+            [
+                clean(a.case_reference),
+                month_label(a.month, short=True),
+                clean(a.team),
+                clean(a.team_manager),
+                clean(a.auditor),
+                "Yes" if details else "No",
+                uk(_date(notified), "not recorded"),
+                follow_up,
+            ]
+        )
+    return [
+        Heading("Immediate safeguarding concerns"),
+        Para(
+            "Concerns flagged by auditors during the audit. The team manager must act at once and record "
+            "the corrective action on the child's file under Management Oversight."
+        ),
+        Table(
+            ["Case", "Month", "Team", "Team manager", "Auditor", "Concern described", "Manager notified", "Follow-up"],
+            rows,
+            caption="Immediate safeguarding concerns",
+            empty="No immediate safeguarding concern was raised.",
+        ),
+    ]
+
+
+def overdue_section(data: ReportData, audits: Sequence[Audit]) -> list[Block]:
+    late = [a for a in audits if is_overdue(a, data)]
+    amend = [a for a in audits if amendment_overdue(a, data)]
+    rows = [
+        [a.audit_id, clean(a.case_reference), clean(a.team), clean(a.auditor), uk(a.due_date),
+         str((data.as_of - a.due_date).days), a.state]
+        for a in sorted(late, key=lambda a: (a.due_date, a.audit_id))
+    ]  # fmt: skip
+    amend_rows = [
+        [a.audit_id, clean(a.case_reference), clean(a.team), clean(a.auditor), uk(a.resubmit_by)]
+        for a in sorted(amend, key=lambda a: (a.resubmit_by or a.due_date, a.audit_id))
+    ]
+    return [
+        Heading("Overdue audits"),
+        Para(f"Audits not returned by their due date, as at {uk(data.as_of)}."),
+        Table(
+            ["Audit", "Case", "Team", "Auditor", "Due", "Days overdue", "State"],
+            rows,
+            caption="Overdue audits",
+            empty="No audit is overdue.",
+        ),
+        Heading("Amendments overdue", 2),
+        Table(
+            ["Audit", "Case", "Team", "Auditor", "Amended copy due"],
+            amend_rows,
+            caption="Amendments overdue",
+            empty="No amended audit is overdue.",
+        ),
+    ]
+
+
+def _date(value: object) -> date | None:
+    if isinstance(value, str) and value:
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def discussions_section(
+    data: ReportData, audits: Sequence[Audit], working_days: dict[str, int], region: str
+) -> list[Block]:
+    rows = []
+    for a in audits:
+        if not a.accepted:
+            continue
+        worker, manager = _date(a.values.get("discussion.worker_date")), _date(a.values.get("discussion.manager_date"))
+        if worker and manager:
+            continue
+        days = working_days.get(a.overall or "", max(working_days.values(), default=10))
+        due = add_working_days(a.first_received.date(), days, region) if a.first_received else None
+        rows.append(
+            [
+                clean(a.case_reference),
+                clean(a.team),
+                clean(a.team_manager),
+                data.label(a.overall),
+                uk(worker, "missing"),
+                uk(manager, "missing"),
+                uk(due),
+            ]
+        )
+    return [
+        Heading("Practitioner discussions"),
+        Para(
+            "The team manager and worker discuss the findings within "
+            + ", ".join(f"{n} working days ({data.label(g)})" for g, n in working_days.items())
+            + ". Accepted audits without a recorded discussion:"
+        ),
+        Table(
+            ["Case", "Team", "Team manager", "Overall", "With worker", "With manager", "Due by"],
+            rows,
+            caption="Practitioner discussions not recorded",
+            empty="Every accepted audit records both discussions.",
+        ),
+    ]
+
+
+def quotes(data: ReportData, audits: Sequence[Audit], kind: str, limit: int = MAX_QUOTES) -> list[Block]:
+    """Good practice (kind 'good') or areas for development ('development'): short quotes
+    from the overall texts and from the evidence of the best or worst graded domains."""
+    best, worst = data.grades[0].id, data.worst.id
+    picked: list[tuple[int, str, Audit, str]] = []  # (0 overall text / 1 domain evidence, ...)
+    for a in audits:
+        if not a.returned:
+            continue
+        if kind == "good":
+            texts = [("Overall", a.text("overall.good_practice"))]
+            texts += [(d.title, a.text(f"domain.{d.id}.evidence")) for d in data.domains if a.grade(d.id) == best]
+        else:
+            texts = [("Overall", a.text("overall.development"))]
+            texts += [(d.title, a.text(f"domain.{d.id}.evidence")) for d in data.domains if a.grade(d.id) == worst]
+        for n, (where, text) in enumerate(texts):
+            if text and len(text.split()) >= 3:
+                picked.append((0 if n == 0 else 1, where, a, text))
+                break
+    picked.sort(key=lambda p: (p[0], p[2].month, p[2].audit_id))
+    # The same words from several audits are quoted once, with every case they came from.
+    grouped: dict[str, list[tuple[str, Audit]]] = {}
+    for _, where, a, text in picked:
+        grouped.setdefault(quote_of(a, text), []).append((where, a))
+    blocks: list[Block] = []
+    for quote, sources in list(grouped.items())[:limit]:
+        refs = "; ".join(f"{clean(a.case_reference)}, {clean(a.team)}, {where}" for where, a in sources[:4])
+        more = f"; and {len(sources) - 4} more" if len(sources) > 4 else ""
+        blocks.append(Para(f"{quote} ({refs}{more})", "quote"))
+    if not blocks:
+        blocks.append(Para("None recorded.", "note"))
+    elif len(grouped) > limit:
+        blocks.append(Para(f"{limit} of {len(grouped)} shown; the workbook lists them all.", "note"))
+    return blocks
+
+
+def domain_concern_rows(data: ReportData, stats: Sequence[MonthStats]) -> list[tuple[str, int, int]]:
+    """(domain title, audits graded below Good, graded audits) over the months, worst first."""
+    out = []
+    for d in data.domains:
+        total: Counter[str | None] = Counter()
+        for s in stats:
+            total.update(s.domains[d.id])
+        _, graded = good_or_better(total, data)
+        out.append((d.title, below_good(total, data), graded))
+    return sorted(out, key=lambda r: (-r[1], r[0]))
