@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zipfile import BadZipFile
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
@@ -84,7 +85,7 @@ def read_allocation(path: Path, auditors: Sequence[Auditor] | None = None) -> li
         wb = load_workbook(path, read_only=True, data_only=True)
     except FileNotFoundError:
         raise DataError(f"{path}: allocation file not found") from None
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+    except (InvalidFileException, BadZipFile, OSError, KeyError, ValueError) as exc:
         raise DataError(f"{path}: not a readable .xlsx workbook ({exc})") from None
     try:
         rows = list(wb.worksheets[0].iter_rows(values_only=True))
