@@ -1,0 +1,411 @@
+"""Allocate the month's audits (framework 2.1, 2.12): pick cases, re-audit last month's
+Inadequate ones, and share them among the auditors.
+
+Rules (``allocation:`` in organisation.yaml): a quota per team, a random sample or every
+n-th case; no case audited in the months before is picked again; a case graded
+Inadequate last month is re-audited by a senior manager, every month until its grade
+improves (each re-audit names the audit it repeats); nobody audits their own team's
+cases or cases they manage or work; nobody gets more than their monthly capacity, and
+the load is spread as evenly as possible.  The same lists, store and seed give the same
+allocation; the seed and rules are written on the workbook's "About" sheet.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+
+from dateutil.relativedelta import relativedelta
+
+from auditdocs.allocation import Allocation, conflict, norm, read_allocation, write_allocation
+from auditdocs.balance import balanced_assignment
+from auditdocs.cases import Auditor, Case, read_auditors, read_cases
+from auditdocs.config.models import Settings
+from auditdocs.errors import DataError, UsageError
+from auditdocs.paths import display
+from auditdocs.returns.store import Store
+from auditdocs.workdays import audit_due, first_working_day
+from auditdocs.workspace import Workspace
+
+_RETURNED = ("returned", "needs_amendment", "accepted")
+_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+
+
+def shift_month(month: str, months: int) -> str:
+    year, mon = map(int, month.split("-"))
+    return (date(year, mon, 1) + relativedelta(months=months)).strftime("%Y-%m")
+
+
+def check_month(month: str) -> str:
+    if not _MONTH.fullmatch(month):
+        raise UsageError(f"{month!r} is not a month (use YYYY-MM, e.g. 2026-11)")
+    return month
+
+
+@dataclass(frozen=True)
+class Reaudit:
+    """A case graded for re-audit last month: the audit to repeat and its grade."""
+
+    previous: Allocation
+    grade: str
+
+
+@dataclass(frozen=True)
+class History:
+    """What the store knows that shapes a month's allocation."""
+
+    #: case reference (normalised) → the latest month it was audited, within the window
+    recent: dict[str, str] = field(default_factory=dict)
+    window: tuple[str, str] | None = None
+    reaudits: list[Reaudit] = field(default_factory=list)
+    #: last month's audits not returned yet: whether they need re-auditing is not known
+    unreturned: list[str] = field(default_factory=list)
+
+
+def history_from_store(store: Store, month: str, settings: Settings) -> History:
+    rules = settings.allocation
+    recent: dict[str, str] = {}
+    window = None
+    if rules.exclude_months:
+        window = (shift_month(month, -rules.exclude_months), shift_month(month, -1))
+        for alloc, _state in store.allocations_between(*window):
+            recent[norm(alloc.case_reference)] = alloc.month
+    previous = shift_month(month, -1)
+    grades = store.current_values(previous, "overall.grade")
+    latest: dict[str, Reaudit] = {}
+    unreturned = []
+    for alloc, state in store.month_allocations(previous):
+        grade = grades.get(alloc.audit_id, {}).get("overall.grade")
+        if isinstance(grade, str) and grade in rules.reaudit_grades:
+            latest[norm(alloc.case_reference)] = Reaudit(alloc, grade)  # audit ids sort: the last one counts
+        elif alloc.audit_id not in grades and state not in _RETURNED:
+            unreturned.append(alloc.audit_id)
+    return History(recent, window, list(latest.values()), unreturned)
+
+
+@dataclass
+class AllocationResult:
+    month: str
+    allocations: list[Allocation]
+    seed: int
+    about: list[tuple[str, object]]
+    notes: list[str]
+    path: Path | None = None
+
+    @property
+    def reaudits(self) -> list[Allocation]:
+        return [a for a in self.allocations if a.reaudit_of]
+
+    def summary(self) -> str:
+        """A few lines for the person who ran it."""
+        auditors = len({a.auditor for a in self.allocations})
+        due = sorted({a.due_date for a in self.allocations})
+        when = f"due {due[0]:%d/%m/%Y}" if len(due) == 1 else f"due {due[0]:%d/%m/%Y} to {due[-1]:%d/%m/%Y}"
+        lines = [
+            f"Allocated {len(self.allocations)} audits for {self.month} ({len(self.reaudits)} re-audits) "
+            f"to {auditors} auditors, {when}; seed {self.seed}"
+        ]
+        lines += [f"  {note}" for note in self.notes]
+        if self.path is not None:
+            lines.append(f"Wrote {display(self.path)}: check it, adjust it by hand if needed, then generate")
+        return "\n".join(lines)
+
+
+def plan_allocation(
+    cases: Sequence[Case],
+    auditors: Sequence[Auditor],
+    month: str,
+    settings: Settings,
+    *,
+    seed: int,
+    history: History | None = None,
+    issued: date | None = None,
+    sources: tuple[str, str] = ("the case list", "the list of auditors"),
+) -> AllocationResult:
+    """The month's allocation from the case list, the auditors and what the store knows.
+    Raises DataError when the auditors' capacity cannot take every audit."""
+    history = history or History()
+    rules = settings.allocation
+    region = settings.organisation.bank_holidays
+    rng = random.Random(seed)
+    due = audit_due(settings, month, issued)
+    notes: list[str] = []
+
+    by_ref = {norm(c.case_reference): c for c in cases}
+    drafts: list[Allocation] = []
+    for item in sorted(history.reaudits, key=lambda r: r.previous.audit_id):
+        prev = item.previous
+        case = by_ref.get(norm(prev.case_reference))
+        if case is None:
+            notes.append(f"re-audit of {prev.case_reference} ({prev.audit_id}): not in the case list; details kept")
+        drafts.append(
+            replace(
+                _draft(case, prev.tool, month, due) if case else replace(prev, month=month, due_date=due),
+                reaudit_of=prev.audit_id,
+            )
+        )
+    reaudited = {norm(d.case_reference) for d in drafts}
+
+    def eligible(draft: Allocation) -> list[int]:
+        return [
+            i
+            for i, a in enumerate(auditors)
+            if a.capacity > 0
+            and conflict(replace(draft, auditor=a.name), a.team) is None
+            and (draft.reaudit_of is None or norm(a.role) == norm(rules.reaudit_role))
+        ]
+
+    excluded = [
+        c for c in cases if norm(c.case_reference) in history.recent and norm(c.case_reference) not in reaudited
+    ]
+    unplaceable = []
+    candidates = []
+    for case in cases:
+        ref = norm(case.case_reference)
+        if ref in history.recent or ref in reaudited:
+            continue
+        draft = _draft(case, rules.tool, month, due)
+        if eligible(draft):
+            candidates.append(draft)
+        else:
+            unplaceable.append(case.case_reference)
+    if excluded and history.window:
+        notes.append(
+            f"{len(excluded)} cases audited from {history.window[0]} to {history.window[1]} were not picked again"
+        )
+    if unplaceable:
+        notes.append(
+            f"{len(unplaceable)} cases have no eligible auditor (outside their team, not their manager or worker, "
+            "with capacity) and were not picked: " + ", ".join(unplaceable)
+        )
+    picked, method = _pick(candidates, settings, rng, notes)
+    drafts += picked
+
+    order = list(range(len(auditors)))
+    rng.shuffle(order)  # ties in load go to different people each month, reproducibly
+    shuffled = [auditors[i] for i in order]
+    chosen = balanced_assignment(
+        [[order.index(i) for i in eligible(d)] for d in drafts], [a.capacity for a in shuffled]
+    )
+    _check_capacity(drafts, chosen, auditors, rules.reaudit_role, month, sources[1], eligible)
+    allocations = []
+    for n, (draft, who) in enumerate(zip(drafts, chosen, strict=True), 1):
+        assert who is not None
+        auditor = shuffled[who]
+        allocations.append(
+            replace(draft, audit_id=f"{month}-{n:03d}", auditor=auditor.name, auditor_email=auditor.email)
+        )
+
+    year, mon = map(int, month.split("-"))
+    loads = {a.name: 0 for a in auditors}
+    for alloc in allocations:
+        loads[alloc.auditor] += 1
+    if history.unreturned:
+        notes.append(
+            f"{len(history.unreturned)} audits of {shift_month(month, -1)} are not returned yet, so whether they "
+            f"need re-auditing is not known: {', '.join(history.unreturned)}"
+        )
+    due_rule = (
+        "the last working day of the month"
+        if settings.deadlines.audit_due == "last_working_day"
+        else f"{settings.deadlines.audit_due_working_days} working days from issue "
+        f"({(issued or first_working_day(year, mon, region)):%d/%m/%Y})"
+    )
+    about: list[tuple[str, object]] = [
+        ("Month", month),
+        ("Audits", f"{len(allocations)} ({len(drafts) - len(picked)} re-audits)"),
+        ("Tool", rules.tool),
+        ("Cases", f"{sources[0]}: {len(cases)} cases"),
+        ("Auditors", f"{sources[1]}: {len(auditors)} auditors, capacity {sum(a.capacity for a in auditors)}"),
+        ("Picked by", method),
+        ("Random seed", seed),
+        (
+            "Not picked again",
+            f"cases audited in the {rules.exclude_months} months before ({history.window[0]} to "
+            f"{history.window[1]}): {len(excluded)}"
+            if history.window
+            else "no exclusion (exclude_months is 0)",
+        ),
+        (
+            "Re-audits",
+            f"cases graded {', '.join(rules.reaudit_grades)} in {shift_month(month, -1)} are re-audited by a "
+            f"{rules.reaudit_role}, every month until the grade improves; reaudit_of names the audit repeated",
+        ),
+        ("Who audits", "nobody audits a case of their own team, one they manage or one they work"),
+        ("Load", "nobody over their monthly capacity; audits spread as evenly as possible"),
+        ("Due", f"{due:%d/%m/%Y}: {due_rule} ({region} bank holidays)"),
+        *((f"Note {i}", note) for i, note in enumerate(notes, 1)),
+        ("", ""),
+        ("Auditor", "audits / capacity"),
+        *((f"{a.name} ({a.role})", f"{loads[a.name]} / {a.capacity}") for a in auditors),
+    ]
+    return AllocationResult(month, allocations, seed, about, notes)
+
+
+def _draft(case: Case, tool: str, month: str, due: date) -> Allocation:
+    return Allocation(
+        audit_id="",
+        month=month,
+        tool=tool,
+        case_reference=case.case_reference,
+        child_id=case.child_id,
+        team=case.team,
+        worker=case.worker,
+        team_manager=case.team_manager,
+        auditor="",
+        auditor_email="",
+        due_date=due,
+    )
+
+
+def _pick(
+    candidates: list[Allocation], settings: Settings, rng: random.Random, notes: list[str]
+) -> tuple[list[Allocation], str]:
+    """The cases picked from those that may be, and how they were picked."""
+    rules = settings.allocation
+    if rules.method == "every_nth":
+        return candidates[rules.every_nth - 1 :: rules.every_nth], (
+            f"every n-th case of the list with n = {rules.every_nth} (in the export's order), counting only "
+            "cases that may be picked"
+        )
+    if rules.method == "sample":
+        if len(candidates) < rules.sample_size:
+            notes.append(f"only {len(candidates)} cases could be picked (sample_size is {rules.sample_size})")
+        picked = rng.sample(candidates, min(rules.sample_size, len(candidates)))
+        position = {id(d): i for i, d in enumerate(candidates)}
+        return sorted(picked, key=lambda d: position[id(d)]), (
+            f"a random sample of {rules.sample_size} cases from the whole list"
+        )
+    teams: dict[str, list[Allocation]] = {}
+    names: dict[str, str] = {}
+    for draft in candidates:
+        teams.setdefault(norm(draft.team), []).append(draft)
+        names.setdefault(norm(draft.team), draft.team)
+    quotas = {norm(team): n for team, n in rules.team_quotas.items()}
+    unknown = [team for team in rules.team_quotas if norm(team) not in teams]
+    if unknown:
+        notes.append(f"team_quotas names teams with no case to pick: {', '.join(unknown)}")
+    picked = []
+    for key, pool in teams.items():
+        want = quotas.get(key, rules.quota_per_team)
+        if len(pool) < want:
+            notes.append(f"{names[key]}: only {len(pool)} cases could be picked (quota {want})")
+        chosen = {id(d) for d in rng.sample(pool, min(want, len(pool)))}
+        picked += [d for d in pool if id(d) in chosen]
+    described = f"{rules.quota_per_team} cases a team, at random"
+    if rules.team_quotas:
+        described += " (" + ", ".join(f"{team}: {n}" for team, n in rules.team_quotas.items()) + ")"
+    return picked, described
+
+
+def _check_capacity(
+    drafts: list[Allocation],
+    chosen: list[int | None],
+    auditors: Sequence[Auditor],
+    reaudit_role: str,
+    month: str,
+    source: str,
+    eligible: Callable[[Allocation], list[int]],
+) -> None:
+    short = sum(who is None for who in chosen)
+    if not short:
+        return
+    reaudits = [d for d in drafts if d.reaudit_of]
+    if reaudits:
+        alone = balanced_assignment(
+            [eligible(d) for d in reaudits],
+            [a.capacity for a in auditors],
+        )
+        missing = sum(who is None for who in alone)
+        if missing:
+            senior = [a for a in auditors if norm(a.role) == norm(reaudit_role)]
+            raise DataError(
+                f"{source}: not enough {reaudit_role} capacity for {month}: {len(reaudits)} re-audits need a "
+                f"{reaudit_role} outside the case's team, {len(reaudits) - missing} can be placed, {missing} short "
+                f"({len(senior)} {reaudit_role}s, capacity {sum(a.capacity for a in senior)}); add senior "
+                "managers or raise their monthly capacity"
+            )
+    total = sum(a.capacity for a in auditors)
+    raise DataError(
+        f"{source}: not enough auditor capacity for {month}: {len(drafts)} audits to allocate "
+        f"({len(reaudits)} re-audits), {len(drafts) - short} can be placed, {short} short (total capacity {total}; "
+        "nobody audits their own team's cases); add auditors or raise their monthly capacity"
+    )
+
+
+# --- the workspace ---------------------------------------------------------------------
+
+
+def allocation_path(ws: Workspace, month: str) -> Path:
+    return ws.output_dir / month / f"allocation-{month}.xlsx"
+
+
+def allocate(
+    workspace: Workspace,
+    month: str,
+    seed: int | None = None,
+    cases: Path | None = None,
+    auditors: Path | None = None,
+    issued: date | None = None,
+    replace_existing: bool = False,
+) -> AllocationResult:
+    """Allocate ``month`` from the case list and auditors (default: the files named in
+    config ``imports``) and write ``output/<month>/allocation-<month>.xlsx``."""
+    check_month(month)
+    settings = workspace.config.settings
+    path = allocation_path(workspace, month)
+    if path.exists() and not replace_existing:
+        raise UsageError(
+            f"{display(path)}: already allocated (and perhaps adjusted by hand); delete it, or allocate again "
+            "with --replace"
+        )
+    cases_path = cases or workspace.root / settings.imports.cases.file
+    auditors_path = auditors or workspace.root / settings.imports.auditors.file
+    case_list = read_cases(cases_path, settings.imports.cases)
+    auditor_list = read_auditors(auditors_path, settings.imports.auditors)
+    store = workspace.store()
+    issued_already = [a.audit_id for a, state in store.month_allocations(month) if state != "allocated"]
+    if issued_already:
+        raise DataError(
+            f"{month}: {len(issued_already)} audits are already issued (generated); allocating again would "
+            "give their audit ids to other cases"
+        )
+    result = plan_allocation(
+        case_list,
+        auditor_list,
+        month,
+        settings,
+        seed=secrets.randbelow(1_000_000) if seed is None else seed,
+        history=history_from_store(store, month, settings),
+        issued=issued,
+        sources=(display(cases_path), display(auditors_path)),
+    )
+    write_allocation(path, result.allocations, result.about)
+    result.path = path
+    return result
+
+
+def allocate_command(
+    workspace: Workspace,
+    month: str,
+    seed: int | None = None,
+    cases: Path | None = None,
+    auditors: Path | None = None,
+    replace_existing: bool = False,
+) -> tuple[Path, str]:
+    """For ``auditdocs allocate``: the workbook written and a summary to print."""
+    result = allocate(workspace, month, seed, cases, auditors, replace_existing=replace_existing)
+    assert result.path is not None
+    return result.path, result.summary()
+
+
+def read_checked_allocation(workspace: Workspace, path: Path, auditors: Path | None = None) -> list[Allocation]:
+    """An allocation workbook (perhaps adjusted by hand) checked again against the
+    auditors (default: the list named in config): for ``auditdocs generate``."""
+    spec = workspace.config.settings.imports.auditors
+    return read_allocation(path, read_auditors(auditors or workspace.root / spec.file, spec))
