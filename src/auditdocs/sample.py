@@ -8,16 +8,17 @@ characters that break careless XML (``&``, ``<``, quotes, accents) on purpose.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
 
+from auditdocs.allocate import plan_allocation
 from auditdocs.allocation import Allocation, write_allocation
-from auditdocs.workdays import last_working_day
-from auditdocs.workspace import Workspace
+from auditdocs.cases import Auditor, Case
+from auditdocs.config import Settings, load_config
+from auditdocs.workspace import Workspace, bundled_root
 
 SAMPLE_MONTH = "2026-11"
 _FIRST = [
@@ -57,28 +58,37 @@ CASE_TYPES = ["CIN", "CP", "CIC", "Care leaver"]
 ROLES = ["Team manager", "Service manager", "IRO", "CP chair", "Senior manager"]
 
 
-@dataclass(frozen=True)
-class Person:
-    name: str
-    email: str
-    role: str
-    team: str
+SAMPLE_SEED = 2026  # the sample allocation's random seed
 
 
-def _people(rng: random.Random, count: int, role: str, team: str | None, used: set[str]) -> list[Person]:
-    out: list[Person] = []
+def _people(rng: random.Random, count: int, role: str, team: str, used: set[str]) -> list[Auditor]:
+    out: list[Auditor] = []
     while len(out) < count:
         name = f"{rng.choice(_FIRST)} {rng.choice(_LAST)}"
         if name in used:
             continue
         used.add(name)
         local = name.lower().replace(" ", ".").replace("'", "").replace("ë", "e")
-        out.append(Person(name, f"{local}@northbrook.example", role, team or rng.choice(TEAMS)))
+        out.append(Auditor(name, f"{local}@northbrook.example", role, team, capacity=2))
     return out
 
 
-def sample_month(seed: int = 2026) -> tuple[list[dict[str, Any]], list[Person], list[Allocation]]:
-    """Cases, auditors and an allocation of 12 cases for the sample month."""
+def _birth(n: int, case_type: str) -> date | None:
+    """A made-up date of birth: care leavers 18 to 21, other children 0 to 16, and one
+    unborn child (a pre-birth child protection plan) with none."""
+    if n == 14:
+        return None
+    years = 18 + n % 4 if case_type == "Care leaver" else n % 17
+    return date(2026 - years, 1 + (n * 5) % 12, 1 + (n * 7) % 28)
+
+
+def sample_month(
+    seed: int = 2026, settings: Settings | None = None
+) -> tuple[list[dict[str, Any]], list[Auditor], list[Allocation]]:
+    """Cases (one dict per row of the export), auditors and an allocation of 12 cases
+    for the sample month, made by ``plan_allocation`` with a fixed seed."""
+    if settings is None:
+        settings = load_config(bundled_root() / "config").settings
     rng = random.Random(seed)
     used: set[str] = set()
     managers = {team: _people(rng, 1, "Team manager", team, used)[0] for team in TEAMS}
@@ -87,52 +97,37 @@ def sample_month(seed: int = 2026) -> tuple[list[dict[str, Any]], list[Person], 
     auditors += _people(rng, 1, "IRO", "Safeguarding and Review", used)
     auditors += _people(rng, 1, "CP chair", "Safeguarding and Review", used)
     auditors += _people(rng, 1, "Service manager", "Safeguarding and Review", used)
+    auditors += _people(rng, 1, "Senior manager", "Senior Leadership", used)
     cases: list[dict[str, Any]] = []
     for n in range(1, 41):
         team = TEAMS[n % len(TEAMS)]
+        case_type = CASE_TYPES[n % len(CASE_TYPES)]
         cases.append(
             {
                 "case_reference": f"NB-{26000 + n * 7}",
                 "child_id": f"C{100000 + n * 113}",
-                "case_type": CASE_TYPES[n % len(CASE_TYPES)],
+                "date_of_birth": _birth(n, case_type),
+                "case_type": case_type,
                 "team": team,
                 "worker": workers[team][n % 2].name,
                 "team_manager": managers[team].name,
                 "start_date": date(2025, 1 + n % 12, 1 + n % 27),
             }
         )
-    year, month = map(int, SAMPLE_MONTH.split("-"))
-    due = last_working_day(year, month)
-    allocations = []
-    picked = rng.sample(cases, 12)
-    for n, case in enumerate(picked, 1):
-        eligible = [a for a in auditors if a.team != case["team"]]
-        auditor = eligible[n % len(eligible)]
-        allocations.append(
-            Allocation(
-                audit_id=f"{SAMPLE_MONTH}-{n:03d}",
-                month=SAMPLE_MONTH,
-                tool="case_file_audit",
-                case_reference=case["case_reference"],
-                child_id=case["child_id"],
-                team=case["team"],
-                worker=case["worker"],
-                team_manager=case["team_manager"],
-                auditor=auditor.name,
-                auditor_email=auditor.email,
-                due_date=due,
-            )
-        )
-    return cases, auditors, allocations
+    result = plan_allocation([Case(**c) for c in cases], auditors, SAMPLE_MONTH, settings, seed=SAMPLE_SEED)
+    return cases, auditors, result.allocations
 
 
-def _sheet(path, header: list[str], rows: list[list]) -> None:  # type: ignore[no-untyped-def]
+def _sheet(path: Path, header: list[str], rows: list[list[Any]]) -> None:
     wb = Workbook()
     ws = wb.active
     assert ws is not None
     ws.append(header)
     for row in rows:
         ws.append(row)
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, date):
+                cell.number_format = "dd/mm/yyyy"
     ws.freeze_panes = "A2"
     wb.save(path)
 
@@ -142,14 +137,18 @@ def sample_allocation_path(ws: Workspace) -> Path:
 
 
 def write_sample(ws: Workspace) -> None:
-    """Write sample/cases.xlsx, sample/auditors.xlsx and the sample month's allocation."""
-    cases, auditors, allocations = sample_month()
+    """Write sample/cases.xlsx and sample/auditors.xlsx (with the column headers the
+    workspace's config expects) and the sample month's allocation."""
+    settings = ws.config.settings
+    cases, auditors, allocations = sample_month(settings=settings)
     ws.sample_dir.mkdir(parents=True, exist_ok=True)
-    header = list(cases[0])
-    _sheet(ws.sample_dir / "cases.xlsx", header, [[c[h] for h in header] for c in cases])
+    columns = settings.imports.cases.columns.model_dump()
+    fields = [f for f in cases[0] if columns.get(f)]
+    _sheet(ws.sample_dir / "cases.xlsx", [columns[f] for f in fields], [[c[f] for f in fields] for c in cases])
+    heads = settings.imports.auditors.columns
     _sheet(
         ws.sample_dir / "auditors.xlsx",
-        ["name", "email", "role", "team", "monthly_capacity"],
-        [[a.name, a.email, a.role, a.team, 2] for a in auditors],
+        [heads.name, heads.email, heads.role, heads.team, heads.capacity],
+        [[a.name, a.email, a.role, a.team, a.capacity] for a in auditors],
     )
     write_allocation(sample_allocation_path(ws), allocations)
