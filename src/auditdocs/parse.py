@@ -9,6 +9,7 @@ its position between found fields, and a warning says which fallback was used.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -20,8 +21,10 @@ from auditdocs.errors import RejectedFile
 from auditdocs.forms.layout import Field, Layout, Table
 from auditdocs.identity import Identity, manifest_hash
 from auditdocs.ooxml import namespaces as ns
-from auditdocs.ooxml.package import DEFAULT_LIMITS, Limits, Package, sniff
+from auditdocs.ooxml.package import DEFAULT_LIMITS, Limits, Package, is_odf, odf_encrypted, ole_kind, sniff
 from auditdocs.ooxml.reader import Control, custom_properties, form_manifest, read_controls, read_tables
+
+log = logging.getLogger(__name__)
 
 Value = str | bool | None
 _PREFIX = "auditdocs."
@@ -239,17 +242,41 @@ def _kind_fits(expected: str, seen: str) -> bool:
 # --- whole files --------------------------------------------------------------------
 
 
+#: Other things people send instead of a .docx, by their first bytes.
+_OTHER_FORMATS = (
+    (b"\xdb\xa5", "a Word 2.0 (.doc) file, a format too old to read; open it in Word and save as .docx"),
+    (b"\x31\xbe\x00\x00", "a Word for DOS or Word 1 (.doc) file, too old to read; open it in Word and save as .docx"),
+    (b"{\\rtf", "a Rich Text (.rtf) file, not a Word form; open it in Word and save as .docx"),
+    (b"\x89PNG", "not a Word .docx file (unknown file type: a PNG picture); send the .docx you filled in"),
+    (b"\xff\xd8\xff", "not a Word .docx file (unknown file type: a JPEG picture); send the .docx you filled in"),
+    (b"GIF8", "not a Word .docx file (unknown file type: a GIF picture); send the .docx you filled in"),
+)
+_OLE_MESSAGES = {
+    "encrypted": "password-protected or encrypted; remove the password and send it again",
+    "encrypted-doc": "a password-protected (encrypted) Word .doc file; remove the password, save it as .docx "
+    "and send it again",
+    "doc": "a legacy Word .doc file; open it in Word and save as .docx",
+    "other": "an older Office file (OLE) that is not a Word document; send the .docx you filled in",
+    "corrupt": "corrupt file: an older Office (OLE) file whose structure is damaged",
+}
+
+
 def _reject_unzippable(data: bytes) -> None:
+    """Refuse by the first bytes (and, for OLE files, their directory) what is not a .docx."""
     kind = sniff(data[:8])
     if kind == "empty":
         raise RejectedFile("the file is empty (0 bytes)")
     if kind == "pdf":
         raise RejectedFile("a PDF, not a Word form; send the .docx you filled in")
     if kind == "ole":
-        if "EncryptionInfo".encode("utf-16-le") in data:
-            raise RejectedFile("password-protected or encrypted; remove the password and send it again")
-        raise RejectedFile("a legacy Word .doc file; open it in Word and save as .docx")
+        raise RejectedFile(_OLE_MESSAGES[ole_kind(data)])
     if kind != "zip":
+        for magic, message in _OTHER_FORMATS:
+            if data.startswith(magic):
+                raise RejectedFile(message)
+        head = data[:512].lstrip().lower()
+        if head.startswith((b"<!doctype html", b"<html", b"mime-version:")):
+            raise RejectedFile("a web page (.htm/.mht) saved from Word, not a Word form; save it as .docx")
         raise RejectedFile("not a Word .docx file (unknown file type)")
 
 
@@ -268,11 +295,18 @@ def parse_bytes(
         _reject_unzippable(data)
         _parse_package(Package(data, limits), key, out, layouts)
     except RejectedFile as exc:
-        out.status, out.fields, out.locations, out.package = "rejected", {}, {}, None
-        out.issues = [Issue(None, "error", str(exc))]
-        return out
+        return _rejected(out, str(exc))
+    except Exception as exc:  # a bug must not pass for a reading of the file; never quote its content
+        log.error("parse %s: unexpected %s", name, type(exc).__name__)
+        return _rejected(out, f"the file could not be read (internal error: {type(exc).__name__})")
     if any(i.severity == "error" for i in out.issues):
         out.status = "invalid"
+    return out
+
+
+def _rejected(out: ParsedForm, message: str) -> ParsedForm:
+    out.status, out.fields, out.locations, out.package, out.main_part = "rejected", {}, {}, None, None
+    out.issues = [Issue(None, "error", message)]
     return out
 
 
@@ -281,12 +315,19 @@ def _manifest_hash(manifest: list[dict[str, str]]) -> str:
 
 
 def _parse_package(pkg: Package, key: bytes, out: ParsedForm, layouts: LayoutSource | None) -> None:
-    if pkg.has("mimetype") and pkg.read("mimetype").startswith(b"application/vnd.oasis.opendocument"):
+    if is_odf(pkg):
+        if odf_encrypted(pkg):
+            raise RejectedFile("a password-protected OpenDocument file; remove the password and send it again")
         raise RejectedFile("an OpenDocument (.odt) file; save it as Word .docx and send it again")
     main = pkg.main_part()
     content_type = pkg.content_type(main)
     if content_type not in ns.CT_MAIN_DOCUMENT:
         raise RejectedFile(f"not a Word document (its main part is {content_type or 'of no known type'})")
+    # Damaged parts and DTDs are refused whoever made the file, before its identity is read.
+    pkg.verify()
+    root = pkg.xml(main)
+    if root.find(f"{{{ns.W}}}body") is None:
+        raise RejectedFile("corrupt file: the document has no body")
     props = {k[len(_PREFIX) :]: v for k, v in custom_properties(pkg).items() if k.startswith(_PREFIX)}
     identity, code = Identity.from_properties(props)
     out.audit_id = identity.audit_id
@@ -309,9 +350,6 @@ def _parse_package(pkg: Package, key: bytes, out: ParsedForm, layouts: LayoutSou
             )
         manifest = layout.manifest()
         out.warn(None, "the form's own field list was missing (emptied by LibreOffice?); rebuilt from the config")
-    root = pkg.xml(main)
-    if root.find(f".//{{{ns.W}}}body") is None:
-        raise RejectedFile("corrupt file: the document has no body")
     out.package, out.main_part = pkg, main
     found = match_controls(manifest, read_controls(root), out)
     # No control found at all: a file converted from .doc or .odt (its fields became plain
@@ -378,8 +416,10 @@ def parse_file(
     return parse_bytes(data, str(path), key, limits, layouts)
 
 
-def parse_files(paths: list[Path], key: bytes, layouts: LayoutSource | None = None) -> list[ParsedForm]:
-    return [parse_file(p, key, layouts=layouts) for p in paths]
+def parse_files(
+    paths: list[Path], key: bytes, layouts: LayoutSource | None = None, limits: Limits = DEFAULT_LIMITS
+) -> list[ParsedForm]:
+    return [parse_file(p, key, limits, layouts) for p in paths]
 
 
 def to_json(results: list[ParsedForm]) -> str:

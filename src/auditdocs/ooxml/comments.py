@@ -1,7 +1,8 @@
 """Add Word comments to a document, anchored at given elements (controls or cells).
 
 Used to send an auditor their own returned document back with a comment at each
-field that needs amending.  Existing comments are kept; ours get new ids.
+field that needs amending.  Existing comments are kept; ours get new ids.  Macros
+are never kept: the copy is a plain .docx whatever came in (.docm, .dotm, .dotx).
 """
 
 from __future__ import annotations
@@ -15,10 +16,19 @@ from datetime import UTC, datetime
 from lxml import etree
 
 from auditdocs.ooxml import namespaces as ns
-from auditdocs.ooxml.package import Package
+from auditdocs.ooxml.package import (
+    MACRO_CONTENT_TYPES,
+    MACRO_REL_TYPES,
+    Package,
+    macro_parts,
+    rel_target,
+    rels_folder,
+    rels_name,
+)
 
 W = ns.W
 CT_COMMENTS = "application/vnd.openxmlformats-officedocument.wordprocessingml.comments+xml"
+CT_DOCUMENT = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 
 
 def _w(tag: str) -> str:
@@ -110,35 +120,64 @@ def _rewrite(
     part: etree._Element,
     rel_targets: dict[str, tuple[str, str]],
 ) -> bytes:
+    """The package re-zipped with the commented main part, its comments part and their
+    relationship and content type, and without macros: the VBA project, its data and
+    everything that binds macros are left out, and the main part is a plain document
+    (a .docm or .dotx sent back as .docx opens in Word as a document, and runs nothing)."""
+
     def xml(el: etree._Element) -> bytes:
         return etree.tostring(el, xml_declaration=True, encoding="UTF-8", standalone=True)
 
+    def copy(name: str) -> etree._Element:
+        return etree.fromstring(etree.tostring(pkg.xml(name)))
+
+    dropped = macro_parts(pkg)
     changed = {main.lower(): xml(root), comments_name.lower(): xml(part)}
-    folder, base = posixpath.split(main)
-    rels_name = posixpath.join(folder, "_rels", base + ".rels")
-    if comments_name not in rel_targets:
-        rels = (
-            etree.fromstring(etree.tostring(pkg.xml(rels_name)))
-            if pkg.has(rels_name)
-            else etree.Element(f"{{{ns.PKG_REL}}}Relationships", nsmap={None: ns.PKG_REL})
-        )
-        etree.SubElement(
-            rels,
-            f"{{{ns.PKG_REL}}}Relationship",
-            Id="rIdAuditdocsComments",
-            Type=ns.REL_COMMENTS,
-            Target=posixpath.relpath(comments_name, folder),
-        )
-        changed[rels_name.lower()] = xml(rels)
-    if pkg.content_type(comments_name) != CT_COMMENTS:
-        types = etree.fromstring(etree.tostring(pkg.xml("[Content_Types].xml")))
-        etree.SubElement(types, f"{{{ns.CT}}}Override", PartName="/" + comments_name, ContentType=CT_COMMENTS)
-        changed["[content_types].xml"] = xml(types)
+    names = {main.lower(): main, comments_name.lower(): comments_name}
+    main_rels = rels_name(main)
+    names[main_rels.lower()] = main_rels
+    rels_parts = [n for n in pkg.infos if n.endswith(".rels") and n not in dropped]
+    for name in dict.fromkeys([*rels_parts, main_rels.lower()]):
+        if pkg.has(name):
+            rels = copy(name)
+        else:
+            rels = etree.Element(f"{{{ns.PKG_REL}}}Relationships", nsmap={None: ns.PKG_REL})
+        folder, edited = rels_folder(name), not pkg.has(name)
+        for rel in list(rels):
+            internal = rel.get("TargetMode") != "External"
+            if rel.get("Type") in MACRO_REL_TYPES or (
+                internal and rel_target(folder, rel.get("Target", "")).lower() in dropped
+            ):
+                rels.remove(rel)
+                edited = True
+        if name == main_rels.lower() and comments_name not in rel_targets:
+            etree.SubElement(
+                rels,
+                f"{{{ns.PKG_REL}}}Relationship",
+                Id="rIdAuditdocsComments",
+                Type=ns.REL_COMMENTS,
+                Target=posixpath.relpath(comments_name, posixpath.dirname(main)),
+            )
+            edited = True
+        if edited:
+            changed[name] = xml(rels)
+    types = copy("[Content_Types].xml")
+    for override in list(types.iter(f"{{{ns.CT}}}Override")):
+        part_name = override.get("PartName", "").lstrip("/").lower()
+        if part_name in dropped or part_name in (main.lower(), comments_name.lower()):
+            types.remove(override)
+    for default in list(types.iter(f"{{{ns.CT}}}Default")):
+        if default.get("ContentType", "").lower() in MACRO_CONTENT_TYPES:
+            types.remove(default)
+    etree.SubElement(types, f"{{{ns.CT}}}Override", PartName="/" + main, ContentType=CT_DOCUMENT)
+    etree.SubElement(types, f"{{{ns.CT}}}Override", PartName="/" + comments_name, ContentType=CT_COMMENTS)
+    changed["[content_types].xml"] = xml(types)
     out = io.BytesIO()
-    names = {info.filename.lower(): info.filename for info in pkg.zip.infolist()}
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        for lower, name in names.items():
-            z.writestr(name, changed.pop(lower) if lower in changed else pkg.read(name))
+        for lower, info in pkg.infos.items():
+            if lower in dropped:
+                continue
+            z.writestr(info.filename, changed.pop(lower) if lower in changed else pkg.read(info.filename))
         for lower, data in changed.items():
-            z.writestr({comments_name.lower(): comments_name, rels_name.lower(): rels_name}.get(lower, lower), data)
+            z.writestr(names.get(lower, lower), data)
     return out.getvalue()

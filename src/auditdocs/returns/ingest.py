@@ -19,12 +19,14 @@ from auditdocs.allocation import Allocation
 from auditdocs.errors import AuditDocsError, RejectedFile
 from auditdocs.findings import Finding
 from auditdocs.forms.layout import layout_source
+from auditdocs.ooxml.package import DEFAULT_LIMITS, Limits
 from auditdocs.parse import ParsedForm, parse_bytes
 from auditdocs.paths import display
 from auditdocs.returns.archive import Archive
-from auditdocs.returns.convert import legacy_kind, to_docx
+from auditdocs.returns.convert import TIMEOUT, legacy_kind, to_docx
 from auditdocs.returns.feedback import write_feedback
-from auditdocs.returns.sources import Incoming, Unreadable, expand
+from auditdocs.returns.sources import DEFAULT_LIMITS as DEFAULT_SOURCE_LIMITS
+from auditdocs.returns.sources import Incoming, SourceLimits, Unreadable, expand
 from auditdocs.returns.store import Store
 from auditdocs.validate import validate
 from auditdocs.workdays import add_working_days
@@ -95,8 +97,21 @@ class BatchResult:
 
 
 class Ingester:
-    def __init__(self, ws: Workspace, store: Store | None = None) -> None:
+    """Ingests with the limits given (safe defaults): ``limits`` for each Word package,
+    ``source_limits`` for folders, archives and e-mails, ``convert_timeout`` in seconds
+    for one LibreOffice conversion of a .doc or .odt."""
+
+    def __init__(
+        self,
+        ws: Workspace,
+        store: Store | None = None,
+        *,
+        limits: Limits = DEFAULT_LIMITS,
+        source_limits: SourceLimits = DEFAULT_SOURCE_LIMITS,
+        convert_timeout: float = TIMEOUT,
+    ) -> None:
         self.ws = ws
+        self.limits, self.source_limits, self.convert_timeout = limits, source_limits, convert_timeout
         self.config = ws.config
         self.key = ws.key()
         self.layouts = layout_source(self.config)
@@ -114,7 +129,7 @@ class Ingester:
             if Path(top).is_file():  # the input itself (an e-mail, a zip) is kept as received
                 with contextlib.suppress(OSError):  # reported below by expand()
                     self.archive.put(Path(top).read_bytes())
-        for item in expand(paths):
+        for item in expand(paths, self.source_limits):
             outcome = self.one(item, received_at or datetime.now(UTC))
             log.info("ingest %s: %s %s", outcome.name, outcome.status, outcome.audit_id or "")
             outcomes.append(outcome)
@@ -180,11 +195,11 @@ class Ingester:
             outcome.reason = f"the same file was received on {known['received_at']:%d/%m/%Y} ({known['outcome']})"
             return
         data = item.data
-        kind = legacy_kind(data)
+        kind = legacy_kind(data, self.limits)
         if kind is not None:
-            data = to_docx(data, kind)
+            data = to_docx(data, kind, self.convert_timeout)
             outcome.converted_from = kind
-        parsed = parse_bytes(data, item.name, self.key, layouts=self.layouts)
+        parsed = parse_bytes(data, item.name, self.key, self.limits, self.layouts)
         outcome.audit_id = parsed.audit_id
         if parsed.status == "rejected":
             raise RejectedFile(parsed.issues[0].message)
@@ -272,6 +287,9 @@ def ingest(
     paths: Iterable[Path],
     progress: Callable[[Outcome], None] | None = None,
     received_at: datetime | None = None,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    source_limits: SourceLimits = DEFAULT_SOURCE_LIMITS,
 ) -> BatchResult:
     """Ingest returned files, folders, .zip archives and e-mails (.eml, .msg)."""
-    return Ingester(ws).run(paths, progress, received_at)
+    return Ingester(ws, limits=limits, source_limits=source_limits).run(paths, progress, received_at)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import olefile
 
-from auditdocs.ooxml.package import OLE_MAGIC, ZIP_MAGIC
+from auditdocs.ooxml.package import DIRECTORY_BYTES_PER_ENTRY, OLE_MAGIC, ZIP_MAGIC, check_ole_header, zip_directory
 
 MB = 1024 * 1024
 
@@ -286,6 +286,21 @@ def _expand_zip(name: str, data: bytes, depth: int, ctx: _Ctx) -> Iterator[Found
         else:
             yield Unreadable(name, ctx.origin, "not a zip archive (corrupt, or another file renamed); zip it again")
         return
+    # zipfile builds an object per directory entry before anything can be counted: count first.
+    listed, listing = zip_directory(data) or (0, 0)
+    if listed > budget.members:
+        yield Unreadable(
+            name, ctx.origin, f"zip archive has {listed} files (limit {limits.max_members}); send fewer at a time"
+        )
+        return
+    if listing > budget.members * DIRECTORY_BYTES_PER_ENTRY:
+        yield Unreadable(
+            name,
+            ctx.origin,
+            f"zip archive's list of files takes {_mb(listing)}, more than {limits.max_members} files "
+            "could need (a zip bomb?); refusing it",
+        )
+        return
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except NotImplementedError as exc:  # a newer zip version than Python reads
@@ -493,6 +508,10 @@ def _expand_msg(name: str, data: bytes, depth: int, ctx: _Ctx) -> Iterator[Found
         yield Unreadable(
             name, ctx.origin, "not an Outlook message (corrupt, or another file renamed); save it from Outlook again"
         )
+        return
+    damaged = check_ole_header(data)
+    if damaged is not None:
+        yield Unreadable(name, ctx.origin, f"Outlook message is corrupt ({damaged}); save it from Outlook again")
         return
     try:
         # A file object, never bytes: olefile treats short bytes as a file name to open.
