@@ -352,6 +352,22 @@ def test_allocate_writes_a_private_workbook_with_its_rules(ws: Workspace) -> Non
     assert about["Cases"] == f"{ws.sample_dir / 'cases.xlsx'}: 40 cases"
     assert about["Who audits"] == "nobody audits a case of their own team, one they manage or one they work"
     assert about["Due"] == "29/01/2027: the last working day of the month (england-and-wales bank holidays)"
+    assert about["Not picked again"] == "cases audited from 2026-01 to 2026-12: 0"
+
+
+def test_audits_can_be_due_working_days_from_issue(settings: Settings) -> None:
+    rules = settings.model_copy(
+        update={"deadlines": settings.deadlines.model_copy(update={"audit_due": "working_days"})}
+    )
+    result = plan_allocation(team_cases("Alpha", 3), OUTSIDERS, "2026-12", rules, seed=1)
+    # From Tue 1 December: 10 working days is Tue 15th.
+    assert {a.due_date for a in result.allocations} == {date(2026, 12, 15)}
+    issued = plan_allocation(team_cases("Alpha", 3), OUTSIDERS, "2026-12", rules, seed=1, issued=date(2026, 12, 14))
+    # From Mon 14th, over Christmas: 15-18, 21-24, 29, 30.
+    assert {a.due_date for a in issued.allocations} == {date(2026, 12, 30)}
+    assert ("Due", "30/12/2026: 10 working days from issue (14/12/2026) (england-and-wales bank holidays)") in (
+        issued.about
+    )
 
 
 def test_the_same_lists_and_seed_give_the_same_workbook(ws: Workspace) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import random
 import re
 import secrets
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -131,7 +132,6 @@ def plan_allocation(
     Raises DataError when the auditors' capacity cannot take every audit."""
     history = history or History()
     rules = settings.allocation
-    region = settings.organisation.bank_holidays
     rng = random.Random(seed)
     due = audit_due(settings, month, issued)
     notes: list[str] = []
@@ -181,7 +181,7 @@ def plan_allocation(
     if unplaceable:
         notes.append(
             f"{len(unplaceable)} cases have no eligible auditor (outside their team, not their manager or worker, "
-            "with capacity) and were not picked: " + ", ".join(unplaceable)
+            "with capacity) and were not picked: " + _listed(unplaceable)
         )
     picked, method = _pick(candidates, settings, rng, notes)
     drafts += picked
@@ -201,21 +201,11 @@ def plan_allocation(
             replace(draft, audit_id=f"{month}-{n:03d}", auditor=auditor.name, auditor_email=auditor.email)
         )
 
-    year, mon = map(int, month.split("-"))
-    loads = {a.name: 0 for a in auditors}
-    for alloc in allocations:
-        loads[alloc.auditor] += 1
     if history.unreturned:
         notes.append(
             f"{len(history.unreturned)} audits of {shift_month(month, -1)} are not returned yet, so whether they "
-            f"need re-auditing is not known: {', '.join(history.unreturned)}"
+            f"need re-auditing is not known: {_listed(history.unreturned)}"
         )
-    due_rule = (
-        "the last working day of the month"
-        if settings.deadlines.audit_due == "last_working_day"
-        else f"{settings.deadlines.audit_due_working_days} working days from issue "
-        f"({(issued or first_working_day(year, mon, region)):%d/%m/%Y})"
-    )
     about: list[tuple[str, object]] = [
         ("Month", month),
         ("Audits", f"{len(allocations)} ({len(drafts) - len(picked)} re-audits)"),
@@ -224,13 +214,36 @@ def plan_allocation(
         ("Auditors", f"{sources[1]}: {len(auditors)} auditors, capacity {sum(a.capacity for a in auditors)}"),
         ("Picked by", method),
         ("Random seed", seed),
-        (
-            "Not picked again",
-            f"cases audited in the {rules.exclude_months} months before ({history.window[0]} to "
-            f"{history.window[1]}): {len(excluded)}"
-            if history.window
-            else "no exclusion (exclude_months is 0)",
-        ),
+        *_rules_applied(settings, month, due, issued, history, len(excluded)),
+        *((f"Note {i}", note) for i, note in enumerate(notes, 1)),
+        ("", ""),
+        ("Auditor", "audits / capacity"),
+    ]
+    taken = Counter(a.auditor for a in allocations)
+    about += [(f"{a.name} ({a.role})", f"{taken[a.name]} / {a.capacity}") for a in auditors]
+    return AllocationResult(month, allocations, seed, about, notes)
+
+
+def _rules_applied(
+    settings: Settings, month: str, due: date, issued: date | None, history: History, excluded: int
+) -> list[tuple[str, object]]:
+    """The About sheet's account of the rules, as applied this month."""
+    rules = settings.allocation
+    region = settings.organisation.bank_holidays
+    if history.window:
+        recent = f"cases audited from {history.window[0]} to {history.window[1]}: {excluded}"
+    elif rules.exclude_months:
+        recent = f"cases audited in the {rules.exclude_months} months before: none known"
+    else:
+        recent = "none (exclude_months is 0)"
+    if settings.deadlines.audit_due == "last_working_day":
+        due_rule = "the last working day of the month"
+    else:
+        year, mon = map(int, month.split("-"))
+        start = issued or first_working_day(year, mon, region)
+        due_rule = f"{settings.deadlines.audit_due_working_days} working days from issue ({start:%d/%m/%Y})"
+    return [
+        ("Not picked again", recent),
         (
             "Re-audits",
             f"cases graded {', '.join(rules.reaudit_grades)} in {shift_month(month, -1)} are re-audited by a "
@@ -239,12 +252,12 @@ def plan_allocation(
         ("Who audits", "nobody audits a case of their own team, one they manage or one they work"),
         ("Load", "nobody over their monthly capacity; audits spread as evenly as possible"),
         ("Due", f"{due:%d/%m/%Y}: {due_rule} ({region} bank holidays)"),
-        *((f"Note {i}", note) for i, note in enumerate(notes, 1)),
-        ("", ""),
-        ("Auditor", "audits / capacity"),
-        *((f"{a.name} ({a.role})", f"{loads[a.name]} / {a.capacity}") for a in auditors),
     ]
-    return AllocationResult(month, allocations, seed, about, notes)
+
+
+def _listed(items: Sequence[str], limit: int = 10) -> str:
+    more = f" and {len(items) - limit} more" if len(items) > limit else ""
+    return ", ".join(items[:limit]) + more
 
 
 def _draft(case: Case, tool: str, month: str, due: date) -> Allocation:
