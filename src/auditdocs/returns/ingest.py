@@ -27,7 +27,7 @@ from auditdocs.returns.convert import TIMEOUT, legacy_kind, to_docx
 from auditdocs.returns.feedback import write_feedback
 from auditdocs.returns.sources import DEFAULT_LIMITS as DEFAULT_SOURCE_LIMITS
 from auditdocs.returns.sources import Incoming, SourceLimits, Unreadable, expand
-from auditdocs.returns.store import Store
+from auditdocs.returns.store import Store, StoreConflict
 from auditdocs.validate import validate
 from auditdocs.workdays import add_working_days
 from auditdocs.workspace import Workspace
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 ACCEPTED, AMEND, REJECTED, DUPLICATE = "accepted", "needs amendment", "rejected", "already received"
 IGNORED = "ignored"
+_ATTEMPTS = 5
 _IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8")
 
 
@@ -157,7 +158,16 @@ class Ingester:
         outcome = Outcome(item.name, item.origin, REJECTED)
         try:
             outcome.sha256 = self.archive.put(item.data)  # before anything else
-            self._process(item, outcome, received_at)
+            for attempt in range(_ATTEMPTS):
+                try:
+                    self._process(item, outcome, received_at)
+                    break
+                except StoreConflict:
+                    # Another ingest stored these bytes, or this audit's next version, first:
+                    # redo from the reads (the file is then a duplicate, or the version after).
+                    if attempt == _ATTEMPTS - 1:
+                        raise
+                    outcome = Outcome(item.name, item.origin, REJECTED, sha256=outcome.sha256)
         except AuditDocsError as exc:
             outcome.status, outcome.reason = REJECTED, str(exc)
             self._record_rejection(item, outcome, received_at)

@@ -38,7 +38,8 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 from auditdocs.allocation import Allocation
 from auditdocs.errors import AuditDocsError
@@ -172,11 +173,17 @@ class StoreError(AuditDocsError):
     """The store cannot be opened or written."""
 
 
+class StoreConflict(StoreError):
+    """Another process wrote the same key at the same time; the work can be redone."""
+
+
 class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         try:
-            self.engine: Engine = create_engine(url, future=True)
+            # No pool: a connection per unit of work, closed after it; safe across processes
+            # (ingest workers) and nothing left open for a later owner to trip on.
+            self.engine: Engine = create_engine(url, poolclass=NullPool)
         except (SQLAlchemyError, ValueError, ImportError) as exc:
             raise StoreError(f"store {url!r}: cannot open ({exc})") from None
         if self.engine.dialect.name == "sqlite":
@@ -185,10 +192,14 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """One unit of work: committed whole, or rolled back whole."""
+        """One unit of work: committed whole, or rolled back whole.  A clash with a
+        concurrent writer (a unique key taken meanwhile) raises StoreConflict: redo the
+        unit of work from its reads."""
         try:
             with self.engine.begin() as conn:
                 yield conn
+        except IntegrityError as exc:
+            raise StoreConflict(f"store {self.url!r}: a concurrent writer got there first ({exc.orig})") from None
         except SQLAlchemyError as exc:
             raise StoreError(f"store {self.url!r}: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
 

@@ -1,0 +1,169 @@
+"""The store on SQLite and on PostgreSQL: migrations, versions, and two ingest
+processes at once losing nothing and duplicating nothing.
+
+PostgreSQL runs when AUDITDOCS_TEST_POSTGRES_URL names a server where the user may
+create databases (CI starts one); each test gets a database of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+
+from auditdocs.allocation import read_allocation
+from auditdocs.answers import AUDIT_DATE, complete_values
+from auditdocs.findings import Finding
+from auditdocs.generate import generate
+from auditdocs.ooxml.fill import WordStyle, fill_form
+from auditdocs.returns.store import SCHEMA_VERSION, Store, receipts, submissions
+from auditdocs.sample import sample_allocation_path
+from auditdocs.workspace import Workspace, init_workspace
+
+PG = os.environ.get("AUDITDOCS_TEST_POSTGRES_URL")
+NOW = datetime(2026, 11, 24, 9, tzinfo=UTC)
+
+
+def _pg_database() -> Iterator[str]:
+    if not PG:
+        if os.environ.get("AUDITDOCS_REQUIRE_POSTGRES") == "1":
+            pytest.fail("AUDITDOCS_REQUIRE_POSTGRES=1 but AUDITDOCS_TEST_POSTGRES_URL is not set")
+        pytest.skip("no PostgreSQL server (set AUDITDOCS_TEST_POSTGRES_URL)")
+    name = f"auditdocs_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.sqlite'}"
+    else:
+        yield from _pg_database()
+
+
+@pytest.fixture
+def ws(tmp_path, store_url, monkeypatch) -> Workspace:
+    monkeypatch.setenv("AUDITDOCS_DATABASE_URL", store_url)
+    workspace = init_workspace(tmp_path / "qa")
+    generate(workspace, read_allocation(sample_allocation_path(workspace)))
+    return workspace
+
+
+def test_the_schema_is_created_by_migrations_once(store_url):
+    store = Store(store_url)
+    assert store.schema_version() == SCHEMA_VERSION
+    again = Store(store_url)
+    with again.engine.connect() as conn:
+        versions = conn.execute(text("SELECT version FROM schema_migrations")).scalars().all()
+    assert sorted(versions) == list(range(1, SCHEMA_VERSION + 1))
+
+
+def test_versions_and_current_values(ws):
+    store = ws.store()
+    for n, status in ((1, "needs_amendment"), (2, "accepted")):
+        with store.transaction() as conn:
+            receipt = store.record_receipt(
+                conn,
+                sha256=f"{n:064d}",
+                name=f"v{n}.docx",
+                origin="inbox",
+                received_at=NOW,
+                outcome=status,
+                audit_id="2026-11-001",
+            )
+            store.record_submission(
+                conn,
+                receipt_id=receipt,
+                audit_id="2026-11-001",
+                document="audit",
+                sha256=f"{n:064d}",
+                received_at=NOW,
+                status=status,
+                late=False,
+                urgent=n == 2,
+                converted_from=None,
+                config_version="c",
+                template_version="t",
+                resubmit_by=None,
+                values={"overall.grade": "good" if n == 2 else None, "domain.visits.criteria.purpose": True},
+                found=[Finding("overall.grade", "error", "completeness.overall", "choose a grade")] if n == 1 else [],
+            )
+    subs = store.submissions_of("2026-11-001")
+    assert [(s["version"], s["is_current"]) for s in subs] == [(1, False), (2, True)]
+    assert store.current_values("2026-11")["2026-11-001"] == {
+        "overall.grade": "good",
+        "domain.visits.criteria.purpose": True,
+    }
+    assert store.findings_of(subs[0]["id"])[0].rule == "completeness.overall"
+    row = next(r for r in store.month_status("2026-11") if r["audit_id"] == "2026-11-001")
+    assert row["state"] == "accepted" and row["urgent"] is True and row["version"] == 2
+
+
+def test_a_failed_transaction_leaves_nothing(ws):
+    store = ws.store()
+    with pytest.raises(RuntimeError), store.transaction() as conn:
+        store.record_receipt(conn, sha256="f" * 64, name="x", origin="x", received_at=NOW, outcome="accepted")
+        raise RuntimeError("crash")
+    assert store.known_receipt("f" * 64) is None
+
+
+INGEST = """
+import sys
+from pathlib import Path
+from auditdocs.returns.ingest import ingest
+from auditdocs.workspace import Workspace
+result = ingest(Workspace(Path(sys.argv[1])), [Path(sys.argv[2])])
+print(",".join(o.status for o in result.outcomes))
+"""
+
+
+def test_two_ingest_processes_at_once_lose_nothing_and_duplicate_nothing(ws, tmp_path, store_url):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    allocations = read_allocation(sample_allocation_path(ws))
+    values = complete_values(AUDIT_DATE)
+    for n, alloc in enumerate(allocations):
+        blank = next(ws.output_dir.glob(f"2026-11/*/{alloc.audit_id} * audit tool.docx")).read_bytes()
+        (inbox / f"{alloc.audit_id}.docx").write_bytes(fill_form(blank, values, WordStyle(seed=n)))
+        # a second, different return for the same audit: an amendment racing the first
+        (inbox / f"{alloc.audit_id} v2.docx").write_bytes(fill_form(blank, values, WordStyle(seed=100 + n)))
+    env = {**os.environ, "AUDITDOCS_DATABASE_URL": store_url}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", INGEST, str(ws.root), str(inbox)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outputs
+    store = ws.store()
+    files = sorted(inbox.iterdir())
+    with store.engine.connect() as conn:
+        # every file received once, stored once
+        per_sha = dict(conn.execute(select(receipts.c.sha256, func.count()).group_by(receipts.c.sha256)).all())
+        subs = conn.execute(select(submissions.c.audit_id, submissions.c.version, submissions.c.is_current)).all()
+    assert len(per_sha) == len(files) and set(per_sha.values()) == {1}
+    assert len(subs) == len(files)
+    for alloc in allocations:
+        mine = sorted((v, cur) for a, v, cur in subs if a == alloc.audit_id)
+        assert mine == [(1, False), (2, True)]
+    statuses = ",".join(out for out, _err in outputs).replace("\n", ",").split(",")
+    assert "rejected" not in statuses
