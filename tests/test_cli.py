@@ -332,6 +332,8 @@ ALL_COMMANDS = [("", main), *commands()]
 def test_the_command_list_is_complete() -> None:
     assert [name for name, _ in ALL_COMMANDS] == [
         "",
+        "allocate",
+        "chase",
         "config",
         "config check",
         "config schema",
@@ -340,6 +342,10 @@ def test_the_command_list_is_complete() -> None:
         "ingest",
         "init",
         "parse",
+        "report",
+        "report monthly",
+        "report quarterly",
+        "send",
         "status",
     ]
 

@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any
 
 from auditdocs.allocation import Allocation
-from auditdocs.generate import document_path, safe_name, uk_date
+from auditdocs.generate import document_path, month_name, safe_name, uk_date
 from auditdocs.mail import Delivery, Postbox, attach_docx, new_message
 from auditdocs.ooxml.fill import WordStyle, fill_form
 from auditdocs.ooxml.zipout import write_private
@@ -179,7 +179,7 @@ def send_chasers(ws: Workspace, month: str, today: date, dry_run: bool = False) 
     postbox = Postbox(ws.config.settings.email)
     try:
         for chaser in chasers(ws, month, today):
-            subject = f"Reminder: {chaser.reason} ({len(chaser.lines)}) for {month}"
+            subject = f"Reminder: {chaser.reason} ({len(chaser.lines)}) for {month_name(month)}"
             if dry_run:
                 out.append(f"would send to {chaser.to_name}: {subject}")
                 continue

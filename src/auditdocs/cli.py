@@ -109,22 +109,28 @@ def config_schema_cmd(out: Path | None) -> None:
 
 @main.command()
 @workspace_option
-@click.option(
-    "--allocation",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Allocation workbook (default: the sample month's).",
-)
+@click.option("--month", default=None, help="Generate the month made by `auditdocs allocate` (YYYY-MM).")
+@click.option("--allocation", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="An allocation workbook (default: the month's, or the sample month's).")
+@click.option("--auditors", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Auditor list to check a hand-edited allocation against (default: the one in config).")
 @friendly
-def generate(workspace: Path | None, allocation: Path | None) -> None:
+def generate(workspace: Path | None, month: str | None, allocation: Path | None, auditors: Path | None) -> None:
     """Write an audit tool and an improvement plan for each allocated case."""
+    from auditdocs.allocate import allocation_path, read_checked_allocation
     from auditdocs.allocation import read_allocation
     from auditdocs.generate import generate as run
     from auditdocs.sample import sample_allocation_path
     from auditdocs.workspace import Workspace
 
     ws = Workspace.open(workspace)
-    allocations = read_allocation(allocation or sample_allocation_path(ws))
+    if allocation is None:
+        allocation = allocation_path(ws, _check_month(None, None, month)) if month else sample_allocation_path(ws)
+    default_auditors = ws.root / ws.config.settings.imports.auditors.file
+    if auditors is not None or default_auditors.exists():
+        allocations = read_checked_allocation(ws, allocation, auditors)
+    else:
+        allocations = read_allocation(allocation)
     with click.progressbar(length=len(allocations), label="Generating", file=sys.stderr) as bar:
         paths = run(ws, allocations, progress=lambda _a: bar.update(1))
     months = sorted({a.month for a in allocations})
@@ -263,6 +269,65 @@ def status(month: str, workspace: Path | None) -> None:
     ws = Workspace.open(workspace)
     for line in month_status(ws, month):
         click.echo(line)
+
+
+@main.command()
+@month_option
+@click.option("--seed", type=int, default=None, help="Seed for a random sample (recorded in the workbook).")
+@click.option("--cases", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Case list export, .xlsx or .csv (default: the file named in config).")
+@click.option("--auditors", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Auditor list, .xlsx or .csv (default: the file named in config).")
+@click.option("--replace", is_flag=True, help="Overwrite an allocation workbook already made for the month.")
+@workspace_option
+@friendly
+def allocate(month: str, seed: int | None, cases: Path | None, auditors: Path | None, replace: bool,
+             workspace: Path | None) -> None:
+    """Allocate the month's cases to auditors by the rules in config; writes a workbook to check."""
+    from auditdocs.allocate import allocate_command
+    from auditdocs.workspace import Workspace
+
+    ws = Workspace.open(workspace)
+    _path, summary = allocate_command(ws, month, seed=seed, cases=cases, auditors=auditors, replace_existing=replace)
+    click.echo(summary)
+    click.echo(f"Next: auditdocs generate --month {month}")
+
+
+@main.group()
+def report() -> None:
+    """Monthly Audit Highlights and quarterly reports (Word, Excel, HTML)."""
+
+
+@report.command("monthly")
+@month_option
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Judge overdue audits and discussions as of this date (default: today).")
+@workspace_option
+@friendly
+def report_monthly(month: str, as_of: Any, workspace: Path | None) -> None:
+    """The month's Audit Highlights: Word report, Excel workbook, HTML dashboard."""
+    from auditdocs.reports import monthly_report
+    from auditdocs.workspace import Workspace
+
+    paths = monthly_report(Workspace.open(workspace), month, as_of=as_of.date() if as_of else None)
+    for path in paths:
+        click.echo(f"Wrote {display(path)}")
+
+
+@report.command("quarterly")
+@click.option("--quarter", required=True, help="The quarter, YYYYQn (e.g. 2026Q4).")
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Judge overdue audits and discussions as of this date (default: today).")
+@workspace_option
+@friendly
+def report_quarterly(quarter: str, as_of: Any, workspace: Path | None) -> None:
+    """The quarter's trends report and learning bulletin (Word), workbook and dashboard."""
+    from auditdocs.reports import quarterly_report
+    from auditdocs.workspace import Workspace
+
+    paths = quarterly_report(Workspace.open(workspace), quarter, as_of=as_of.date() if as_of else None)
+    for path in paths:
+        click.echo(f"Wrote {display(path)}")
 
 
 @main.command()

@@ -34,6 +34,12 @@ def uk_date(day: date) -> str:
     return day.strftime("%d/%m/%Y")
 
 
+def month_name(month: str) -> str:
+    """'2026-11' → 'November 2026'."""
+    year, mon = map(int, month.split("-"))
+    return date(year, mon, 1).strftime("%B %Y")
+
+
 def audit_period(month: str, months: int) -> tuple[date, date]:
     """The ``months`` whole months before the allocation month."""
     year, mon = map(int, month.split("-"))

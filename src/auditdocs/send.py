@@ -12,7 +12,7 @@ from pathlib import Path
 
 from auditdocs.allocation import Allocation
 from auditdocs.errors import DataError
-from auditdocs.generate import DOCUMENT_KINDS, document_path, safe_name, uk_date
+from auditdocs.generate import DOCUMENT_KINDS, document_path, month_name, safe_name, uk_date
 from auditdocs.mail import Delivery, Postbox, attach_docx, new_message
 from auditdocs.workspace import Workspace
 
@@ -60,7 +60,8 @@ def pack_message(ws: Workspace, pack: Pack, month: str) -> tuple[str, str]:
     lines = [
         f"Dear {pack.auditor},",
         "",
-        f"Please find attached your {len(pack.audits)} audit{'s' if len(pack.audits) != 1 else ''} for {month}, "
+        f"Please find attached your {len(pack.audits)} audit{'s' if len(pack.audits) != 1 else ''} for "
+        f"{month_name(month)}, "
         f"each with its improvement plan. Please return the audit tools by {uk_date(due)}.",
         "",
         *[
@@ -76,7 +77,7 @@ def pack_message(ws: Workspace, pack: Pack, month: str) -> tuple[str, str]:
         settings.email.from_name,
         settings.organisation.name,
     ]
-    subject = f"Case file audits for {month}: {len(pack.audits)} to return by {uk_date(due)}"
+    subject = f"Case file audits for {month_name(month)}: {len(pack.audits)} to return by {uk_date(due)}"
     return subject, "\n".join(lines)
 
 
