@@ -13,7 +13,6 @@ allocation; the seed and rules are written on the workbook's "About" sheet.
 from __future__ import annotations
 
 import random
-import re
 import secrets
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -23,7 +22,7 @@ from pathlib import Path
 
 from dateutil.relativedelta import relativedelta
 
-from auditdocs.allocation import Allocation, conflict, norm, read_allocation, write_allocation
+from auditdocs.allocation import Allocation, check_month, conflict, norm, read_allocation, write_allocation
 from auditdocs.balance import balanced_assignment
 from auditdocs.cases import Auditor, Case, read_auditors, read_cases
 from auditdocs.config.models import Settings
@@ -34,18 +33,11 @@ from auditdocs.workdays import audit_due, first_working_day
 from auditdocs.workspace import Workspace
 
 _RETURNED = ("returned", "needs_amendment", "accepted")
-_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
 def shift_month(month: str, months: int) -> str:
     year, mon = map(int, month.split("-"))
     return (date(year, mon, 1) + relativedelta(months=months)).strftime("%Y-%m")
-
-
-def check_month(month: str) -> str:
-    if not _MONTH.fullmatch(month):
-        raise UsageError(f"{month!r} is not a month (use YYYY-MM, e.g. 2026-11)")
-    return month
 
 
 @dataclass(frozen=True)

@@ -21,13 +21,20 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 from openpyxl.utils.exceptions import InvalidFileException
 
-from auditdocs.errors import DataError
+from auditdocs.errors import DataError, UsageError
 from auditdocs.ooxml.zipout import write_private
 
 if TYPE_CHECKING:
     from auditdocs.cases import Auditor
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def check_month(month: str) -> str:
+    """A month as users give it on the command line: YYYY-MM, or a usage error."""
+    if not _MONTH.fullmatch(month):
+        raise UsageError(f"{month!r} is not a month (use YYYY-MM, e.g. 2026-11)")
+    return month
 
 
 @dataclass(frozen=True)

@@ -118,14 +118,14 @@ def config_schema_cmd(out: Path | None) -> None:
 def generate(workspace: Path | None, month: str | None, allocation: Path | None, auditors: Path | None) -> None:
     """Write an audit tool and an improvement plan for each allocated case."""
     from auditdocs.allocate import allocation_path, read_checked_allocation
-    from auditdocs.allocation import read_allocation
+    from auditdocs.allocation import check_month, read_allocation
     from auditdocs.generate import generate as run
     from auditdocs.sample import sample_allocation_path
     from auditdocs.workspace import Workspace
 
     ws = Workspace.open(workspace)
     if allocation is None:
-        allocation = allocation_path(ws, _check_month(None, None, month)) if month else sample_allocation_path(ws)
+        allocation = allocation_path(ws, check_month(month)) if month else sample_allocation_path(ws)
     default_auditors = ws.root / ws.config.settings.imports.auditors.file
     if auditors is not None or default_auditors.exists():
         allocations = read_checked_allocation(ws, allocation, auditors)
@@ -187,11 +187,13 @@ def month_option(func: F) -> F:
 
 
 def _check_month(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
-    import re
+    from auditdocs.allocation import check_month
+    from auditdocs.errors import UsageError
 
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
-        raise click.BadParameter(f"{value!r}: use YYYY-MM, e.g. 2026-11")
-    return value
+    try:
+        return check_month(value)
+    except UsageError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def _echo_deliveries(items: list[Any]) -> int:

@@ -9,22 +9,28 @@ the month's status.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from auditdocs.allocation import read_allocation
+from auditdocs.allocate import allocate, allocation_path, read_checked_allocation
 from auditdocs.answers import complete_values
-from auditdocs.generate import generate
+from auditdocs.chase import send_chasers, send_discussion_plans
+from auditdocs.generate import document_path, generate, month_name
+from auditdocs.mail import Delivery
 from auditdocs.ooxml.fill import WordStyle, fill_form
 from auditdocs.ooxml.zipout import write_private
 from auditdocs.paths import display
+from auditdocs.reports import monthly_report
 from auditdocs.returns.ingest import BatchResult, ingest
 from auditdocs.returns.status import month_status
-from auditdocs.sample import sample_allocation_path, write_sample
+from auditdocs.sample import SAMPLE_MONTH, SAMPLE_SEED, sample_allocation_path, write_sample
+from auditdocs.send import send_packs
 from auditdocs.workspace import Workspace
 
 AUDIT_DATE = date(2026, 11, 20)
+RECEIVED = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+CHASE_DAY = date(2026, 12, 9)  # after the due date and the first discussion deadlines
 
 
 def careless(values: dict[str, Any]) -> dict[str, Any]:
@@ -54,19 +60,36 @@ def _echo_batch(result: BatchResult, echo: Callable[[str], None]) -> None:
         echo("  " + line)
 
 
+def _allocation(ws: Workspace, month: str, echo: Callable[[str], None]) -> Path:
+    """The month's allocation: made by `allocate` (seeded as the sample is) unless the
+    month was already allocated or issued in this workspace."""
+    path = allocation_path(ws, month)
+    if path.exists():
+        echo(f"Using the allocation already made: {display(path)}")
+        return path
+    if any(state != "allocated" for _a, state in ws.store().month_allocations(month)):
+        echo(f"{month} was issued before; using the sample allocation")
+        return sample_allocation_path(ws)
+    result = allocate(ws, month, seed=SAMPLE_SEED)
+    echo(result.summary())
+    return result.path or path
+
+
 def run_demo(ws: Workspace, echo: Callable[[str], None] = print) -> list[Path]:
+    """Run the sample month in order: allocate, generate, send, returns, amendment,
+    practitioner discussion, chasers, report."""
     if not sample_allocation_path(ws).exists():
         write_sample(ws)
-        echo(f"Wrote the sample month to {display(ws.sample_dir)}/")
-    allocations = read_allocation(sample_allocation_path(ws))
+        echo(f"Wrote the sample month (cases, auditors) to {display(ws.sample_dir)}/")
+    month = SAMPLE_MONTH
+    echo(f"1. Allocate {month_name(month)}")
+    allocations = read_checked_allocation(ws, _allocation(ws, month, echo))
     paths = generate(ws, allocations)
-    month = allocations[0].month
-    echo(f"Generated {len(paths)} documents ({len(allocations)} audits) in {display(ws.output_dir / month)}/")
+    echo(f"2. Generated {len(paths)} documents ({len(allocations)} audits) in {display(ws.output_dir / month)}/")
+    packs = [d for d in send_packs(ws, month, force=True) if isinstance(d, Delivery)]
+    echo(f"3. Drafted {len(packs)} e-mails, one per auditor with their forms, in {display(packs[0].path.parent)}/")
 
-    audit_tools = {
-        a.audit_id: p
-        for a, p in zip(allocations, (p for p in paths if p.name.endswith("audit tool.docx")), strict=True)
-    }
+    audit_tools = {a.audit_id: document_path(ws.output_dir, a, "audit") for a in allocations}
     ids = list(audit_tools)
     good = complete_values(AUDIT_DATE)
     returns = [
@@ -81,16 +104,28 @@ def run_demo(ws: Workspace, echo: Callable[[str], None] = print) -> list[Path]:
         out = returned_dir / f"{audit_id} returned ({label}).docx"
         write_private(out, fill_form(audit_tools[audit_id].read_bytes(), values, style))
         first.append(out)
-    echo(f"Filled {len(first)} forms as auditors would, in {display(returned_dir)}/; ingesting them:")
-    _echo_batch(ingest(ws, first), echo)
+    echo(f"4. {len(first)} auditors return their forms ({display(returned_dir)}/); ingesting them:")
+    _echo_batch(ingest(ws, first, received_at=RECEIVED), echo)
 
     amended = returned_dir / f"{ids[1]} returned (amended).docx"
     write_private(amended, fill_form(audit_tools[ids[1]].read_bytes(), good, WordStyle(seed=5)))
-    echo(f"The careless auditor sends an amended copy; ingesting {display(amended)}:")
-    _echo_batch(ingest(ws, [amended]), echo)
+    echo("5. The careless auditor sends an amended copy:")
+    _echo_batch(ingest(ws, [amended], received_at=RECEIVED), echo)
 
-    echo(f"Status of {month}:")
-    for line in month_status(ws, month):
+    plans = [d for d in send_discussion_plans(ws, month, force=True) if isinstance(d, Delivery)]
+    echo(f"6. Drafted {len(plans)} improvement plans for the practitioner discussions, to the team managers")
+    chased = [d for d in send_chasers(ws, month, CHASE_DAY) if isinstance(d, Delivery)]
+    echo(
+        f"7. On {CHASE_DAY:%d/%m/%Y}: {len(chased)} chasers (overdue audits, discussions) in "
+        f"{display(chased[0].path.parent) if chased else '-'}/"
+    )
+    reports = monthly_report(ws, month, as_of=CHASE_DAY)
+    echo(f"8. The month's Audit Highlights report, workbook and dashboard in {display(reports[0].parent)}/:")
+    for path in reports:
+        echo(f"     {path.name}")
+
+    echo(f"Status of {month} (auditdocs status --month {month}):")
+    for line in month_status(ws, month, today=CHASE_DAY):
         echo("  " + line)
     echo(f'Parse any return yourself: auditdocs parse "{display(first[0])}" --json')
     return [*first, amended]

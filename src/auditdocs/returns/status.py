@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
-from auditdocs.errors import UsageError
+from auditdocs.allocation import check_month
 from auditdocs.generate import uk_date
 from auditdocs.workspace import Workspace
 
 
 def month_status(ws: Workspace, month: str, today: date | None = None) -> list[str]:
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
-        raise UsageError(f"--month {month!r}: use YYYY-MM, e.g. 2026-11")
+    check_month(month)
     rows = ws.store().month_status(month)
     if not rows:
         return [f"No audits allocated for {month} in this workspace."]
