@@ -75,7 +75,9 @@ def features_of(row: dict[str, str]) -> set[str]:
 
 def test_the_manifest_lists_every_file():
     assert len(ROWS) == 80
-    assert {r["file"] for r in ROWS} == {p.name for p in CORPUS.iterdir() if p.name not in ("MANIFEST.tsv", "README.md")}
+    assert {r["file"] for r in ROWS} == {
+        p.name for p in CORPUS.iterdir() if p.name not in ("MANIFEST.tsv", "README.md")
+    }
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r["file"] for r in ROWS])

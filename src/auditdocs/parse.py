@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -296,12 +297,18 @@ def parse_bytes(
         _parse_package(Package(data, limits), key, out, layouts)
     except RejectedFile as exc:
         return _rejected(out, str(exc))
-    except Exception as exc:  # a bug must not pass for a reading of the file; never quote its content
-        log.error("parse %s: unexpected %s", name, type(exc).__name__)
+    except Exception as exc:  # a bug: say so, rather than pass it off as a reading of the file
+        log.error("parse %s: unexpected %s\n%s", name, type(exc).__name__, code_trace(exc))
         return _rejected(out, f"the file could not be read (internal error: {type(exc).__name__})")
     if any(i.severity == "error" for i in out.issues):
         out.status = "invalid"
     return out
+
+
+def code_trace(exc: BaseException) -> str:
+    """Where an exception was raised (files, lines, code) without its message: a message
+    can quote the document (a value that failed to convert), and logs never hold evidence."""
+    return "".join(traceback.format_tb(exc.__traceback__)).rstrip()
 
 
 def _rejected(out: ParsedForm, message: str) -> ParsedForm:

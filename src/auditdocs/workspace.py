@@ -6,6 +6,7 @@ workspace's secret key (``.auditdocs/secret.key``) signs every document it issue
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -105,7 +106,11 @@ class Workspace:
         url = os.environ.get("AUDITDOCS_DATABASE_URL")
         if not url:
             self.state_dir.mkdir(mode=0o700, exist_ok=True)
-            url = f"sqlite:///{self.state_dir / 'store.sqlite'}"
+            path = self.state_dir / "store.sqlite"
+            # Created owner-only before SQLite opens it (its -wal and -shm files take its mode).
+            with contextlib.suppress(FileExistsError):
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            url = f"sqlite:///{path}"
         return Store(url)
 
     def parse(self, paths: list[Path]) -> list[ParsedForm]:
@@ -127,7 +132,7 @@ def init_workspace(root: Path) -> Workspace:
     source = bundled_root()
     shutil.copytree(source / "config", root / "config")
     shutil.copytree(source / "templates", root / "templates")
-    (root / "output").mkdir(exist_ok=True)
+    (root / "output").mkdir(exist_ok=True, mode=0o700)  # returns, feedback and reports go here
     (root / ".gitignore").write_text("output/\n.auditdocs/\n")
     ws = Workspace(root)
     ws.key(create=True)

@@ -106,7 +106,9 @@ def parse_xml(data: bytes, name: str, max_nodes: int = DEFAULT_LIMITS.max_xml_no
     try:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as exc:
-        raise RejectedFile(f"corrupt file: part {name} is not well-formed XML ({exc.msg})") from None
+        if "excessive depth" in str(exc.msg).lower():  # libxml2's limit without huge_tree
+            raise RejectedFile(f"corrupt file: part {name} nests elements deeper than any Word file") from None
+        raise RejectedFile(f"corrupt file: part {name} is not well-formed XML ({_one_line(exc.msg)})") from None
     if root is None:
         raise RejectedFile(f"corrupt file: part {name} is empty")
     info = root.getroottree().docinfo
@@ -304,7 +306,8 @@ class Package:
         compressed data) or an XML part declaring a DTD is refused even where the form
         does not need that part, since Word would refuse the file too."""
         budget = self.limits.max_total_bytes
-        for name in list(self.infos):
+        for info in list(self.infos.values()):
+            name = info.filename
             try:
                 with self._open(name) as fh:
                     head = fh.read(4096)

@@ -23,7 +23,7 @@ from markupsafe import Markup, escape
 
 from auditdocs.errors import AuditDocsError, TemplateError
 from auditdocs.ooxml import namespaces as ns
-from auditdocs.ooxml.package import Package, parse_xml
+from auditdocs.ooxml.package import Package, macro_parts, parse_xml
 from auditdocs.ooxml.text import attr, runs_inner
 from auditdocs.ooxml.zipout import Part, Segment, zip_bytes
 
@@ -94,6 +94,11 @@ class PreparedDocument:
         try:
             pkg = Package(data)
             main = pkg.main_part()
+            if macro_parts(pkg) or "macroenabled" in (pkg.content_type(main) or "").lower():
+                # Every part is copied into every form: a template's macros would go to every auditor.
+                raise TemplateError(
+                    f"{template_path}: the template has macros; save it in Word as a Word Document (.docx)"
+                )
             self._prepare(pkg, main, body, custom_xml, store_item_id)
         except TemplateError:
             raise

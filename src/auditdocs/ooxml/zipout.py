@@ -117,9 +117,20 @@ def zip_bytes(parts: list[Part]) -> bytes:
     return b"".join(body) + directory + end
 
 
+def private_folder(folder: Path) -> None:
+    """Create ``folder`` and any missing parents, each readable by its owner only
+    (``mkdir(parents=True)`` gives the parents the default mode, like ``mkdir -p``)."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for each in reversed(missing):
+        each.mkdir(mode=0o700, exist_ok=True)
+
+
 def write_private(path: Path, data: bytes) -> None:
     """Write a file readable by its owner only, atomically (temp file + rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_folder(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:

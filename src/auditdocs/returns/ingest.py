@@ -20,7 +20,7 @@ from auditdocs.errors import AuditDocsError, RejectedFile
 from auditdocs.findings import Finding
 from auditdocs.forms.layout import layout_source
 from auditdocs.ooxml.package import DEFAULT_LIMITS, Limits
-from auditdocs.parse import ParsedForm, parse_bytes
+from auditdocs.parse import ParsedForm, code_trace, parse_bytes
 from auditdocs.paths import display
 from auditdocs.returns.archive import Archive
 from auditdocs.returns.convert import TIMEOUT, legacy_kind, to_docx
@@ -172,7 +172,7 @@ class Ingester:
             outcome.status, outcome.reason = REJECTED, str(exc)
             self._record_rejection(item, outcome, received_at)
         except Exception as exc:  # a bug must not stop the batch or lose the file
-            log.exception("ingest %s: unexpected error", item.name)
+            log.error("ingest %s: unexpected %s\n%s", item.name, type(exc).__name__, code_trace(exc))
             outcome.status = REJECTED
             outcome.reason = f"could not be processed ({type(exc).__name__}); the file is archived as {outcome.sha256}"
             self._record_rejection(item, outcome, received_at)

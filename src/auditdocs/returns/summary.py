@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -10,6 +11,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
+from auditdocs.ooxml.zipout import write_private
 from auditdocs.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -38,8 +40,17 @@ HEADER = [
 ]
 
 
+#: What spreadsheet programs read as the start of a formula when a cell is typed or
+#: pasted (a tab or carriage return first hides it from the eye).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\ufe62", "\uff0b", "\ufe63", "\uff0d")
+
+
 def text_row(ws: Worksheet, values: list[Any]) -> None:
-    """Append a row; text is always stored as text, so nothing ever becomes a formula."""
+    """Append a row; text is always stored as text, so nothing ever becomes a formula.
+
+    openpyxl turns any string starting with "=" into a formula: the cell type is set back
+    to text.  Text that looks like a formula also gets Excel's quote prefix, so that it
+    stays text when someone edits the cell or copies it into another sheet."""
     ws.append([None] * len(values))
     row = ws.max_row
     for col, value in enumerate(values, 1):
@@ -47,6 +58,8 @@ def text_row(ws: Worksheet, values: list[Any]) -> None:
         cell.value = value
         if isinstance(value, str):
             cell.data_type = "s"
+            if value.startswith(FORMULA_START):
+                cell.quotePrefix = True
 
 
 def write_summary(ws: Workspace, result: BatchResult, when: datetime) -> Path:
@@ -98,12 +111,12 @@ def write_summary(ws: Workspace, result: BatchResult, when: datetime) -> Path:
     ):
         sheet.column_dimensions[letter].width = width
     folder = ws.output_dir / "returns"
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = folder / f"{when:%Y-%m-%d %H%M%S} returns summary.xlsx"
     n = 1
     while path.exists():
         n += 1
         path = folder / f"{when:%Y-%m-%d %H%M%S} returns summary ({n}).xlsx"
-    wb.save(path)
-    path.chmod(0o600)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    write_private(path, buffer.getvalue())  # owner-only from the start, never readable by others
     return path
