@@ -76,6 +76,14 @@ def _phrases(text: str) -> set[str]:
 
 
 def themes(data: ReportData, kind: str, limit: int = MAX_THEMES) -> list[Theme]:
+    """The most frequent phrases of good practice (kind 'good') or development."""
+    key = ("themes", kind, limit)
+    if key not in data.cache:
+        data.cache[key] = _themes(data, kind, limit)
+    return data.cache[key]
+
+
+def _themes(data: ReportData, kind: str, limit: int) -> list[Theme]:
     audits = [a for a in data.audits if a.returned]
     texts = {a.audit_id: _texts(data, a, kind) for a in audits}
     df: Counter[str] = Counter()

@@ -153,6 +153,8 @@ class ReportData:
     reaudit_links: bool = False
     #: Audits of earlier months reached through re-audit links, by audit id.
     earlier: dict[str, Audit] = field(default_factory=dict)
+    #: Results worked out once per report build (themes are read by two documents).
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     def of_month(self, month: str) -> list[Audit]:
         return [a for a in self.audits if a.month == month]
@@ -176,7 +178,10 @@ class ReportData:
         return self.grades[-1]
 
     def by_id(self) -> dict[str, Audit]:
-        return {**self.earlier, **{a.audit_id: a for a in self.audits}}
+        known = self.cache.get("by_id")
+        if known is None:
+            known = self.cache["by_id"] = {**self.earlier, **{a.audit_id: a for a in self.audits}}
+        return known
 
     def chain(self, audit: Audit) -> list[Audit]:
         """The audit and those it re-audits, oldest first (itself only without links)."""

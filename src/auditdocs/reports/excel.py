@@ -37,7 +37,7 @@ def _text(value: Any) -> Any:
 
 def _header(ws: Worksheet, values: Sequence[str], widths: Sequence[float] = ()) -> None:
     text_row(ws, [_text(v) for v in values])
-    for cell in ws[ws.max_row]:
+    for cell in ws[ws._current_row]:
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -46,21 +46,29 @@ def _header(ws: Worksheet, values: Sequence[str], widths: Sequence[float] = ()) 
 
 
 def _row(ws: Worksheet, values: Sequence[Any]) -> None:
-    text_row(ws, [_text(v) for v in values])
+    """``text_row`` for long sheets: the same rule (text stays text), but the new row's
+    number is taken from ``append`` itself, as ``ws.max_row`` scans every cell (a sheet
+    of 70,000 rows took minutes through ``text_row``)."""
+    cleaned = [_text(v) for v in values]
+    ws.append(cleaned)
+    row = ws._current_row
+    for col, value in enumerate(cleaned, 1):
+        if isinstance(value, str):
+            ws.cell(row, col).data_type = "s"
 
 
 def _title(ws: Worksheet, text: str) -> None:
     _row(ws, [text])
-    ws.cell(ws.max_row, 1).font = Font(bold=True, size=13)
+    ws.cell(ws._current_row, 1).font = Font(bold=True, size=13)
 
 
 def _table(ws: Worksheet, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> tuple[int, int]:
     """Write a table; returns (header row, last row)."""
     _header(ws, header)
-    top = ws.max_row
+    top = ws._current_row
     for r in rows:
         _row(ws, r)
-    return top, ws.max_row
+    return top, ws._current_row
 
 
 def _bar(ws: Worksheet, title: str, top: int, last: int, cols: int, anchor: str, stacked: bool = False) -> None:
@@ -167,17 +175,18 @@ AUDIT_COLUMNS = [
 
 
 def _data_sheet(wb: Workbook, data: ReportData, audits: Sequence[Audit]) -> None:
-    """One row per audit and domain, filterable, with the evidence."""
+    """One row per audit and domain, filterable, with the evidence (the audit's other
+    details are on the Audits sheet, one row per audit: the same audit id joins them)."""
     ws = wb.create_sheet("Data")
-    _header(ws, [*AUDIT_COLUMNS, "Domain", "Grade", "Evidence"],
-            [9, 13, 14, 26, 20, 20, 11, 16, 11, 8, 8, 10, 16, 20, 10, 30, 20, 80])  # fmt: skip
+    _header(ws, ["Month", "Audit ID", "Case reference", "Team", "Auditor", "Overall grade", "Domain", "Grade",
+                 "Evidence"], [9, 13, 14, 26, 20, 20, 34, 20, 100])  # fmt: skip
+    titles = [(d.id, d.title) for d in data.domains]
     for a in audits:
-        base = _audit_values(a, data)
-        for d in data.domains:
-            grade = data.label(a.grade(d.id)) if a.returned else ""
-            _row(ws, [*base, d.title, grade, a.text(f"domain.{d.id}.evidence") or ""])
-            for col in (7, 9):
-                ws.cell(ws.max_row, col).number_format = DATE
+        overall = data.label(a.overall) if a.returned else "not returned"
+        base = [a.month, a.audit_id, a.case_reference, a.team, a.auditor, overall]
+        for domain_id, title in titles:
+            grade = data.label(a.grade(domain_id)) if a.returned else ""
+            _row(ws, [*base, title, grade, a.text(f"domain.{domain_id}.evidence") or ""])
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
 
@@ -202,7 +211,7 @@ def _audits_sheet(wb: Workbook, data: ReportData, audits: Sequence[Audit]) -> No
             ],
         )
         for col in (7, 9):
-            ws.cell(ws.max_row, col).number_format = DATE
+            ws.cell(ws._current_row, col).number_format = DATE
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
 
