@@ -274,7 +274,7 @@ def test_deeply_nested_xml_is_refused(audit_form, parse):
 )
 def test_a_part_with_more_nodes_than_a_form_has_is_refused_before_lxml_builds_it(audit_form, parse, body):
     huge = parts_of(audit_form) | {"word/document.xml": document_xml(body)}
-    refused(parse, stored(huge), r"over 300,000 XML nodes")
+    refused(parse, stored(huge), r"over 300,000 XML tags and attributes")
 
 
 def test_a_part_larger_than_the_limit_is_refused_unread(audit_form, parse):
@@ -585,7 +585,7 @@ def test_limits_are_a_parameter_of_parse_and_ingest(ws, audit_form, key, tmp_pat
     tight = parse_bytes(audit_form, "x.docx", key, Limits(max_entries=5))
     assert "limit 5 parts" in only_message(tight)
     tiny = parse_bytes(audit_form, "x.docx", key, Limits(max_xml_nodes=1000))
-    assert "over 1,000 XML nodes" in only_message(tiny)
+    assert "over 1,000 XML tags and attributes" in only_message(tiny)
     outcome = Ingester(ws, limits=Limits(max_file_bytes=1000)).one(Incoming("x.docx", audit_form, "x"), RECEIVED)
     assert outcome.status == REJECTED and "limit 1000" in outcome.reason
     path = tmp_path / "x.docx"

@@ -18,12 +18,14 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from lxml import etree
+
 from auditdocs.errors import RejectedFile
 from auditdocs.forms.layout import Field, Layout, Table
 from auditdocs.identity import Identity, manifest_hash
 from auditdocs.ooxml import namespaces as ns
 from auditdocs.ooxml.package import DEFAULT_LIMITS, Limits, Package, is_odf, odf_encrypted, ole_kind, sniff
-from auditdocs.ooxml.reader import Control, custom_properties, form_manifest, read_controls, read_tables
+from auditdocs.ooxml.reader import Control, custom_properties, form_manifest, read_cell, read_controls, table_cells
 
 log = logging.getLogger(__name__)
 
@@ -361,7 +363,7 @@ def _parse_package(pkg: Package, key: bytes, out: ParsedForm, layouts: LayoutSou
     found = match_controls(manifest, read_controls(root), out)
     # No control found at all: a file converted from .doc or .odt (its fields became plain
     # text or legacy fields); read each field from its table cell instead.
-    cells = _cells_by_field(layout, read_tables(root)) if layout is not None and not found else {}
+    cells = _cells_by_field(layout, table_cells(root)) if layout is not None and not found else {}
     for i, entry in enumerate(manifest):
         fid = entry["id"]
         ctl = found.get(i)
@@ -376,11 +378,12 @@ def _parse_package(pkg: Package, key: bytes, out: ParsedForm, layouts: LayoutSou
             out.error(fid, f"the field {entry.get('a') or fid!r} was deleted from the form; fill it in on a fresh copy")
 
 
-def _cells_by_field(layout: Layout, tables: list[list[list[Control]]]) -> dict[str, Control]:
+def _cells_by_field(layout: Layout, tables: list[list[list[etree._Element]]]) -> dict[str, Control]:
     """Fields read from their table cells: the layout's tables are found in the document
     as a run of consecutive tables of the same shapes (the last such run: the form body
     follows the template's own tables), and each field's cell is read as a control of
-    the field's kind.  For files whose controls did not survive a conversion."""
+    the field's kind.  For files whose controls did not survive a conversion.  Only the
+    cells of the tables found are read."""
     wanted = [b for b in layout.blocks if isinstance(b, Table)]
     shapes = [[len(row) for row in t.rows] for t in wanted]
     found = [[len(row) for row in t] for t in tables]
@@ -392,7 +395,7 @@ def _cells_by_field(layout: Layout, tables: list[list[list[Control]]]) -> dict[s
         for row, doc_row in zip(table.rows, doc_table, strict=True):
             for cell, doc_cell in zip(row, doc_row, strict=True):
                 if isinstance(cell, Field):
-                    out[cell.id] = _as_kind(doc_cell, cell)
+                    out[cell.id] = _as_kind(read_cell(doc_cell), cell)
     return out
 
 

@@ -112,6 +112,13 @@ def add_comments(
     return _rewrite(pkg, main, root, comments_name, part, rel_targets)
 
 
+def _remove(el: etree._Element) -> None:
+    """Take an element out wherever it is (a damaged part can nest what should not be)."""
+    parent = el.getparent()
+    if parent is not None:
+        parent.remove(el)
+
+
 def _rewrite(
     pkg: Package,
     main: str,
@@ -143,12 +150,12 @@ def _rewrite(
         else:
             rels = etree.Element(f"{{{ns.PKG_REL}}}Relationships", nsmap={None: ns.PKG_REL})
         folder, edited = rels_folder(name), not pkg.has(name)
-        for rel in list(rels):
+        for rel in list(rels.iter(f"{{{ns.PKG_REL}}}Relationship")):
             internal = rel.get("TargetMode") != "External"
             if rel.get("Type") in MACRO_REL_TYPES or (
                 internal and rel_target(folder, rel.get("Target", "")).lower() in dropped
             ):
-                rels.remove(rel)
+                _remove(rel)
                 edited = True
         if name == main_rels.lower() and comments_name not in rel_targets:
             etree.SubElement(
@@ -165,10 +172,10 @@ def _rewrite(
     for override in list(types.iter(f"{{{ns.CT}}}Override")):
         part_name = override.get("PartName", "").lstrip("/").lower()
         if part_name in dropped or part_name in (main.lower(), comments_name.lower()):
-            types.remove(override)
+            _remove(override)
     for default in list(types.iter(f"{{{ns.CT}}}Default")):
         if default.get("ContentType", "").lower() in MACRO_CONTENT_TYPES:
-            types.remove(default)
+            _remove(default)
     etree.SubElement(types, f"{{{ns.CT}}}Override", PartName="/" + main, ContentType=CT_DOCUMENT)
     etree.SubElement(types, f"{{{ns.CT}}}Override", PartName="/" + comments_name, ContentType=CT_COMMENTS)
     changed["[content_types].xml"] = xml(types)

@@ -36,7 +36,7 @@ MB = 1024 * 1024
 class Limits:
     """Safe defaults for untrusted packages; raise them only for files you trust.
 
-    An audit form is about 60 KB zipped, 1 MB unzipped, with some 10,000 XML nodes in
+    An audit form is about 60 KB zipped, 1 MB unzipped, with some 10,000 XML tags in
     its main part; these leave room for pasted pictures and long evidence while keeping
     a hostile file's cost to a second and a couple of hundred MB at worst.
     """
@@ -46,7 +46,8 @@ class Limits:
     max_part_bytes: int = 16 * MB
     max_total_bytes: int = 256 * MB
     max_ratio: int = 100  # uncompressed / compressed, for parts above 1 MB
-    # Elements and attributes in one XML part (lxml needs ~300 bytes each).
+    # Tags (start and end) and attributes in one XML part, counted before parsing: the
+    # largest tree allowed takes lxml about 55 MB.
     max_xml_nodes: int = 300_000
 
 
@@ -102,7 +103,7 @@ def parse_xml(data: bytes, name: str, max_nodes: int = DEFAULT_LIMITS.max_xml_no
         raise _dtd_refused(name)
     nodes = data.count(b"<") + data.count(b"=")
     if nodes > max_nodes:
-        raise RejectedFile(f"part {name} has over {max_nodes:,} XML nodes, far more than a form has; refusing it")
+        raise RejectedFile(f"part {name} has over {max_nodes:,} XML tags and attributes, far more than a form has")
     try:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as exc:

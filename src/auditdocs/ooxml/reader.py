@@ -103,10 +103,12 @@ def _scan(content: etree._Element) -> tuple[str, bool, bool]:
     """(text, tracked changes present, contains another control)."""
     paragraphs: list[list[str]] = [[]]
     seen_paragraph = tracked = nested = False
-    skipped: list[etree._Element] = []
+    # What lies inside a deletion or a fallback, gathered when one is met: one pass in all
+    # (asking each element for its ancestors made thousands of deletions take minutes).
+    skipped: set[etree._Element] = set()
     for el in content.iter(_VISIT):
         tag = el.tag
-        if skipped and any(s in el.iterancestors() for s in skipped):
+        if el in skipped:
             continue  # inside a deletion or a fallback
         if tag == _T:
             paragraphs[-1].append(el.text or "")
@@ -125,7 +127,7 @@ def _scan(content: etree._Element) -> tuple[str, bool, bool]:
         if tag in _TRACKED:
             tracked = True
         if tag in _SKIP:
-            skipped.append(el)
+            skipped.update(el.iter(_VISIT))
     return "\n".join("".join(p) for p in paragraphs), tracked, nested
 
 
@@ -238,13 +240,16 @@ def read_cell(tc: etree._Element) -> Control:
     )
 
 
-def read_tables(root: etree._Element) -> list[list[list[Control]]]:
-    """The document's outermost tables, in order: rows of cells."""
+def table_cells(root: etree._Element) -> list[list[list[etree._Element]]]:
+    """The document's outermost tables, in order: their own rows of their own cells
+    (``w:tc``), not those of tables nested in them; nothing is read yet (see read_cell)."""
+    tbl, tr, tc = _w("tbl"), _w("tr"), _w("tc")
     out = []
-    for tbl in root.iter(_w("tbl")):
-        if any(a.tag == _w("tbl") for a in tbl.iterancestors()):
+    for table in root.iter(tbl):
+        if next(table.iterancestors(tbl), None) is not None:
             continue
-        out.append([[read_cell(tc) for tc in tr.iter(_w("tc"))] for tr in tbl.iter(_w("tr"))])
+        rows = [row for row in table.iter(tr) if next(row.iterancestors(tbl), None) is table]
+        out.append([[cell for cell in row.iter(tc) if next(cell.iterancestors(tr), None) is row] for row in rows])
     return out
 
 
