@@ -28,8 +28,15 @@ def field_labels(ws: Workspace, tool: str, document: str) -> dict[str, str]:
     return {f.id: f.label for f in layout.fields}
 
 
-def write_feedback(ws: Workspace, parsed: ParsedForm, alloc: Allocation, outcome: Outcome) -> list[Path]:
-    """Write the commented copy and the message; returns their paths."""
+def write_feedback(
+    ws: Workspace, parsed: ParsedForm, alloc: Allocation, outcome: Outcome, version: int | None = None
+) -> list[Path]:
+    """Write the commented copy and the message; returns their paths.
+
+    They are named by the version of the return they answer (an improvement plan's apart
+    from its audit's), so writing them again for the same return, as a re-run does after
+    a crash before the return was recorded, replaces them rather than adding a second pair.
+    Without ``version``, the next number after the feedback already written is used."""
     assert parsed.package is not None and parsed.main_part is not None
     errors = [f for f in outcome.findings if f.severity == "error"]
     warnings = [f for f in outcome.findings if f.severity == "warning"]
@@ -43,9 +50,12 @@ def write_feedback(ws: Workspace, parsed: ParsedForm, alloc: Allocation, outcome
     ]
     root = parsed.package.xml(parsed.main_part)
     commented = add_comments(parsed.package, parsed.main_part, root, comments)
-    version = len(_existing(ws, alloc)) + 1
+    document = outcome.document or "audit"
+    if version is None:
+        version = len(_existing(ws, alloc, document)) + 1
     folder = ws.output_dir / alloc.month / "feedback" / safe_name(alloc.auditor)
-    stem = f"{safe_name(alloc.audit_id)} {safe_name(alloc.case_reference)} amendments {version}"
+    kind = "plan amendments" if document == "plan" else "amendments"
+    stem = f"{safe_name(alloc.audit_id)} {safe_name(alloc.case_reference)} {kind} {version}"
     doc_path = folder / f"{stem}.docx"
     write_private(doc_path, commented)
 
@@ -81,6 +91,9 @@ def write_feedback(ws: Workspace, parsed: ParsedForm, alloc: Allocation, outcome
     return [doc_path, eml_path]
 
 
-def _existing(ws: Workspace, alloc: Allocation) -> list[Path]:
+def _existing(ws: Workspace, alloc: Allocation, document: str) -> list[Path]:
     folder = ws.output_dir / alloc.month / "feedback" / safe_name(alloc.auditor)
-    return sorted(folder.glob(f"{safe_name(alloc.audit_id)} * amendments *.docx")) if folder.exists() else []
+    if not folder.exists():
+        return []
+    found = folder.glob(f"{safe_name(alloc.audit_id)} * amendments *.docx")
+    return sorted(p for p in found if (" plan amendments " in p.name) == (document == "plan"))

@@ -228,7 +228,10 @@ class Ingester:
         outcome.allocation, outcome.document = alloc, parsed.identity.document
         self._judge(parsed, alloc, outcome, received_at)
         if outcome.status == AMEND:
-            outcome.feedback = write_feedback(self.ws, parsed, alloc, outcome)
+            # Named by the version this return will be: a re-run after a crash rewrites the same files.
+            document = parsed.identity.document
+            version = 1 + sum(s["document"] == document for s in self.store.submissions_of(alloc.audit_id))
+            outcome.feedback = write_feedback(self.ws, parsed, alloc, outcome, version)
         with self.store.transaction() as conn:
             receipt = self.store.record_receipt(
                 conn,
