@@ -18,6 +18,11 @@ from auditdocs.reports.sections import (
 from auditdocs.reports.stats import MonthStats, good_or_better, month_stats, share
 
 
+def n(count: int, noun: str) -> str:
+    """'1 audit', '2 audits'."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def headline(data: ReportData, s: MonthStats) -> list[Block]:
     good, graded = good_or_better(s.overall, data)
     audits = data.of_month(s.month)
@@ -27,14 +32,15 @@ def headline(data: ReportData, s: MonthStats) -> list[Block]:
         for a in audits
         if a.accepted and not (a.values.get("discussion.worker_date") and a.values.get("discussion.manager_date"))
     )
+    reaudits = sum(1 for a in cases if a.reaudit_of)
     lines = [
-        f"{s.allocated} audits allocated; {s.returned} returned ({share(s.returned, s.allocated)}): "
+        f"{n(s.allocated, 'audit')} allocated; {s.returned} returned ({share(s.returned, s.allocated)}): "
         f"{s.on_time} on time and {s.late} late; {s.amended} needed amendment.",
-        f"{good} of {graded} graded audits ({share(good, graded)}) were Good or better overall.",
-        f"{s.overall.get(data.worst.id, 0)} judged {data.worst.label}; "
-        f"{sum(1 for a in cases if a.reaudit_of)} re-audits returned.",
-        f"{s.concerns} immediate safeguarding concern{'' if s.concerns == 1 else 's'} raised.",
-        f"{s.overdue} audits overdue and {missing} practitioner discussions not recorded at {uk(data.as_of)}.",
+        f"{good} of {n(graded, 'graded audit')} ({share(good, graded)}) were Good or better overall.",
+        f"{s.overall.get(data.worst.id, 0)} judged {data.worst.label}; {n(reaudits, 're-audit')} returned.",
+        f"{n(s.concerns, 'immediate safeguarding concern')} raised.",
+        f"{n(s.overdue, 'audit')} overdue and {n(missing, 'practitioner discussion')} not recorded "
+        f"at {uk(data.as_of)}.",
     ]
     return [Heading("Highlights"), *[Para(line, "bullet") for line in lines]]
 
