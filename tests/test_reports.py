@@ -312,7 +312,7 @@ def test_workbook_text_is_never_a_formula_and_charts_are_native(reports):
     assert data.freeze_panes == "A2" and data.auto_filter.ref
     starts = [c for row in data.iter_rows() for c in row if isinstance(c.value, str) and c.value[:1] in "=+-@"]
     assert any(c.value.startswith(FORMULA.strip()[:10]) for c in starts)
-    assert all(c.data_type == "s" for c in starts)
+    assert all(c.data_type == "s" and c.quotePrefix for c in starts)  # text, and stays text when edited
     audits = wb["Audits"]
     assert any(str(c.value).startswith(("+", "-", "@")) for row in audits.iter_rows() for c in row if c.value)
     with zipfile.ZipFile(path) as z:
