@@ -670,6 +670,19 @@ def test_a_file_named_like_a_formula_is_text_in_the_summary(ws, tmp_path):
     assert b"<f>" not in sheet
 
 
+def test_a_file_name_with_control_characters_neither_disguises_itself_nor_breaks_the_summary(ws, tmp_path):
+    """A name with an escape sequence and a right-to-left override (the summary workbook
+    used to fail on it, after the whole batch had been read)."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "audit\x1b[2J\x07\u202excod.docx").write_bytes(b"%PDF-1.4 with a name")
+    result = ingest(ws, [inbox], received_at=RECEIVED)
+    [outcome] = result.outcomes
+    assert outcome.status == REJECTED and outcome.name.endswith("audit_[2J__xcod.docx")
+    assert not re.search(r"[\x00-\x1f\u202e]", "".join(result.report()))
+    assert load_workbook(result.summary_path).active["A2"].value.endswith("audit_[2J__xcod.docx")
+
+
 # --- integrity at the ingest level ---------------------------------------------------------
 
 

@@ -101,7 +101,7 @@ def expand(paths: Iterable[Path], limits: SourceLimits = DEFAULT_LIMITS) -> Iter
         if _is_dir(path):
             yield from _expand_folder(path, limits)
         else:
-            yield from _expand_file(path, str(path), limits, top_level=True)
+            yield from _expand_file(path, _shown(path), limits, top_level=True)
 
 
 # -- files and folders ----------------------------------------------------------------------
@@ -120,7 +120,7 @@ def _skipped(name: str) -> bool:
 
 
 def _expand_file(path: Path, origin: str, limits: SourceLimits, *, top_level: bool = False) -> Iterator[Found]:
-    name = str(path)
+    name = _shown(path)
     if top_level and path.name.startswith("~$"):
         yield Unreadable(name, origin, "an Office lock file (left while the document is open), not a form; skipped")
         return
@@ -160,7 +160,7 @@ def _read(path: Path, limits: SourceLimits) -> bytes | str:
 
 
 def _expand_folder(folder: Path, limits: SourceLimits) -> Iterator[Found]:
-    origin = str(folder)
+    origin = _shown(folder)
     try:
         root = folder.resolve(strict=True)
     except (OSError, RuntimeError) as exc:
@@ -190,7 +190,7 @@ def _list_folder(folder: Path, root: Path, seen: set[Path], origin: str) -> Iter
         with os.scandir(folder) as it:
             names = sorted(entry.name for entry in it)
     except OSError as exc:
-        yield Unreadable(str(folder), origin, f"folder cannot be read ({_one_line(exc.strerror or exc)})")
+        yield Unreadable(_shown(folder), origin, f"folder cannot be read ({_one_line(exc.strerror or exc)})")
         return
     for entry_name in names:
         if _skipped(entry_name):
@@ -199,10 +199,12 @@ def _list_folder(folder: Path, root: Path, seen: set[Path], origin: str) -> Iter
         try:
             real = path.resolve(strict=True)
         except (OSError, RuntimeError):
-            yield Unreadable(str(path), origin, "a broken link; skipped")
+            yield Unreadable(_shown(path), origin, "a broken link; skipped")
             continue
         if path.is_symlink() and not real.is_relative_to(root):
-            yield Unreadable(str(path), origin, "a link to outside the folder; copy the file into the folder instead")
+            yield Unreadable(
+                _shown(path), origin, "a link to outside the folder; copy the file into the folder instead"
+            )
             continue
         is_dir = _is_dir(path)
         if is_dir:
@@ -645,6 +647,14 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 def _clean(text: str, limit: int = 200) -> str:
     out = "".join("_" if unicodedata.category(ch) in _UNSAFE else ch for ch in text).strip()
     return out if len(out) <= limit else out[: limit - 1] + "…"
+
+
+def _shown(path: Path) -> str:
+    """A path as it is shown and recorded: control and format characters in a file name
+    (an escape sequence, a right-to-left override) become "_", so that a name can
+    neither disguise itself in a one-line report nor break the summary workbook."""
+    text = str(path)
+    return "".join("_" if unicodedata.category(ch) in _UNSAFE else ch for ch in text)
 
 
 def _safe_path(raw: str) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -51,12 +52,13 @@ def text_row(ws: Worksheet, values: list[Any]) -> None:
     openpyxl turns any string starting with "=" into a formula: the cell type is set back
     to text.  Text that looks like a formula also gets Excel's quote prefix, so that it
     stays text when someone edits the cell or copies it into another sheet."""
-    ws.append([None] * len(values))
-    row = ws.max_row
-    for col, value in enumerate(values, 1):
-        cell = ws.cell(row, col)
-        cell.value = value
+    # Control characters (a file name can hold them) are refused by openpyxl and by Excel.
+    cleaned = [ILLEGAL_CHARACTERS_RE.sub("_", v) if isinstance(v, str) else v for v in values]
+    ws.append(cleaned)
+    row = ws._current_row  # the row append wrote (ws.max_row scans every cell: slow on long sheets)
+    for col, value in enumerate(cleaned, 1):
         if isinstance(value, str):
+            cell = ws.cell(row, col)
             cell.data_type = "s"
             if value.startswith(FORMULA_START):
                 cell.quotePrefix = True
@@ -99,11 +101,12 @@ def write_summary(ws: Workspace, result: BatchResult, when: datetime) -> Path:
                 "\n".join(f"{f.severity}: {f.field or 'form'}: {f.message}" for f in o.findings),
             ],
         )
+        row = sheet._current_row
         if o.urgent:
-            for cell in sheet[sheet.max_row]:
+            for cell in sheet[row]:
                 cell.fill = urgent_fill
         for col in (11, 16):
-            sheet.cell(sheet.max_row, col).number_format = "dd/mm/yyyy"
+            sheet.cell(row, col).number_format = "dd/mm/yyyy"
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = sheet.dimensions
     for letter, width in zip(
