@@ -15,7 +15,9 @@ import email.policy
 import io
 import json
 import logging
+import os
 import re
+import signal
 import socket
 import struct
 import subprocess
@@ -40,7 +42,7 @@ from auditdocs.ooxml.package import DEFAULT_LIMITS, Limits, Package, ole_kind, p
 from auditdocs.ooxml.zipout import Part, zip_bytes
 from auditdocs.parse import parse_bytes
 from auditdocs.returns import ingest as ingest_module
-from auditdocs.returns.convert import legacy_kind
+from auditdocs.returns.convert import legacy_kind, to_docx
 from auditdocs.returns.ingest import ACCEPTED, AMEND, REJECTED, BatchResult, Ingester, Outcome, ingest
 from auditdocs.returns.sources import Incoming, Unreadable, expand
 from auditdocs.returns.summary import write_summary
@@ -516,6 +518,63 @@ def test_encrypted_files_never_reach_libreoffice():
             legacy_kind(data)
     assert legacy_kind(PLAIN_DOC) == "doc"
     assert legacy_kind(WORKBOOK) is None
+
+
+def odt(content: bytes, manifest: bytes = b"") -> bytes:
+    """A minimal OpenDocument text package (its mimetype first, stored, as the spec says)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(zipfile.ZipInfo("mimetype"), b"application/vnd.oasis.opendocument.text")
+        z.writestr("content.xml", content)
+        if manifest:
+            z.writestr("META-INF/manifest.xml", manifest)
+    return out.getvalue()
+
+
+def test_an_opendocument_file_with_an_external_entity_never_reaches_libreoffice(tmp_path, listener):
+    """LibreOffice is a parser too: an .odt is checked with our limits and refusals first."""
+    port = listener.getsockname()[1]
+    content = (
+        f'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "http://127.0.0.1:{port}/">]>'
+        '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0">&e;'
+        "</office:document-content>"
+    ).encode()
+    with pytest.raises(RejectedFile, match="declares a DTD"):
+        legacy_kind(odt(content))
+    encrypted = odt(
+        b"<x/>",
+        b'<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
+        b'<manifest:file-entry manifest:full-path="content.xml"><manifest:encryption-data/></manifest:file-entry>'
+        b"</manifest:manifest>",
+    )
+    with pytest.raises(RejectedFile, match="password-protected OpenDocument"):
+        legacy_kind(encrypted)
+    assert legacy_kind(odt(b"<x/>")) == "odt"
+    assert not connected(listener)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_conversion_that_hangs_is_killed_with_everything_it_started(tmp_path, monkeypatch):
+    """soffice is a launcher: a timeout must kill the converter it starts too."""
+    fake = tmp_path / "bin" / "soffice"
+    fake.parent.mkdir()
+    pid_file = tmp_path / "child.pid"
+    fake.write_text(f"#!/bin/sh\nsleep 300 &\necho $! > {pid_file}\nwait\n")
+    fake.chmod(0o700)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    started = time.perf_counter()
+    with pytest.raises(RejectedFile, match="took longer than 1 s"):
+        to_docx(PLAIN_DOC, "doc", timeout=1)
+    assert time.perf_counter() - started < 10
+    child = int(pid_file.read_text())
+    for _ in range(100):  # gone, or a zombie waiting for init to reap it
+        state = Path(f"/proc/{child}/stat")
+        if not state.exists() or state.read_text().split(") ")[1].startswith("Z"):
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(child, signal.SIGKILL)
+        pytest.fail("the converter's child was left running")
 
 
 def ole_with_a_huge_sector_table(fat_sectors: int) -> bytes:
