@@ -636,6 +636,19 @@ def test_ingest_rejects_each_with_its_reason_and_archives_it(ws, tmp_path):
         assert (ws.state_dir / "archive" / outcome.sha256[:2] / outcome.sha256).exists()
 
 
+def test_a_file_too_big_to_be_a_form_is_never_read_whole(ws, tmp_path):
+    """A 300 MB input (sparse: no disk used) is refused by its size; nothing reads it into
+    memory, not even to archive it."""
+    big = tmp_path / "huge.docx"
+    with big.open("wb") as fh:
+        fh.truncate(300 * MB)
+    started = time.perf_counter()
+    [outcome] = ingest(ws, (p for p in [big]), received_at=RECEIVED).outcomes  # a generator will do
+    assert outcome.status == REJECTED and "over the 50 MB limit" in outcome.reason
+    assert time.perf_counter() - started < 5
+    assert not [p for p in (ws.state_dir / "archive").rglob("*") if p.is_file() and p.stat().st_size > 50 * MB]
+
+
 # --- limits are configurable, cheap checks come first -----------------------------------------
 
 

@@ -126,10 +126,13 @@ class Ingester:
         received_at: datetime | None = None,
     ) -> BatchResult:
         outcomes = []
+        paths = [Path(p) for p in paths]  # walked twice: a generator would be empty the second time
         for top in paths:
-            if Path(top).is_file():  # the input itself (an e-mail, a zip) is kept as received
-                with contextlib.suppress(OSError):  # reported below by expand()
-                    self.archive.put(Path(top).read_bytes())
+            # The input itself (an e-mail, a zip) is kept as received, unless it is too big to
+            # read (expand() reports that); never read whole before its size is known.
+            with contextlib.suppress(OSError):  # reported below by expand()
+                if top.is_file() and top.stat().st_size <= self.source_limits.max_file_bytes:
+                    self.archive.put(top.read_bytes())
         for item in expand(paths, self.source_limits):
             outcome = self.one(item, received_at or datetime.now(UTC))
             log.info("ingest %s: %s %s", outcome.name, outcome.status, outcome.audit_id or "")
