@@ -344,3 +344,18 @@ def test_ingest_from_the_command_line(ws, tmp_path):
     )
     cell = load_workbook(summary).active["A2"]
     assert cell.data_type == "s" and cell.value.endswith("=cmd.docx")  # a file name is never a formula
+
+
+def test_two_workers_ingest_a_batch_as_one_does(ws, tmp_path):
+    inbox = tmp_path / "inbox"
+    for audit_id in ("2026-11-011", "2026-11-012"):
+        write(inbox, f"{audit_id}.docx", fill_form(form(ws, audit_id), GOOD, WordStyle(seed=11)))
+    write(inbox, "not a form.docx", b"%PDF-1.4 not a form")
+    write(inbox, "again.docx", (inbox / "2026-11-011.docx").read_bytes())
+    result = ingest(ws, [inbox], received_at=RECEIVED, jobs=2)
+    got = sorted((Path(o.name).name, o.status) for o in result.outcomes)
+    assert got == [("2026-11-011.docx", ACCEPTED), ("2026-11-012.docx", ACCEPTED),
+                   ("again.docx", DUPLICATE), ("not a form.docx", REJECTED)] or \
+        got == [("2026-11-011.docx", DUPLICATE), ("2026-11-012.docx", ACCEPTED),
+                ("again.docx", ACCEPTED), ("not a form.docx", REJECTED)]
+    assert len(ws.store().submissions_of("2026-11-011")) == 1

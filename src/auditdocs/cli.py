@@ -166,16 +166,18 @@ def parse(files: tuple[Path, ...], as_json: bool, workspace: Path | None) -> Non
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes (use the machine's cores for big batches).")
 @workspace_option
 @friendly
-def ingest(paths: tuple[Path, ...], workspace: Path | None) -> None:
+def ingest(paths: tuple[Path, ...], jobs: int, workspace: Path | None) -> None:
     """Ingest returned forms: files, folders, .zip archives, e-mails (.eml, .msg)."""
     from auditdocs.returns.ingest import ingest as run
     from auditdocs.workspace import Workspace
 
     ws = Workspace.open(workspace)
     with click.progressbar(length=0, label="Ingesting", file=sys.stderr, show_pos=True) as bar:
-        result = run(ws, list(paths), progress=lambda _o: bar.update(1))
+        result = run(ws, list(paths), progress=lambda _o: bar.update(1), jobs=jobs)
     for line in result.report():
         click.echo(line)
     if any(o.status == "rejected" for o in result.outcomes):

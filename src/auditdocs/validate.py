@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from types import MappingProxyType
 
 from auditdocs.config.models import Domain, Settings, ToolType, ValidationSettings
@@ -320,6 +321,14 @@ def _criteria(check: _Check, domain: Domain, label: str, rank: int, top: int) ->
         )
 
 
+@lru_cache(maxsize=50_000)
+def _comparable(text: str) -> frozenset[Shingle] | None:
+    """Another audit's evidence as shingles, or None if too short to compare.  Cached:
+    in a batch every return is compared with the same month's evidence."""
+    tokens = words(text)
+    return frozenset(shingles(tokens)) if len(tokens) >= _MIN_COMPARE_WORDS else None
+
+
 def _duplicates(
     check: _Check, written: list[tuple[Domain, set[Shingle], int]], other_evidence: Mapping[str, Sequence[str]]
 ) -> None:
@@ -336,10 +345,10 @@ def _duplicates(
     if not other_evidence or not check.active("evidence.copied"):
         return
     others = [
-        (audit_id, shingles(tokens))
+        (audit_id, compared)
         for audit_id, texts in other_evidence.items()
         for text in texts
-        if len(tokens := words(text)) >= _MIN_COMPARE_WORDS
+        if (compared := _comparable(text)) is not None
     ]
     for domain, own, count in written:
         if count < _MIN_COMPARE_WORDS:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -124,17 +126,20 @@ class Ingester:
         paths: Iterable[Path],
         progress: Callable[[Outcome], None] | None = None,
         received_at: datetime | None = None,
+        jobs: int = 1,
     ) -> BatchResult:
+        """Ingest every file found under ``paths``; with ``jobs`` > 1, in that many worker
+        processes (each file is still its own transaction, so the store sees the same)."""
         outcomes = []
         paths = [Path(p) for p in paths]  # walked twice: a generator would be empty the second time
+        when = received_at or datetime.now(UTC)
         for top in paths:
             # The input itself (an e-mail, a zip) is kept as received, unless it is too big to
             # read (expand() reports that); never read whole before its size is known.
             with contextlib.suppress(OSError):  # reported below by expand()
                 if top.is_file() and top.stat().st_size <= self.source_limits.max_file_bytes:
                     self.archive.put(top.read_bytes())
-        for item in expand(paths, self.source_limits):
-            outcome = self.one(item, received_at or datetime.now(UTC))
+        for outcome in self._outcomes(expand(paths, self.source_limits), when, jobs):
             log.info("ingest %s: %s %s", outcome.name, outcome.status, outcome.audit_id or "")
             outcomes.append(outcome)
             if progress:
@@ -143,8 +148,29 @@ class Ingester:
         if outcomes:
             from auditdocs.returns.summary import write_summary
 
-            result.summary_path = write_summary(self.ws, result, received_at or datetime.now(UTC))
+            result.summary_path = write_summary(self.ws, result, when)
         return result
+
+    def _outcomes(self, items: Iterable[Incoming | Unreadable], when: datetime, jobs: int) -> Iterator[Outcome]:
+        if jobs <= 1:
+            yield from (self.one(item, when) for item in items)
+            return
+        # Files go to the workers a window at a time, so memory stays flat however big
+        # the batch: expand() reads lazily and only a window's bytes are in flight.
+        window_size = 16 * jobs
+        with ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=(self._settings(),)) as pool:
+            for window in _windows(items, window_size):
+                try:
+                    yield from pool.map(_worker_one, window, [when] * len(window), chunksize=4)
+                except BrokenProcessPool:
+                    # A worker died (out of memory, killed): finish this window here.
+                    log.error("ingest: a worker process died; continuing in the main process")
+                    yield from (self.one(item, when) for item in window)
+                    yield from (self.one(item, when) for item in items)
+                    return
+
+    def _settings(self) -> tuple[Path, Limits, SourceLimits, float]:
+        return self.ws.root, self.limits, self.source_limits, self.convert_timeout
 
     def one(self, item: Incoming | Unreadable, received_at: datetime) -> Outcome:
         if isinstance(item, Unreadable):
@@ -272,7 +298,7 @@ class Ingester:
         audit_date = date.fromisoformat(completed) if isinstance(completed, str) else received
         others = {
             audit_id: [v for k, v in values.items() if k.endswith(".evidence") and isinstance(v, str)]
-            for audit_id, values in self.store.current_values(alloc.month, "domain.").items()
+            for audit_id, values in self.store.current_values(alloc.month, "domain.", field_suffix=".evidence").items()
             if audit_id != alloc.audit_id
         }
         reading = [Finding(i.field, "error", "form.read", i.message) for i in parsed.issues if i.severity == "error"]
@@ -306,6 +332,34 @@ def ingest(
     *,
     limits: Limits = DEFAULT_LIMITS,
     source_limits: SourceLimits = DEFAULT_SOURCE_LIMITS,
+    jobs: int = 1,
 ) -> BatchResult:
     """Ingest returned files, folders, .zip archives and e-mails (.eml, .msg)."""
-    return Ingester(ws, limits=limits, source_limits=source_limits).run(paths, progress, received_at)
+    return Ingester(ws, limits=limits, source_limits=source_limits).run(paths, progress, received_at, jobs)
+
+
+# --- worker processes -------------------------------------------------------------------
+
+_WORKER: Ingester | None = None
+
+
+def _start_worker(settings: tuple[Path, Limits, SourceLimits, float]) -> None:
+    global _WORKER
+    root, limits, source_limits, timeout = settings
+    _WORKER = Ingester(Workspace(root), limits=limits, source_limits=source_limits, convert_timeout=timeout)
+
+
+def _worker_one(item: Incoming | Unreadable, when: datetime) -> Outcome:
+    assert _WORKER is not None
+    return _WORKER.one(item, when)
+
+
+def _windows(items: Iterable[Incoming | Unreadable], size: int) -> Iterator[list[Incoming | Unreadable]]:
+    window: list[Incoming | Unreadable] = []
+    for item in items:
+        window.append(item)
+        if len(window) >= size:
+            yield window
+            window = []
+    if window:
+        yield window

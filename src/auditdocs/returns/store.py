@@ -371,9 +371,12 @@ class Store:
             )
         return Submission(sub_id, audit_id, document, previous + 1, status, late, urgent)
 
-    def current_values(self, month: str, field_prefix: str = "", document: str = "audit") -> dict[str, dict[str, Any]]:
+    def current_values(
+        self, month: str, field_prefix: str = "", document: str = "audit", field_suffix: str = ""
+    ) -> dict[str, dict[str, Any]]:
         """audit id → {field id: value} of the current returns of a month (audit tools,
-        or with ``document="plan"`` the improvement plans back from the discussion)."""
+        or with ``document="plan"`` the improvement plans back from the discussion), for
+        the field ids with the given prefix and suffix."""
         query = (
             select(submissions.c.audit_id, field_values.c.field_id, field_values.c.value)
             .join(field_values, field_values.c.submission_id == submissions.c.id)
@@ -382,7 +385,8 @@ class Store:
                 allocations.c.month == month,
                 submissions.c.is_current.is_(True),
                 submissions.c.document == document,
-                field_values.c.field_id.startswith(field_prefix),
+                field_values.c.field_id.startswith(field_prefix, autoescape=True),
+                field_values.c.field_id.endswith(field_suffix, autoescape=True),
             )
         )
         out: dict[str, dict[str, Any]] = {}
