@@ -9,7 +9,7 @@ title and says what to do.  Messages never quote evidence: logs must not hold it
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
@@ -56,7 +56,7 @@ def shingles(tokens: Sequence[str], k: int = _SHINGLE) -> set[Shingle]:
     return {tuple(tokens[i : i + k]) for i in range(len(tokens) - k + 1)}
 
 
-def similarity(a: set[Shingle], b: set[Shingle]) -> float:
+def similarity(a: Set[Shingle], b: Set[Shingle]) -> float:
     """Jaccard resemblance of two shingle sets: 1.0 for the same text."""
     return len(a & b) / len(a | b) if a and b else 0.0
 

@@ -276,6 +276,7 @@ class Package:
         if total > limits.max_total_bytes:
             raise RejectedFile(f"package would expand to {total} bytes (a zip bomb?); refusing it")
         self._xml: dict[str, etree._Element] = {}
+        self._raw: dict[str, bytes] = {}  # parts already read whole by verify()
 
     def has(self, name: str) -> bool:
         return name.lstrip("/").lower() in self.infos
@@ -292,6 +293,9 @@ class Package:
             raise RejectedFile(f"corrupt file: cannot read part {name} ({_one_line(exc)})") from None
 
     def read(self, name: str) -> bytes:
+        cached = self._raw.get(name.lstrip("/").lower())
+        if cached is not None:
+            return cached
         limit = self.limits.max_part_bytes
         try:
             with self._open(name) as fh:
@@ -314,14 +318,17 @@ class Package:
                     head = fh.read(4096)
                     if name.endswith((".xml", ".rels")) and declares_dtd(head):
                         raise _dtd_refused(name)
-                    size = len(head)
+                    chunks, size = [head], len(head)
                     while chunk := fh.read(MB):
                         size += len(chunk)
                         if size > budget:
                             raise RejectedFile("the package expands to more than it claims (a zip bomb?); refusing it")
+                        chunks.append(chunk)
             except ZIP_ERRORS as exc:
                 raise RejectedFile(f"corrupt file: part {name} is damaged ({_one_line(exc)})") from None
             budget -= size
+            if size <= self.limits.max_part_bytes:
+                self._raw[name.lower()] = b"".join(chunks)  # read() then needs no second inflate
 
     def xml(self, name: str) -> etree._Element:
         """A part parsed once (later calls share the tree: do not modify it)."""

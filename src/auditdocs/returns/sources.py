@@ -12,14 +12,12 @@ from __future__ import annotations
 import email
 import email.policy
 import io
-import lzma
 import os
 import re
 import stat
 import struct
 import unicodedata
 import zipfile
-import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from email.message import Message
@@ -27,7 +25,14 @@ from pathlib import Path
 
 import olefile
 
-from auditdocs.ooxml.package import DIRECTORY_BYTES_PER_ENTRY, OLE_MAGIC, ZIP_MAGIC, check_ole_header, zip_directory
+from auditdocs.ooxml.package import (
+    DIRECTORY_BYTES_PER_ENTRY,
+    OLE_MAGIC,
+    ZIP_ERRORS,
+    ZIP_MAGIC,
+    check_ole_header,
+    zip_directory,
+)
 
 MB = 1024 * 1024
 
@@ -267,17 +272,7 @@ def _take(name: str, size: int, ctx: _Ctx) -> Unreadable | None:
 
 # What zipfile and its decompressors raise on malformed input (NotImplementedError, for an
 # unknown compression method or zip version, is told apart where it is caught).
-_ZIP_ERRORS = (
-    zipfile.BadZipFile,
-    zipfile.LargeZipFile,
-    ValueError,
-    OSError,
-    EOFError,
-    struct.error,
-    OverflowError,
-    zlib.error,
-    lzma.LZMAError,
-)
+_ZIP_ERRORS = tuple(e for e in ZIP_ERRORS if e is not NotImplementedError)
 
 
 def _expand_zip(name: str, data: bytes, depth: int, ctx: _Ctx) -> Iterator[Found]:
