@@ -180,7 +180,7 @@ def with_dtd(xml: bytes, dtd: str) -> bytes:
         "[Content_Types].xml",
         "_rels/.rels",
         "word/_rels/document.xml.rels",
-        "customXml/item2.xml",  # our field manifest
+        "customXml/item1.xml",  # our field manifest
         "word/styles.xml",  # a part the parser never needs: refused all the same
     ],
 )
