@@ -39,6 +39,7 @@ def bundled_root() -> Path:
 class Workspace:
     root: Path
     _config: Config | None = field(default=None, repr=False)
+    _stores: dict[str, Store] = field(default_factory=dict, repr=False)
 
     @classmethod
     def open(cls, path: Path | None = None) -> Workspace:
@@ -111,7 +112,10 @@ class Workspace:
             with contextlib.suppress(FileExistsError):
                 os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
             url = f"sqlite:///{path}"
-        return Store(url)
+        # One Store (and one migration check) per workspace object and database.
+        if url not in self._stores:
+            self._stores[url] = Store(url)
+        return self._stores[url]
 
     def parse(self, paths: list[Path]) -> list[ParsedForm]:
         """Parse returned files with this workspace's key and config."""
