@@ -29,6 +29,7 @@ from auditdocs.config.models import Settings
 from auditdocs.errors import DataError, UsageError
 from auditdocs.paths import display
 from auditdocs.returns.store import Store
+from auditdocs.schedules import Scheduled, plan_schedules
 from auditdocs.workdays import audit_due, first_working_day
 from auditdocs.workspace import Workspace
 
@@ -67,12 +68,15 @@ def history_from_store(store: Store, month: str, settings: Settings) -> History:
     if rules.exclude_months:
         window = (shift_month(month, -rules.exclude_months), shift_month(month, -1))
         for alloc, _state in store.allocations_between(*window):
-            recent[norm(alloc.case_reference)] = alloc.month
+            if alloc.tool == rules.tool:  # a thematic audit or case discussion is no case file audit
+                recent[norm(alloc.case_reference)] = alloc.month
     previous = shift_month(month, -1)
     grades = store.current_values(previous, "overall.grade")
     latest: dict[str, Reaudit] = {}
     unreturned = []
     for alloc, state in store.month_allocations(previous):
+        if alloc.tool != rules.tool:  # re-audits repeat case file audits (2.12)
+            continue
         grade = grades.get(alloc.audit_id, {}).get("overall.grade")
         if isinstance(grade, str) and grade in rules.reaudit_grades:
             latest[norm(alloc.case_reference)] = Reaudit(alloc, grade)  # audit ids sort: the last one counts
@@ -103,6 +107,9 @@ class AllocationResult:
             f"Allocated {len(self.allocations)} audits for {self.month} ({len(self.reaudits)} re-audits) "
             f"to {auditors} auditors, {when}; seed {self.seed}"
         ]
+        tools = Counter(a.tool for a in self.allocations)
+        if len(tools) > 1:
+            lines.append("  by tool: " + ", ".join(f"{tool} {n}" for tool, n in tools.items()))
         lines += [f"  {note}" for note in self.notes]
         if self.path is not None:
             lines.append(f"Wrote {display(self.path)}: check it, adjust it by hand if needed, then generate")
@@ -119,9 +126,12 @@ def plan_allocation(
     history: History | None = None,
     issued: date | None = None,
     sources: tuple[str, str] = ("the case list", "the list of auditors"),
+    scheduled: bool = False,
 ) -> AllocationResult:
-    """The month's allocation from the case list, the auditors and what the store knows.
-    Raises DataError when the auditors' capacity cannot take every audit."""
+    """The month's allocation from the case list, the auditors and what the store knows;
+    with ``scheduled``, the other tools whose schedule runs this month are added after
+    the case file audits (see auditdocs.schedules).  Raises DataError when the auditors'
+    capacity cannot take every audit."""
     history = history or History()
     rules = settings.allocation
     rng = random.Random(seed)
@@ -185,6 +195,27 @@ def plan_allocation(
         [[order.index(i) for i in eligible(d)] for d in drafts], [a.capacity for a in shuffled]
     )
     _check_capacity(drafts, chosen, auditors, rules.reaudit_role, month, sources[1], eligible)
+    schedule_about: list[tuple[str, object]] = []
+    if scheduled:
+        extra, schedule_about = plan_schedules(
+            cases,
+            auditors,
+            month,
+            settings,
+            seed=seed,
+            due=due,
+            taken={norm(d.case_reference) for d in drafts},
+            notes=notes,
+        )
+        if extra:
+            chosen = balanced_assignment(
+                [[order.index(i) for i in eligible(d)] for d in drafts]
+                + [[order.index(i) for i in item.eligible] for item in extra],
+                [a.capacity for a in shuffled],
+                optional=[False] * len(drafts) + [True] * len(extra),
+            )
+            _check_schedule_capacity(drafts, extra, chosen, auditors, month, sources[1], settings)
+            drafts = drafts + [item.draft for item in extra]
     allocations = []
     for n, (draft, who) in enumerate(zip(drafts, chosen, strict=True), 1):
         assert who is not None
@@ -200,8 +231,9 @@ def plan_allocation(
         )
     about: list[tuple[str, object]] = [
         ("Month", month),
-        ("Audits", f"{len(allocations)} ({len(drafts) - len(picked)} re-audits)"),
+        ("Audits", f"{len(allocations)} ({len(history.reaudits)} re-audits)"),
         ("Tool", rules.tool),
+        *schedule_about,
         ("Cases", f"{sources[0]}: {len(cases)} cases"),
         ("Auditors", f"{sources[1]}: {len(auditors)} auditors, capacity {sum(a.capacity for a in auditors)}"),
         ("Picked by", method),
@@ -343,6 +375,44 @@ def _check_capacity(
     )
 
 
+def _check_schedule_capacity(
+    drafts: list[Allocation],
+    extra: list[Scheduled],
+    chosen: list[int | None],
+    auditors: Sequence[Auditor],
+    month: str,
+    source: str,
+    settings: Settings,
+) -> None:
+    """The scheduled audits that found no auditor (the case file audits come first)."""
+    short: Counter[str] = Counter()
+    nobody: Counter[str] = Counter()
+    wanted = Counter(item.draft.tool for item in extra)
+    for item, who in zip(extra, chosen[len(drafts) :], strict=True):
+        if who is None:
+            short[item.draft.tool] += 1
+            nobody[item.draft.tool] += not item.eligible
+    if not short:
+        return
+    parts = []
+    for tool, n in short.items():
+        part = f"{tool}: {n} of {wanted[tool]} short"
+        if nobody[tool]:
+            reason = (
+                "their team manager is not in the list of auditors or has no capacity"
+                if settings.schedules[tool].auditor == "own_manager"
+                else "nobody of the roles allowed outside the team"
+            )
+            part += f" ({nobody[tool]} with no eligible auditor at all: {reason})"
+        parts.append(part)
+    total = sum(a.capacity for a in auditors)
+    raise DataError(
+        f"{source}: not enough auditor capacity for {month}: {len(drafts)} case file audits and "
+        f"{len(extra)} scheduled audits to allocate, {sum(short.values())} short ({'; '.join(parts)}; total "
+        f"capacity {total}); add auditors or raise their monthly capacity"
+    )
+
+
 # --- the workspace ---------------------------------------------------------------------
 
 
@@ -358,9 +428,12 @@ def allocate(
     auditors: Path | None = None,
     issued: date | None = None,
     replace_existing: bool = False,
+    scheduled: bool = True,
 ) -> AllocationResult:
     """Allocate ``month`` from the case list and auditors (default: the files named in
-    config ``imports``) and write ``output/<month>/allocation-<month>.xlsx``."""
+    config ``imports``) and write ``output/<month>/allocation-<month>.xlsx``: the case
+    file audits and, unless ``scheduled`` is False, the tools whose schedule runs this
+    month (config ``schedules``)."""
     check_month(month)
     settings = workspace.config.settings
     path = allocation_path(workspace, month)
@@ -389,6 +462,7 @@ def allocate(
         history=history_from_store(store, month, settings),
         issued=issued,
         sources=(display(cases_path), display(auditors_path)),
+        scheduled=scheduled,
     )
     write_allocation(path, result.allocations, result.about)
     result.path = path
@@ -412,5 +486,13 @@ def allocate_command(
 def read_checked_allocation(workspace: Workspace, path: Path, auditors: Path | None = None) -> list[Allocation]:
     """An allocation workbook (perhaps adjusted by hand) checked again against the
     auditors (default: the list named in config): for ``auditdocs generate``."""
-    spec = workspace.config.settings.imports.auditors
-    return read_allocation(path, read_auditors(auditors or workspace.root / spec.file, spec))
+    settings = workspace.config.settings
+    spec = settings.imports.auditors
+    return read_allocation(
+        path, read_auditors(auditors or workspace.root / spec.file, spec), own_manager_tools(settings)
+    )
+
+
+def own_manager_tools(settings: Settings) -> set[str]:
+    """The tools held by the worker's own team manager (case discussions, observations)."""
+    return {tool for tool, schedule in settings.schedules.items() if schedule.auditor == "own_manager"}

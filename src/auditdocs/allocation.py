@@ -8,9 +8,10 @@ cases they manage or work, and nobody gets more than their monthly capacity.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
 from pathlib import Path
@@ -63,6 +64,12 @@ def norm(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
+def worker_reference(name: str) -> str:
+    """The reference of an audit about a worker (supervision audit, staff observation):
+    a short code of the name, the same every month, holding no child's data."""
+    return "W-" + hashlib.sha256(norm(name).encode()).hexdigest()[:8].upper()
+
+
 def same(a: str, b: str) -> bool:
     return norm(a) == norm(b)
 
@@ -82,11 +89,15 @@ def parse_date(value: object) -> date | None:
     return None
 
 
-def read_allocation(path: Path, auditors: Sequence[Auditor] | None = None) -> list[Allocation]:
+def read_allocation(
+    path: Path, auditors: Sequence[Auditor] | None = None, own_manager_tools: Collection[str] = ()
+) -> list[Allocation]:
     """Read an allocation workbook; nothing is returned unless every row is valid.
 
     With the month's ``auditors``, each row is also checked against them: a known
-    auditor with that e-mail address, not of the case's team, within capacity."""
+    auditor with that e-mail address, not of the case's team, within capacity.  Rows of
+    ``own_manager_tools`` (case discussions, staff observations) are held by the
+    worker's own team manager instead."""
     path = Path(path)
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
@@ -134,17 +145,25 @@ def read_allocation(path: Path, auditors: Sequence[Auditor] | None = None) -> li
                 "audit ids must be unique"
             )
         seen[alloc.audit_id] = r
-        _check_conflicts(path, r, alloc)
+        _check_conflicts(path, r, alloc, alloc.tool in own_manager_tools)
         out.append(alloc)
     if not out:
         raise DataError(f"{path}: no allocations (only a header row)")
     if auditors is not None:
-        _check_auditors(path, out, list(seen.values()), auditors)
+        _check_auditors(path, out, list(seen.values()), auditors, own_manager_tools)
     return out
 
 
-def conflict(alloc: Allocation, auditor_team: str | None = None) -> str | None:
-    """Why the auditor may not audit this case, if they may not."""
+def conflict(alloc: Allocation, auditor_team: str | None = None, own_manager: bool = False) -> str | None:
+    """Why the auditor may not audit this case, if they may not.  ``own_manager``: the
+    tool is held by the worker's own team manager (a team manager as the subject, with
+    no manager of their own in the list, is audited from outside the team as usual)."""
+    if own_manager and not same(alloc.worker, alloc.team_manager):
+        if same(alloc.auditor, alloc.team_manager):
+            return None
+        return (
+            f"{alloc.auditor!r} is not {alloc.worker}'s team manager ({alloc.team_manager}), who holds a {alloc.tool}"
+        )
     if same(alloc.auditor, alloc.team_manager):
         return f"{alloc.auditor!r} is the case's team manager; nobody audits a case they manage"
     if same(alloc.auditor, alloc.worker):
@@ -154,13 +173,19 @@ def conflict(alloc: Allocation, auditor_team: str | None = None) -> str | None:
     return None
 
 
-def _check_conflicts(path: Path, r: int, alloc: Allocation) -> None:
-    problem = conflict(alloc)
+def _check_conflicts(path: Path, r: int, alloc: Allocation, own_manager: bool) -> None:
+    problem = conflict(alloc, own_manager=own_manager)
     if problem:
         raise DataError(f"{path}: row {r}, column auditor: {problem}")
 
 
-def _check_auditors(path: Path, allocs: list[Allocation], rows: list[int], auditors: Sequence[Auditor]) -> None:
+def _check_auditors(
+    path: Path,
+    allocs: list[Allocation],
+    rows: list[int],
+    auditors: Sequence[Auditor],
+    own_manager_tools: Collection[str],
+) -> None:
     by_name = {norm(a.name): a for a in auditors}
     taken: dict[str, list[int]] = {}
     for r, alloc in zip(rows, allocs, strict=True):
@@ -172,7 +197,7 @@ def _check_auditors(path: Path, allocs: list[Allocation], rows: list[int], audit
                 f"{path}: row {r}, column auditor_email: {alloc.auditor_email!r} is not {auditor.name}'s "
                 f"address in the list of auditors ({auditor.email})"
             )
-        problem = conflict(alloc, auditor.team)
+        problem = conflict(alloc, auditor.team, alloc.tool in own_manager_tools)
         if problem:
             raise DataError(f"{path}: row {r}, column auditor: {problem}")
         taken.setdefault(norm(auditor.name), []).append(r)

@@ -64,16 +64,21 @@ class _Flow:
                 v = self.to[e ^ 1]
 
 
-def balanced_assignment(eligible: Sequence[Sequence[int]], capacity: Sequence[int]) -> list[int | None]:
+def balanced_assignment(
+    eligible: Sequence[Sequence[int]], capacity: Sequence[int], optional: Sequence[bool] | None = None
+) -> list[int | None]:
     """For item i, the index of the person it goes to (one of ``eligible[i]``), or None
     when it cannot be placed.  Nobody gets more than ``capacity[p]`` items; as many items
-    as possible are placed; among those placements, loads are as even as possible."""
+    as possible are placed; among those placements, loads are as even as possible.
+    When not every item can be placed, items marked ``optional`` are left out first."""
     items, people = len(eligible), len(capacity)
     source, sink = items + people, items + people + 1
     flow = _Flow(items + people + 2)
     choice: list[list[tuple[int, int]]] = []
+    # An optional item costs more than any difference in balance: placing the others wins.
+    penalty = items * items + 1
     for i, allowed in enumerate(eligible):
-        flow.edge(source, i, 0)
+        flow.edge(source, i, penalty if optional and optional[i] else 0)
         choice.append([(flow.edge(i, items + p, 0), p) for p in allowed])
     for p, cap in enumerate(capacity):
         for k in range(1, min(cap, items) + 1):

@@ -159,6 +159,18 @@ def load_config(folder: Path) -> Config:
             f"{display(settings_path)}: allocation.tool: {allocated!r} is not a case audit tool type "
             f"(configured: {case_tools})"
         )
+    for tool_id, schedule in settings.schedules.items():
+        if tool_id not in tools:
+            raise ConfigError(
+                f"{display(settings_path)}: schedules.{tool_id}: no tool type {tool_id!r} "
+                f"(configured: {', '.join(sorted(tools))})"
+            )
+        wanted = "worker" if schedule.subjects == "workers" else "case"
+        if tools[tool_id].subject != wanted:
+            raise ConfigError(
+                f"{display(settings_path)}: schedules.{tool_id}.subjects: {schedule.subjects!r} does not fit "
+                f"the tool type, whose subject is a {tools[tool_id].subject}"
+            )
     return Config(folder=folder, settings=settings, tools=tools)
 
 

@@ -380,6 +380,35 @@ class AllocationRules(Model):
     reaudit_role: Text = "Senior manager"
 
 
+Month = Annotated[int, Field(ge=1, le=12)]
+
+
+class Schedule(Model):
+    """When a tool type other than the case file audit runs (framework sections 3 to 6),
+    what it is about and who does it."""
+
+    months: list[Month] = Field(min_length=1)
+    #: cases: a sample of cases; workers: one per worker; worker_cases: one case of each worker
+    subjects: Literal["cases", "workers", "worker_cases"]
+    case_types: list[Text] = Field(default_factory=list)  # cases: only these (empty: any)
+    sample_size: int = Field(6, ge=1, le=10000)  # cases: how many
+    #: outside: nobody of the team, its manager or the worker (as case audits);
+    #: own_manager: the worker's own team manager
+    auditor: Literal["outside", "own_manager"] = "outside"
+    auditor_roles: list[Text] = Field(default_factory=list)  # only these roles (empty: any)
+    team_managers: bool = False  # workers: the team managers too
+    team_manager_auditor_roles: list[Text] = Field(
+        default_factory=lambda: ["Service manager", "Senior manager"], min_length=1
+    )
+
+    @field_validator("months")
+    @classmethod
+    def _months(cls, value: list[int]) -> list[int]:
+        if len(set(value)) != len(value):
+            raise ValueError("a month is named twice")
+        return sorted(value)
+
+
 class Settings(Model):
     """config/organisation.yaml: everything that is not a tool type."""
 
@@ -391,6 +420,8 @@ class Settings(Model):
     email: MailSettings = MailSettings()
     imports: Imports = Imports()
     allocation: AllocationRules = AllocationRules()
+    #: tool id → its schedule; none: only the case file audit is allocated
+    schedules: dict[Id, Schedule] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
@@ -412,4 +443,21 @@ class Settings(Model):
                 f"allocation.reaudit_role: {self.allocation.reaudit_role!r} is not a role in "
                 f"imports.auditors.roles (one of {', '.join(roles)})"
             )
+        types = self.imports.cases.case_types
+        for tool_id, schedule in self.schedules.items():
+            if tool_id == self.allocation.tool:
+                raise ValueError(f"schedules.{tool_id}: the case file audit (allocation.tool) runs every month")
+            for case_type in schedule.case_types:
+                if case_type not in types:
+                    raise ValueError(
+                        f"schedules.{tool_id}.case_types: {case_type!r} is not a case type in "
+                        f"imports.cases.case_types (one of {', '.join(types)})"
+                    )
+            for key in ("auditor_roles", "team_manager_auditor_roles"):
+                for role in getattr(schedule, key):
+                    if role not in roles:
+                        raise ValueError(
+                            f"schedules.{tool_id}.{key}: {role!r} is not a role in imports.auditors.roles "
+                            f"(one of {', '.join(roles)})"
+                        )
         return self
