@@ -304,7 +304,8 @@ def test_parse_reports_every_file_and_fails_if_any_is_not_ok(
 def test_demo_runs_the_sample_month(fresh_workspace: Workspace) -> None:
     result = run("demo", "--workspace", fresh_workspace.root)
     assert result.exit_code == 0, result.output
-    assert "Generated 24 documents" in result.stdout
+    # 12 case file audits and, November being a case discussion month, 4 case discussions
+    assert "Generated 32 documents (16 audits)" in result.stdout
     returned = sorted((fresh_workspace.output_dir / SAMPLE_MONTH / "returned (demo)").glob("*.docx"))
     assert len(returned) == 5  # four returns and one amendment
     assert all(parse_file(p, fresh_workspace.key()).status == "ok" for p in returned)
