@@ -321,7 +321,7 @@ def _criteria(check: _Check, domain: Domain, label: str, rank: int, top: int) ->
         )
 
 
-@lru_cache(maxsize=50_000)
+@lru_cache(maxsize=8192)  # a month of some 1,000 audits; bounded memory
 def _comparable(text: str) -> frozenset[Shingle] | None:
     """Another audit's evidence as shingles, or None if too short to compare.  Cached:
     in a batch every return is compared with the same month's evidence."""
