@@ -92,6 +92,7 @@ def measure(n: int, jobs: int, database: str | None) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="500,2000", help="batch sizes to compare, e.g. 1000,10000")
+    ap.add_argument("--workers", default="1,2", help="worker counts to compare, e.g. 2")
     ap.add_argument("--database", default=None, help="a PostgreSQL URL (each run needs an empty database)")
     ap.add_argument("--make", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--run", type=Path, help=argparse.SUPPRESS)
@@ -108,18 +109,20 @@ def main() -> None:
           f"store {'PostgreSQL' if args.database else 'SQLite'}")
     results = {}
     for n in (int(s) for s in args.sizes.split(",")):
-        for jobs in (1, 2):
+        for jobs in (int(w) for w in args.workers.split(",")):
             r = measure(n, jobs, args.database)
             results[(n, jobs)] = r
             print(f"  {n:>6} files, {jobs} worker{'s' if jobs > 1 else ' '}: {r['seconds']:7.1f} s  "
                   f"{r['files'] / r['seconds']:6.1f} files/s  {1000 * r['seconds'] / r['files']:6.1f} ms/file  "
                   f"peak {r['peak_mb']:.0f} MB (workers {r['worker_peak_mb']:.0f} MB)  {r['statuses']}")
     for n in sorted({n for n, _ in results}):
-        one, two = results[(n, 1)], results[(n, 2)]
-        print(f"  {n:>6} files: 2 workers are {one['seconds'] / two['seconds']:.2f}x as fast as 1")
+        if (n, 1) in results and (n, 2) in results:
+            one, two = results[(n, 1)], results[(n, 2)]
+            print(f"  {n:>6} files: 2 workers are {one['seconds'] / two['seconds']:.2f}x as fast as 1")
     sizes = sorted({n for n, _ in results})
+    most = max(j for _, j in results)
     if len(sizes) > 1:
-        small, big = results[(sizes[0], 2)], results[(sizes[-1], 2)]
+        small, big = results[(sizes[0], most)], results[(sizes[-1], most)]
         print(f"  peak memory, {sizes[0]} → {sizes[-1]} files: {small['peak_mb']:.0f} → {big['peak_mb']:.0f} MB "
               f"(target: flat, < 300 MB)")
 
