@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from auditdocs.ooxml.zipout import write_private
@@ -64,55 +66,66 @@ def text_row(ws: Worksheet, values: list[Any]) -> None:
                 cell.quotePrefix = True
 
 
+def _cells(sheet: Any, values: list[Any], **style: Any) -> list[WriteOnlyCell]:
+    """A row for a write-only sheet, with text_row's rules: text stays text."""
+    out = []
+    for col, value in enumerate(values, 1):
+        if isinstance(value, str):
+            value = ILLEGAL_CHARACTERS_RE.sub("_", value)
+        cell = WriteOnlyCell(sheet, value=value)
+        if isinstance(value, str):
+            cell.data_type = "s"
+            if value.startswith(FORMULA_START):
+                cell.quotePrefix = True
+        if col in _DATE_COLUMNS:
+            cell.number_format = "dd/mm/yyyy"
+        for name, setting in style.items():
+            setattr(cell, name, setting)
+        out.append(cell)
+    return out
+
+
+_DATE_COLUMNS = (11, 16)
+_WIDTHS = (40, 30, 16, 50, 14, 9, 8, 16, 24, 20, 11, 6, 12, 20, 10, 11, 7, 9, 80)
+
+
 def write_summary(ws: Workspace, result: BatchResult, when: datetime) -> Path:
-    wb = Workbook()
-    sheet = wb.active
-    assert sheet is not None
-    sheet.title = "Returns"
-    text_row(sheet, HEADER)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
+    """One row per input file.  Written row by row (openpyxl's write-only mode), so a
+    batch of 100,000 files costs no more memory than a batch of ten."""
+    wb = Workbook(write_only=True)
+    sheet = wb.create_sheet("Returns")
+    for n, width in enumerate(_WIDTHS, 1):
+        sheet.column_dimensions[get_column_letter(n)].width = width
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(HEADER))}{len(result.outcomes) + 1}"
+    sheet.append(_cells(sheet, HEADER, font=Font(bold=True)))
     urgent_fill = PatternFill("solid", fgColor="FFC7CE")
     for o in result.outcomes:
         a = o.allocation
         errors = [f for f in o.findings if f.severity == "error"]
         warnings = [f for f in o.findings if f.severity == "warning"]
-        text_row(
-            sheet,
-            [
-                o.name,
-                o.origin,
-                o.status,
-                o.reason or "",
-                o.audit_id or "",
-                o.document or "",
-                o.version,
-                a.case_reference if a else "",
-                a.team if a else "",
-                a.auditor if a else "",
-                a.due_date if a else None,
-                "late" if o.late else "",
-                "URGENT" if o.urgent else "",
-                a.team_manager if (a and o.urgent) else "",
-                o.converted_from or "",
-                o.resubmit_by,
-                len(errors),
-                len(warnings),
-                "\n".join(f"{f.severity}: {f.field or 'form'}: {f.message}" for f in o.findings),
-            ],
-        )
-        row = sheet._current_row
-        if o.urgent:
-            for cell in sheet[row]:
-                cell.fill = urgent_fill
-        for col in (11, 16):
-            sheet.cell(row, col).number_format = "dd/mm/yyyy"
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = sheet.dimensions
-    for letter, width in zip(
-        "ABCDEFGHIJKLMNOPQRS", (40, 30, 16, 50, 14, 9, 8, 16, 24, 20, 11, 6, 12, 20, 10, 11, 7, 9, 80), strict=True
-    ):
-        sheet.column_dimensions[letter].width = width
+        row = [
+            o.name,
+            o.origin,
+            o.status,
+            o.reason or "",
+            o.audit_id or "",
+            o.document or "",
+            o.version,
+            a.case_reference if a else "",
+            a.team if a else "",
+            a.auditor if a else "",
+            a.due_date if a else None,
+            "late" if o.late else "",
+            "URGENT" if o.urgent else "",
+            a.team_manager if (a and o.urgent) else "",
+            o.converted_from or "",
+            o.resubmit_by,
+            len(errors),
+            len(warnings),
+            "\n".join(f"{f.severity}: {f.field or 'form'}: {f.message}" for f in o.findings),
+        ]
+        sheet.append(_cells(sheet, row, fill=urgent_fill) if o.urgent else _cells(sheet, row))
     folder = ws.output_dir / "returns"
     path = folder / f"{when:%Y-%m-%d %H%M%S} returns summary.xlsx"
     n = 1
