@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import os
 import re
 import resource
 import time
@@ -27,7 +28,16 @@ from auditdocs.returns.sources import Incoming
 from auditdocs.workspace import Workspace, init_workspace
 from tests.conftest import needs_libreoffice
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared/corpus/docx-wild"
+
+def _corpus() -> Path:
+    """``../shared/corpus/docx-wild`` beside the checkout (or $AUDITDOCS_CORPUS, which CI
+    sets when it runs a clone made elsewhere)."""
+    if os.environ.get("AUDITDOCS_CORPUS"):
+        return Path(os.environ["AUDITDOCS_CORPUS"])
+    return Path(__file__).resolve().parents[2] / "shared/corpus/docx-wild"
+
+
+CORPUS = _corpus()
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"{CORPUS} is not here")
 
 KEY = b"a workspace key of 32 bytes ...."
