@@ -147,7 +147,7 @@ def plan_allocation(
             notes.append(f"re-audit of {prev.case_reference} ({prev.audit_id}): not in the case list; details kept")
         drafts.append(
             replace(
-                _draft(case, prev.tool, month, due) if case else replace(prev, month=month, due_date=due),
+                case.draft(prev.tool, month, due) if case else replace(prev, month=month, due_date=due),
                 reaudit_of=prev.audit_id,
             )
         )
@@ -171,7 +171,7 @@ def plan_allocation(
         ref = norm(case.case_reference)
         if ref in history.recent or ref in reaudited:
             continue
-        draft = _draft(case, rules.tool, month, due)
+        draft = case.draft(rules.tool, month, due)
         if eligible(draft):
             candidates.append(draft)
         else:
@@ -282,22 +282,6 @@ def _rules_applied(
 def _listed(items: Sequence[str], limit: int = 10) -> str:
     more = f" and {len(items) - limit} more" if len(items) > limit else ""
     return ", ".join(items[:limit]) + more
-
-
-def _draft(case: Case, tool: str, month: str, due: date) -> Allocation:
-    return Allocation(
-        audit_id="",
-        month=month,
-        tool=tool,
-        case_reference=case.case_reference,
-        child_id=case.child_id,
-        team=case.team,
-        worker=case.worker,
-        team_manager=case.team_manager,
-        auditor="",
-        auditor_email="",
-        due_date=due,
-    )
 
 
 def _pick(

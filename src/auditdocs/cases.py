@@ -22,7 +22,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
-from auditdocs.allocation import norm, parse_date
+from auditdocs.allocation import Allocation, norm, parse_date
 from auditdocs.config.models import AuditorImport, CaseImport
 from auditdocs.errors import DataError
 from auditdocs.paths import display
@@ -47,6 +47,22 @@ class Case:
     start_date: date  # start of involvement
     date_of_birth: date | None = None
     age: int | None = None
+
+    def draft(self, tool: str, month: str, due: date) -> Allocation:
+        """An allocation of this case, not yet numbered or given an auditor."""
+        return Allocation(
+            audit_id="",
+            month=month,
+            tool=tool,
+            case_reference=self.case_reference,
+            child_id=self.child_id,
+            team=self.team,
+            worker=self.worker,
+            team_manager=self.team_manager,
+            auditor="",
+            auditor_email="",
+            due_date=due,
+        )
 
     def age_on(self, day: date) -> int | None:
         """Age in whole years on ``day``: from the date of birth, else as exported."""

@@ -117,7 +117,7 @@ def _subjects(
         for case in cases:
             if (types and norm(case.case_type) not in types) or norm(case.case_reference) in taken:
                 continue
-            draft = _case_draft(case, tool, month, due)
+            draft = case.draft(tool, month, due)
             if eligible(draft, own, roles):
                 pool.append(draft)
         if len(pool) < schedule.sample_size:
@@ -131,7 +131,7 @@ def _subjects(
         for worker in workers_of(cases):
             theirs = [c for c in cases if norm(c.worker) == norm(worker.name) and norm(c.team) == norm(worker.team)]
             fresh = [c for c in theirs if norm(c.case_reference) not in taken] or theirs
-            draft = _case_draft(rng.choice(fresh), tool, month, due)
+            draft = rng.choice(fresh).draft(tool, month, due)
             out.append(Scheduled(draft, eligible(draft, own, roles)))
         return out
     out = []
@@ -163,22 +163,6 @@ def _described(schedule: Schedule) -> str:
     if schedule.auditor_roles:
         who += f" (only {', '.join(schedule.auditor_roles)})"
     return f"{what}; {who}"
-
-
-def _case_draft(case: Case, tool: str, month: str, due: date) -> Allocation:
-    return Allocation(
-        audit_id="",
-        month=month,
-        tool=tool,
-        case_reference=case.case_reference,
-        child_id=case.child_id,
-        team=case.team,
-        worker=case.worker,
-        team_manager=case.team_manager,
-        auditor="",
-        auditor_email="",
-        due_date=due,
-    )
 
 
 def _worker_draft(worker: Worker, tool: str, month: str, due: date) -> Allocation:
