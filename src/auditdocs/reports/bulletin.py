@@ -12,9 +12,9 @@ from collections import Counter
 from dataclasses import dataclass
 
 from auditdocs.reports.content import Block, Document, Heading, Para, Table, anonymise, clean, short_quote, uk
-from auditdocs.reports.data import Audit, ReportData, month_label
+from auditdocs.reports.data import Audit, ReportData
 from auditdocs.reports.sections import domain_concern_rows
-from auditdocs.reports.stats import good_or_better, month_stats, share
+from auditdocs.reports.stats import good_or_better, quarter_stats, share
 
 MAX_THEMES = 6
 _WORD = re.compile(r"[a-z][a-z'’-]*[a-z]|[a-z]")
@@ -131,8 +131,8 @@ def themes_table(data: ReportData, kind: str) -> list[Block]:
 
 
 def bulletin_document(data: ReportData, quarter: str) -> Document:
-    stats = [month_stats(data, m) for m in data.months]
-    period = f"{month_label(data.months[0]).split()[0]} to {month_label(data.months[-1])}"
+    quarter_figures = quarter_stats(data)
+    stats, period, total = quarter_figures.months, quarter_figures.period, quarter_figures.overall
     doc = Document(
         kind="bulletin",
         title=f"Learning from audits: {quarter}",
@@ -141,9 +141,6 @@ def bulletin_document(data: ReportData, quarter: str) -> Document:
         organisation=data.organisation,
         service=data.service,
     )
-    total: Counter[str | None] = Counter()
-    for s in stats:
-        total.update(s.overall)
     good, graded = good_or_better(total, data)
     doc.add(
         Para(

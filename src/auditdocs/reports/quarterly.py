@@ -4,8 +4,6 @@ concerns (framework section 8)."""
 
 from __future__ import annotations
 
-from collections import Counter
-
 from auditdocs.config import Config
 from auditdocs.reports import charts
 from auditdocs.reports.bulletin import themes_table
@@ -19,7 +17,7 @@ from auditdocs.reports.sections import (
     overdue_section,
     reaudit_section,
 )
-from auditdocs.reports.stats import RETURN_FIGURES, MonthStats, good_or_better, month_stats, share
+from auditdocs.reports.stats import RETURN_FIGURES, MonthStats, good_or_better, quarter_stats, share
 
 
 def _pct(value: float | None) -> str:
@@ -39,9 +37,9 @@ def _trend_blocks(
 
 
 def quarterly_document(data: ReportData, config: Config, quarter: str) -> Document:
-    stats = [month_stats(data, m) for m in data.months]
+    quarter_figures = quarter_stats(data)
+    stats, period, total = quarter_figures.months, quarter_figures.period, quarter_figures.overall
     months = [month_label(s.month, short=True) for s in stats]
-    period = f"{month_label(data.months[0]).split()[0]} to {month_label(data.months[-1])}"
     doc = Document(
         kind="quarterly",
         title=f"Quarterly Audit Report: {quarter}",
@@ -50,9 +48,6 @@ def quarterly_document(data: ReportData, config: Config, quarter: str) -> Docume
         organisation=data.organisation,
         service=data.service,
     )
-    total: Counter[str | None] = Counter()
-    for s in stats:
-        total.update(s.overall)
     good, graded = good_or_better(total, data)
     allocated, returned = sum(s.allocated for s in stats), sum(s.returned for s in stats)
     firsts = [good_or_better(s.overall, data) for s in stats]

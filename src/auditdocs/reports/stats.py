@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from auditdocs.reports.data import OPEN_STATES, Audit, ReportData
+from auditdocs.reports.data import OPEN_STATES, Audit, ReportData, month_label
 
 #: The returns figures, in the order they are charted and tabled.
 RETURN_FIGURES = (
@@ -94,3 +94,21 @@ def share(part: int, whole: int) -> str:
 
 def below_good(counts: Counter[str | None], data: ReportData) -> int:
     return sum(n for g, n in counts.items() if (rank := data.rank(g)) is not None and rank < data.good_rank)
+
+
+@dataclass(frozen=True)
+class QuarterStats:
+    """A quarter's months, their period in words, and its overall grades together."""
+
+    months: list[MonthStats]
+    period: str
+    overall: Counter[str | None]
+
+
+def quarter_stats(data: ReportData) -> QuarterStats:
+    months = [month_stats(data, m) for m in data.months]
+    period = f"{month_label(data.months[0]).split()[0]} to {month_label(data.months[-1])}"
+    overall: Counter[str | None] = Counter()
+    for s in months:
+        overall.update(s.overall)
+    return QuarterStats(months, period, overall)
