@@ -238,19 +238,21 @@ def test_overdue_audits_and_missing_discussions(quarter, reports):
                 (AS_OF.isoformat(),),
             )
         }
+        # accepted audits with no improvement plan returned with its discussion date
         no_talk = {
             r[0]
             for r in c.execute(
                 "SELECT a.case_reference FROM allocations a JOIN submissions s ON s.audit_id = a.audit_id "
                 "WHERE a.month = '2026-11' AND s.is_current = 1 AND s.document = 'audit' AND s.status = 'accepted' "
-                "AND NOT EXISTS (SELECT 1 FROM field_values f WHERE f.submission_id = s.id "
-                "AND f.field_id = 'discussion.worker_date' AND f.value != 'null')"
+                "AND NOT EXISTS (SELECT 1 FROM submissions p JOIN field_values f ON f.submission_id = p.id "
+                "WHERE p.audit_id = a.audit_id AND p.document = 'plan' AND p.is_current = 1 "
+                "AND f.field_id = 'discussion.date' AND f.value != 'null')"
             )
         }
     assert {r[0] for r in overdue[1:]} == want == {"2026-11-008"}
     discussions = next(rows for head, rows in tables.items() if head.startswith("Case | Team | Team manager | Overall"))
-    assert {r[0] for r in discussions[1:]} == no_talk and len(no_talk) == 1
-    assert discussions[1][4] == "missing"
+    assert {r[0] for r in discussions[1:]} == no_talk and no_talk
+    assert {r[5] for r in discussions[1:]} == {"overdue"}  # all due before AS_OF
 
 
 def test_quarterly_trends_match_the_store(quarter, reports):

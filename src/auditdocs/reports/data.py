@@ -3,7 +3,8 @@
 Set-based: three SELECTs per set of audits (allocations, audit returns, the reported
 fields of current returns), however many audits there are, so a report over 10,000
 audits reads in well under a second or two.  Only the fields a report shows are read
-(grades, evidence, overall texts, concern, discussion dates): not criteria, not plans.
+(grades, evidence, overall texts, concern, discussion dates, and the practitioner discussion
+date from the returned improvement plan): not criteria, not plan rows.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import ColumnElement, Connection, inspect, literal_column, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, inspect, literal_column, or_, select
 
 from auditdocs.config import Config
 from auditdocs.errors import UsageError
@@ -38,6 +39,8 @@ REPORT_FIELDS = (
     "discussion.manager_date",
 )
 OPEN_STATES = ("allocated", "issued")
+#: Where an audit's values hold the practitioner discussion date from its returned plan.
+PRACTITIONER_DISCUSSION = "practitioner.discussion_date"
 
 
 def parse_month(text: str) -> str:
@@ -129,6 +132,11 @@ class Audit:
     def text(self, field_id: str) -> str | None:
         value = self.values.get(field_id)
         return value.strip() or None if isinstance(value, str) else None
+
+    @property
+    def discussed(self) -> bool:
+        """The practitioner discussion after acceptance is recorded (on the returned plan)."""
+        return bool(self.values.get(PRACTITIONER_DISCUSSION))
 
     @property
     def concern(self) -> bool:
@@ -269,22 +277,29 @@ def _load(conn: Connection, *, months: Sequence[str] = (), audit_ids: Sequence[s
                 audit.current_status, audit.urgent = row.status, bool(row.urgent)
                 audit.resubmit_by = _as_date(row.resubmit_by) if row.resubmit_by is not None else None
         fields = (
-            select(submissions.c.audit_id, field_values.c.field_id, field_values.c.value)
+            select(submissions.c.audit_id, submissions.c.document, field_values.c.field_id, field_values.c.value)
             .join(field_values, field_values.c.submission_id == submissions.c.id)
             .join(allocations, allocations.c.audit_id == submissions.c.audit_id)
             .where(
                 where,
                 submissions.c.is_current.is_(True),
-                submissions.c.document == "audit",
                 or_(
-                    field_values.c.field_id.like("domain.%.grade"),
-                    field_values.c.field_id.like("domain.%.evidence"),
-                    field_values.c.field_id.in_(REPORT_FIELDS),
+                    and_(
+                        submissions.c.document == "audit",
+                        or_(
+                            field_values.c.field_id.like("domain.%.grade"),
+                            field_values.c.field_id.like("domain.%.evidence"),
+                            field_values.c.field_id.in_(REPORT_FIELDS),
+                        ),
+                    ),
+                    # the practitioner discussion, recorded on the improvement plan returned after it
+                    and_(submissions.c.document == "plan", field_values.c.field_id == "discussion.date"),
                 ),
             )
         )
-        for audit_id, field_id, value in conn.execute(fields):
-            audits[audit_id].values[field_id] = _decode(value)
+        for audit_id, document, field_id, value in conn.execute(fields):
+            key = PRACTITIONER_DISCUSSION if document == "plan" else field_id
+            audits[audit_id].values[key] = _decode(value)
     return list(audits.values())
 
 

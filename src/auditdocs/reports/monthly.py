@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from auditdocs.config import Config
+from auditdocs.config import Config, Settings
 from auditdocs.reports.content import Block, Document, Heading, Para, Table, uk
 from auditdocs.reports.data import ReportData, month_label, previous_month
 from auditdocs.reports.sections import (
     concerns_section,
+    discussion_due,
     discussions_section,
     grades_section,
     inadequate_cases,
@@ -23,14 +24,18 @@ def n(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def headline(data: ReportData, s: MonthStats) -> list[Block]:
+def headline(data: ReportData, s: MonthStats, settings: Settings) -> list[Block]:
     good, graded = good_or_better(s.overall, data)
     audits = data.of_month(s.month)
     cases = inadequate_cases(data, audits)
+    deadlines = settings.deadlines
     missing = sum(
         1
         for a in audits
-        if a.accepted and not (a.values.get("discussion.worker_date") and a.values.get("discussion.manager_date"))
+        if a.accepted
+        and not a.discussed
+        and (due := discussion_due(a, dict(deadlines.discussion_working_days), settings.organisation.bank_holidays))
+        and due < data.as_of
     )
     reaudits = sum(1 for a in cases if a.reaudit_of)
     lines = [
@@ -39,8 +44,7 @@ def headline(data: ReportData, s: MonthStats) -> list[Block]:
         f"{good} of {n(graded, 'graded audit')} ({share(good, graded)}) were Good or better overall.",
         f"{s.overall.get(data.worst.id, 0)} judged {data.worst.label}; {n(reaudits, 're-audit')} returned.",
         f"{n(s.concerns, 'immediate safeguarding concern')} raised.",
-        f"{n(s.overdue, 'audit')} overdue and {n(missing, 'practitioner discussion')} not recorded "
-        f"at {uk(data.as_of)}.",
+        f"{n(s.overdue, 'audit')} and {n(missing, 'practitioner discussion')} overdue at {uk(data.as_of)}.",
     ]
     return [Heading("Highlights"), *[Para(line, "bullet") for line in lines]]
 
@@ -100,7 +104,7 @@ def monthly_document(data: ReportData, config: Config, month: str) -> Document:
         organisation=data.organisation,
         service=data.service,
     )
-    doc.add(*headline(data, s))
+    doc.add(*headline(data, s, settings))
     doc.add(*returns_section(data, s))
     doc.add(*grades_section(data, s))
     doc.add(*reaudit_section(data, audits))

@@ -242,41 +242,39 @@ def _date(value: object) -> date | None:
     return None
 
 
+def discussion_due(a: Audit, working_days: dict[str, int], region: str) -> date | None:
+    """When the practitioner discussion of an accepted audit is due (from its first return)."""
+    days = working_days.get(a.overall or "", working_days.get("good", max(working_days.values(), default=10)))
+    return add_working_days(a.first_received.date(), days, region) if a.first_received else None
+
+
 def discussions_section(
     data: ReportData, audits: Sequence[Audit], working_days: dict[str, int], region: str
 ) -> list[Block]:
+    """Accepted audits whose practitioner discussion is not yet recorded (the team manager
+    returns the improvement plan with the date of the discussion)."""
     rows = []
     for a in audits:
-        if not a.accepted:
+        if not a.accepted or a.discussed:
             continue
-        worker, manager = _date(a.values.get("discussion.worker_date")), _date(a.values.get("discussion.manager_date"))
-        if worker and manager:
-            continue
-        days = working_days.get(a.overall or "", max(working_days.values(), default=10))
-        due = add_working_days(a.first_received.date(), days, region) if a.first_received else None
+        due = discussion_due(a, working_days, region)
+        overdue = "overdue" if due is not None and due < data.as_of else "not yet due"
         rows.append(
-            [
-                clean(a.case_reference),
-                clean(a.team),
-                clean(a.team_manager),
-                data.label(a.overall),
-                uk(worker, "missing"),
-                uk(manager, "missing"),
-                uk(due),
-            ]
+            [clean(a.case_reference), clean(a.team), clean(a.team_manager), data.label(a.overall), uk(due), overdue]
         )
     return [
         Heading("Practitioner discussions"),
         Para(
-            "The team manager and worker discuss the findings within "
+            "Once an audit is accepted, the team manager discusses the findings and the improvement plan with "
+            "the worker within "
             + ", ".join(f"{n} working days ({data.label(g)})" for g, n in working_days.items())
-            + ". Accepted audits without a recorded discussion:"
+            + ", and returns the plan with the date of the discussion. Accepted audits without one recorded:"
         ),
         Table(
-            ["Case", "Team", "Team manager", "Overall", "With worker", "With manager", "Due by"],
+            ["Case", "Team", "Team manager", "Overall", "Due by", f"At {uk(data.as_of)}"],
             rows,
             caption="Practitioner discussions not recorded",
-            empty="Every accepted audit records both discussions.",
+            empty="Every accepted audit's practitioner discussion is recorded.",
         ),
     ]
 
