@@ -258,9 +258,14 @@ def layout_source(config: Config) -> Callable[[Any], Layout | None]:
     fields by their table cell in files converted from .doc or .odt; the signed
     manifest hash decides whether the rebuilt layout is the one the form had."""
 
+    built: dict[tuple[str, str], Layout] = {}  # once per tool type and kind, not per file
+
     def lookup(identity: Any) -> Layout | None:
         if identity.tool not in config.tools or identity.document not in ("audit", "plan"):
             return None
-        return layout_for(config, config.tool(identity.tool), identity.document)
+        key = (identity.tool, identity.document)
+        if key not in built:
+            built[key] = layout_for(config, config.tool(identity.tool), identity.document)
+        return built[key]
 
     return lookup
