@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from auditdocs.allocation import Allocation
-from auditdocs.answers import complete_values
+from auditdocs.answers import careless, complete_values
 from auditdocs.generate import document_path, generate
 from auditdocs.ooxml.fill import WordStyle, fill_form
 from auditdocs.returns.ingest import ingest
@@ -53,14 +53,6 @@ def values_for(kind: str, audit_date: date) -> dict[str, Any]:
         v["overall.grade"] = "inadequate"
         v["overall.development"] = "Plans and recording are inadequate; the chronology must be rebuilt."
     return v
-
-
-def careless(v: dict[str, Any]) -> dict[str, Any]:
-    out = dict(v)
-    out["domain.plans.grade"] = None
-    out["domain.plans.evidence"] = None
-    out["plan.3.owner"] = "TBC"
-    return out
 
 
 #: Per month: audit number → (overall kind, how it comes back)

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from auditdocs.allocation import read_allocation
-from auditdocs.answers import AUDIT_DATE, complete_values
+from auditdocs.answers import AUDIT_DATE, careless, complete_values
 from auditdocs.generate import generate
 from auditdocs.ooxml.fill import WordStyle, fill_form
 from auditdocs.sample import sample_allocation_path
@@ -32,10 +32,6 @@ from auditdocs.workspace import Workspace, init_workspace
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 
 GOOD = complete_values(AUDIT_DATE)
-
-
-def careless(values: dict) -> dict:
-    return {**values, "domain.plans.grade": None, "domain.plans.evidence": None, "plan.3.owner": "TBC"}
 
 
 @pytest.fixture

@@ -33,6 +33,7 @@ import pytest
 from lxml import etree
 from openpyxl import load_workbook
 
+from auditdocs import answers
 from auditdocs.allocation import read_allocation
 from auditdocs.answers import AUDIT_DATE, complete_values
 from auditdocs.errors import RejectedFile, TemplateError
@@ -108,11 +109,8 @@ def form(ws: Workspace, n: int, kind: str = "audit tool") -> bytes:
 
 
 def careless(values: dict, evidence: str | None = None) -> dict:
-    """A return that needs amending: one domain left ungraded, one plan owner 'TBC'."""
-    out = dict(values)
-    out["domain.plans.grade"] = None
-    out["domain.plans.evidence"] = None
-    out["plan.3.owner"] = "TBC"
+    """A return that needs amending (auditdocs.answers.careless), with other evidence."""
+    out = answers.careless(values)
     if evidence is not None:
         out["domain.assessment.evidence"] = evidence
     return out

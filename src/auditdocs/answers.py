@@ -127,3 +127,9 @@ def complete_values(audit_date: date = AUDIT_DATE) -> dict[str, Any]:
     for n, row in enumerate(PLAN_ROWS, 1):
         values.update(plan_row(n, row, audit_date))
     return values
+
+
+def careless(values: dict[str, Any]) -> dict[str, Any]:
+    """The same answers as a hurried auditor returns them: one domain left ungraded and
+    without evidence, a plan owner 'TBC'.  Validation sends this back for amendment."""
+    return {**values, "domain.plans.grade": None, "domain.plans.evidence": None, "plan.3.owner": "TBC"}

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from auditdocs.allocate import allocate, allocation_path, read_checked_allocation
-from auditdocs.answers import complete_values
+from auditdocs.answers import careless, complete_values
 from auditdocs.chase import send_chasers, send_discussion_plans
 from auditdocs.generate import document_path, generate, month_name
 from auditdocs.mail import Delivery
@@ -33,15 +33,9 @@ RECEIVED = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 CHASE_DAY = date(2026, 12, 9)  # after the due date and the first discussion deadlines
 
 
-def careless(values: dict[str, Any]) -> dict[str, Any]:
-    """What a hurried auditor leaves: a domain ungraded, one-line evidence, a vague plan."""
-    out = dict(values)
-    out["domain.plans.grade"] = None
-    out["domain.plans.evidence"] = None
-    out["domain.recording.evidence"] = "Recording is late."
-    out["plan.3.owner"] = "TBC"
-    out["plan.3.action"] = "Improve recording"
-    return out
+def hurried(values: dict[str, Any]) -> dict[str, Any]:
+    """A careless return, with one-line evidence and a vague action besides."""
+    return {**careless(values), "domain.recording.evidence": "Recording is late.", "plan.3.action": "Improve recording"}
 
 
 def urgent(values: dict[str, Any]) -> dict[str, Any]:
@@ -94,7 +88,7 @@ def run_demo(ws: Workspace, echo: Callable[[str], None] = print) -> list[Path]:
     good = complete_values(AUDIT_DATE)
     returns = [
         (ids[0], "complete, Word", good, WordStyle(seed=1)),
-        (ids[1], "careless, Word", careless(good), WordStyle(seed=2, checkbox_val="true")),
+        (ids[1], "careless, Word", hurried(good), WordStyle(seed=2, checkbox_val="true")),
         (ids[2], "complete, tracked changes", good, WordStyle(seed=3, tracked=True)),
         (ids[3], "immediate concern", urgent(good), WordStyle(seed=4)),
     ]
