@@ -119,6 +119,7 @@ def generate(workspace: Path | None, month: str | None, allocation: Path | None,
     """Write an audit tool and an improvement plan for each allocated case."""
     from auditdocs.allocate import allocation_path, read_checked_allocation
     from auditdocs.allocation import check_month, read_allocation
+    from auditdocs.errors import UsageError
     from auditdocs.generate import generate as run
     from auditdocs.sample import sample_allocation_path
     from auditdocs.workspace import Workspace
@@ -126,6 +127,9 @@ def generate(workspace: Path | None, month: str | None, allocation: Path | None,
     ws = Workspace.open(workspace)
     if allocation is None:
         allocation = allocation_path(ws, check_month(month)) if month else sample_allocation_path(ws)
+        if month and not allocation.exists():
+            raise UsageError(f"{display(allocation)}: no allocation for {month}; run `auditdocs allocate --month "
+                             f"{month}` first, or pass --allocation FILE")
     default_auditors = ws.root / ws.config.settings.imports.auditors.file
     if auditors is not None or default_auditors.exists():
         allocations = read_checked_allocation(ws, allocation, auditors)
