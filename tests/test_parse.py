@@ -16,6 +16,7 @@ from auditdocs.identity import Identity
 from auditdocs.ooxml import namespaces as ns
 from auditdocs.ooxml.fill import WordStyle, fill_form
 from auditdocs.ooxml.package import OLE_MAGIC
+from auditdocs.ooxml.reader import read_control, read_controls
 from auditdocs.parse import parse_bytes, parse_uk_date
 from tests.xmledit import control, edit_document, edit_part, q, rezip
 
@@ -90,6 +91,20 @@ def test_a_comment_inside_a_field_is_not_part_of_its_value(audit_form, parse):
     result = parse(filled)
     assert {k: result.fields[k] for k in TYPED} == expected(TYPED)
     assert not any("expand" in str(v) for v in result.fields.values())
+
+
+@pytest.mark.parametrize(
+    "style",
+    [WordStyle(seed=5), WordStyle(seed=6, tracked=True), WordStyle(seed=7, comment="Reviewer: expand")],
+    ids=["typed", "tracked", "commented"],
+)
+def test_the_quick_reading_of_plain_fields_agrees_with_the_full_reading(audit_form, style):
+    """Fields holding only paragraphs and text are read with a narrower scan; every field,
+    plain or not (tabs, breaks, tracked changes), reads as the element-by-element reading does."""
+    root = etree.fromstring(zipfile.ZipFile(io.BytesIO(fill_form(audit_form, TYPED, style))).read("word/document.xml"))
+    quick = read_controls(root)
+    assert quick == [read_control(sdt) for sdt in root.iter(q("sdt"))]
+    assert "\tSecond paragraph" in next(c.text for c in quick if c.tag == "domain.assessment.evidence")
 
 
 @pytest.mark.parametrize(("on", "off"), [("1", "0"), ("true", "false"), ("on", "off"), ("", "0"), ("True", "FALSE")])

@@ -101,8 +101,8 @@ def parse_xml(data: bytes, name: str, max_nodes: int = DEFAULT_LIMITS.max_xml_no
     and parts too big a tree to build (every element or attribute has a ``<`` or ``=``)."""
     if declares_dtd(data[:4096]):
         raise _dtd_refused(name)
-    nodes = data.count(b"<") + data.count(b"=")
-    if nodes > max_nodes:
+    # Each node costs at least one byte, so a part no longer than the limit needs no count.
+    if len(data) > max_nodes and data.count(b"<") + data.count(b"=") > max_nodes:
         raise RejectedFile(f"part {name} has over {max_nodes:,} XML tags and attributes, far more than a form has")
     try:
         root = etree.fromstring(data, _PARSER)
@@ -247,6 +247,7 @@ class Package:
         too_big = check_zip_directory(data, limits.max_entries)
         if too_big is not None:
             raise RejectedFile(f"the package {too_big}; not an audit form")
+        self._data = data
         try:
             self.zip = zipfile.ZipFile(io.BytesIO(data))
             infos = self.zip.infolist()
@@ -313,6 +314,15 @@ class Package:
         budget = self.limits.max_total_bytes
         for info in list(self.infos.values()):
             name = info.filename
+            if info.flag_bits & 0x1:
+                raise RejectedFile("the package is encrypted; save it without a password and send it again")
+            data = self._direct(info)
+            if data is not None:
+                if name.endswith((".xml", ".rels")) and declares_dtd(data[:4096]):
+                    raise _dtd_refused(name)
+                self._raw[name.lower()] = data
+                budget -= len(data)
+                continue
             try:
                 with self._open(name) as fh:
                     head = fh.read(4096)
@@ -329,6 +339,38 @@ class Package:
             budget -= size
             if size <= self.limits.max_part_bytes:
                 self._raw[name.lower()] = b"".join(chunks)  # read() then needs no second inflate
+
+    def _direct(self, info: zipfile.ZipInfo) -> bytes | None:
+        """A part inflated straight from the file's bytes, when its entry is a plain one
+        (stored or deflated, local header agreeing with the directory) and its data comes
+        out exactly as the directory says (size, CRC-32, end of stream).  None otherwise:
+        the caller then reads it through zipfile, which says what is wrong.  zipfile's own
+        path costs about 20 us per part more, a third of reading a whole form."""
+        data, offset = self._data, info.header_offset
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or offset + 30 > len(data):
+            return None
+        magic, name_len, extra_len = data[offset : offset + 4], *struct.unpack_from("<HH", data, offset + 26)
+        start = offset + 30 + name_len + extra_len
+        end = start + info.compress_size
+        if magic != ZIP_MAGIC or end > len(data):
+            return None
+        name = data[offset + 30 : offset + 30 + name_len]
+        if name != info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437", errors="replace"):
+            return None
+        compressed = memoryview(data)[start:end]
+        if info.compress_type == zipfile.ZIP_STORED:
+            out = bytes(compressed)
+        else:
+            inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+            try:
+                out = inflater.decompress(compressed, info.file_size + 1)
+            except zlib.error:
+                return None
+            if not inflater.eof:
+                return None
+        if len(out) != info.file_size or zlib.crc32(out) != info.CRC:
+            return None
+        return out
 
     def xml(self, name: str) -> etree._Element:
         """A part parsed once (later calls share the tree: do not modify it)."""
