@@ -266,7 +266,10 @@ def read_controls(root: etree._Element) -> list[Control]:
     the part) are read element by element."""
     involved: set[etree._Element] = set()
     for el in root.iter(*_NOT_PLAIN):
-        involved.update(el.iterancestors(_SDT))
+        for sdt in el.iterancestors(_SDT):
+            if sdt in involved:
+                break  # and so are the controls around it
+            involved.add(sdt)
     return [read_control(sdt, plain=sdt not in involved) for sdt in root.iter(_SDT)]
 
 
