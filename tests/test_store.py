@@ -22,6 +22,7 @@ from auditdocs.answers import AUDIT_DATE, complete_values
 from auditdocs.findings import Finding
 from auditdocs.generate import generate
 from auditdocs.ooxml.fill import WordStyle, fill_form
+from auditdocs.returns.ingest import Ingester
 from auditdocs.returns.store import SCHEMA_VERSION, Store, receipts, submissions
 from auditdocs.sample import sample_allocation_path
 from auditdocs.workspace import Workspace, init_workspace
@@ -119,6 +120,37 @@ def test_a_failed_transaction_leaves_nothing(ws):
         store.record_receipt(conn, sha256="f" * 64, name="x", origin="x", received_at=NOW, outcome="accepted")
         raise RuntimeError("crash")
     assert store.known_receipt("f" * 64) is None
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    yield from _pg_database()
+
+
+def test_connections_the_server_dropped_are_renewed_and_no_file_is_lost(pg_url, tmp_path, monkeypatch):
+    """The store keeps its connections in a pool: after the server drops them (a restart,
+    an idle timeout), the next file is still stored, not rejected."""
+    monkeypatch.setenv("AUDITDOCS_DATABASE_URL", pg_url)
+    ws = init_workspace(tmp_path / "qa")
+    allocations = read_allocation(sample_allocation_path(ws))
+    generate(ws, allocations)
+    files = []
+    for n, alloc in enumerate(allocations[:2]):
+        blank = next(ws.output_dir.glob(f"2026-11/*/{alloc.audit_id} * audit tool.docx")).read_bytes()
+        files.append(tmp_path / f"{alloc.audit_id}.docx")
+        files[-1].write_bytes(fill_form(blank, complete_values(AUDIT_DATE), WordStyle(seed=n)))
+    ingester = Ingester(ws)
+    assert [o.status for o in ingester.run([files[0]], received_at=NOW).outcomes] == ["accepted"]
+    admin = create_engine(PG, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        dropped = conn.execute(
+            text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = :name"),
+            {"name": pg_url.rsplit("/", 1)[1]},
+        ).scalar()
+    admin.dispose()
+    assert dropped >= 1  # the pool had kept a connection open
+    assert [o.status for o in ingester.run([files[1]], received_at=NOW).outcomes] == ["accepted"]
+    assert ingester.store.receipts_count() == 2
 
 
 INGEST = """

@@ -29,7 +29,7 @@ from auditdocs.returns.convert import TIMEOUT, legacy_kind, to_docx
 from auditdocs.returns.feedback import write_feedback
 from auditdocs.returns.sources import DEFAULT_LIMITS as DEFAULT_SOURCE_LIMITS
 from auditdocs.returns.sources import Incoming, SourceLimits, Unreadable, expand
-from auditdocs.returns.store import Store, StoreConflict
+from auditdocs.returns.store import Store, worth_redoing
 from auditdocs.validate import validate
 from auditdocs.workdays import add_working_days
 from auditdocs.workspace import Workspace
@@ -191,10 +191,11 @@ class Ingester:
                 try:
                     self._process(item, outcome, received_at)
                     break
-                except StoreConflict:
-                    # Another ingest stored these bytes, or this audit's next version, first:
-                    # redo from the reads (the file is then a duplicate, or the version after).
-                    if attempt == _ATTEMPTS - 1:
+                except Exception as exc:
+                    # Another ingest stored these bytes, or this audit's next version, first
+                    # (the file is then a duplicate, or the version after), or the server had
+                    # dropped a pooled connection: redo from the reads.
+                    if not worth_redoing(exc) or attempt == _ATTEMPTS - 1:
                         raise
                     outcome = Outcome(item.name, item.origin, REJECTED, sha256=outcome.sha256)
         except AuditDocsError as exc:
