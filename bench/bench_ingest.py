@@ -1,6 +1,6 @@
 """Benchmark: ingest (parse + validate + store) many returned forms, one and two workers.
 
-    python bench/bench_ingest.py [--n 2000] [--sizes 500,2000] [--database URL]
+    python bench/bench_ingest.py [--sizes 500,2000] [--workers 1,2] [--database SERVER_URL]
 
 Synthetic data only.  A temporary workspace gets N allocations (100 per month, as a
 regional service might have) and N filled returns: each is a generated form of its own
@@ -12,6 +12,7 @@ high-water mark of the process and its workers) can be compared across batch siz
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
@@ -21,7 +22,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 import zipfile
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -77,8 +80,29 @@ def run_one(root: Path, jobs: int) -> dict:
             "peak_mb": peak_kb / 1024, "worker_peak_mb": child_kb / 1024}
 
 
-def measure(n: int, jobs: int, database: str | None) -> dict:
-    with tempfile.TemporaryDirectory(prefix="auditdocs-bench-ingest-") as tmp:
+@contextlib.contextmanager
+def fresh_database(server: str | None) -> Iterator[str | None]:
+    """A new, empty PostgreSQL database on ``server`` (a URL whose user may create
+    databases) for one run, dropped afterwards; None for SQLite in the workspace."""
+    if not server:
+        yield None
+        return
+    from sqlalchemy import create_engine, text
+
+    name = f"auditdocs_bench_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def measure(n: int, jobs: int, server: str | None) -> dict:
+    with tempfile.TemporaryDirectory(prefix="auditdocs-bench-ingest-") as tmp, fresh_database(server) as database:
         root = Path(tmp)
         env = {**os.environ}
         if database:
@@ -93,7 +117,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="500,2000", help="batch sizes to compare, e.g. 1000,10000")
     ap.add_argument("--workers", default="1,2", help="worker counts to compare, e.g. 2")
-    ap.add_argument("--database", default=None, help="a PostgreSQL URL (each run needs an empty database)")
+    ap.add_argument(
+        "--database",
+        default=None,
+        help="a PostgreSQL server URL whose user may create databases (each run gets a new one)",
+    )
     ap.add_argument("--make", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--run", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--n", type=int, default=2000, help=argparse.SUPPRESS)
