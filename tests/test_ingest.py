@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import email.utils
 import io
 import re
 import zipfile
@@ -190,6 +191,31 @@ def test_an_amendment_is_a_new_version_and_every_version_is_kept(batch, ws, tmp_
         (2, "accepted", True),
     ]
     assert ws.store().allocation("2026-11-002")[1] == "accepted"
+
+
+@pytest.mark.parametrize(
+    ("sent", "late"),
+    [
+        ("Mon, 30 Nov 2026 17:45:00 +0000", False),  # sent on the due date, ingested days later
+        ("Tue, 01 Dec 2026 09:15:00 +0000", True),  # sent the day after
+        ("Fri, 01 Jan 2027 09:00:00 +0000", True),  # a clock set ahead: the ingest time counts
+    ],
+)
+def test_a_return_by_e_mail_counts_as_returned_when_the_e_mail_was_sent(tmp_path, sent, late):
+    ws = init_workspace(tmp_path / "qa")  # each case returns the same audit once
+    generate(ws, read_allocation(sample_allocation_path(ws)))
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "a@example.org", "qa@example.org", "Audit"
+    message["Date"] = sent
+    message.set_content("Attached.")
+    data = fill_form(form(ws, "2026-11-011"), GOOD)
+    message.add_attachment(data, maintype="application", subtype="octet-stream", filename="audit.docx")
+    outcome = ingest(ws, [write(tmp_path, "mail.eml", message.as_bytes())], received_at=LATE).outcomes[0]
+    assert outcome.status == ACCEPTED and outcome.late is late
+    [submission] = ws.store().submissions_of("2026-11-011")
+    expected = min(email.utils.parsedate_to_datetime(sent), LATE)
+    stored = submission["received_at"]  # SQLite gives it back without its zone (UTC)
+    assert submission["late"] is late and stored.replace(tzinfo=stored.tzinfo or UTC) == expected
 
 
 def test_a_late_return_is_recorded_as_late(ws, tmp_path):

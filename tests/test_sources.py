@@ -12,6 +12,7 @@ import struct
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -331,6 +332,29 @@ def test_an_eml_yields_its_attachments(tmp_path: Path, monkeypatch: pytest.Monke
     ]
 
 
+def test_files_from_an_e_mail_carry_when_it_was_sent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    inner = email_with(("inner.docx", b"inner"))
+    inner["Date"] = "Mon, 30 Nov 2026 18:45:00 +0100"  # forwarded: its own sending counts
+    outer = email_with(("top.docx", b"top"))
+    outer["Date"] = "Wed, 02 Dec 2026 09:00:00 -0000"  # no zone given: taken as UTC
+    outer.add_attachment(inner, filename="forwarded.eml")
+    Path("fwd.eml").write_bytes(outer.as_bytes())
+    bad = email_with(("b.docx", b"b"))
+    bad["Date"] = "the day after tomorrow"
+    Path("bad.eml").write_bytes(bad.as_bytes())
+    Path("none.eml").write_bytes(email_with(("n.docx", b"n")).as_bytes())
+    Path("plain.docx").write_bytes(b"plain")
+    sent = {item.name: item.sent_at for item in run(Path("."))}
+    assert sent == {
+        str(Path("fwd.eml")) + "!top.docx": datetime(2026, 12, 2, 9, 0, tzinfo=UTC),
+        str(Path("fwd.eml")) + "!forwarded.eml!inner.docx": datetime(2026, 11, 30, 17, 45, tzinfo=UTC),
+        str(Path("bad.eml")) + "!b.docx": None,
+        str(Path("none.eml")) + "!n.docx": None,
+        str(Path("plain.docx")): None,
+    }
+
+
 def test_an_attached_eml_and_a_zip_attachment_are_expanded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     inner = email_with(("inner.docx", b"inner"))
@@ -558,11 +582,19 @@ def utf16(text: str) -> bytes:
     return text.encode("utf-16-le")
 
 
-def msg_bytes(*attachments: Tree, subject: str = "Returned audit") -> bytes:
+def msg_bytes(*attachments: Tree, subject: str = "Returned audit", sent: datetime | None = None) -> bytes:
     tree: Tree = {"__substg1.0_0037001F": utf16(subject)}
+    if sent is not None:
+        tree["__properties_version1.0"] = b"\0" * 32 + submit_time(sent)
     for n, streams in enumerate(attachments):
         tree[f"__attach_version1.0_#{n:08X}"] = streams
     return cfb(tree)
+
+
+def submit_time(when: datetime) -> bytes:
+    """A PidTagClientSubmitTime entry of a fixed-size property stream (tag, flags, FILETIME)."""
+    ticks = (when - datetime(1601, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1) * 10
+    return struct.pack("<IIQ", 0x00390040, 0x6, ticks)
 
 
 def form_attachment(data: bytes, filename: str = "form.docx") -> Tree:
@@ -627,6 +659,30 @@ def test_a_msg_expands_an_embedded_message_and_an_attached_zip(tmp_path: Path) -
         )
     )
     assert incoming(run(path)) == {f"{path}!Forwarded.msg!inner.docx": b"inner", f"{path}!forms.zip!z.docx": b"zz"}
+
+
+def test_files_from_an_outlook_message_carry_when_it_was_sent(tmp_path: Path) -> None:
+    """The message's submit time (a 32-byte property header), an embedded message's own
+    (a 24-byte header) for what is attached to that."""
+    embedded: Tree = {
+        "__substg1.0_0037001F": utf16("Forwarded"),
+        "__properties_version1.0": b"\0" * 24 + submit_time(datetime(2026, 11, 30, 16, 5, 7, tzinfo=UTC)),
+        "__attach_version1.0_#00000000": form_attachment(b"inner", "inner.docx"),
+    }
+    method5 = b"\0" * 8 + struct.pack("<IIQ", 0x37050003, 0x6, 5)
+    path = tmp_path / "x.msg"
+    sent = datetime(2026, 12, 1, 8, 30, tzinfo=UTC)
+    path.write_bytes(
+        msg_bytes(
+            {"__substg1.0_3701000D": embedded, "__properties_version1.0": method5}, form_attachment(b"top"), sent=sent
+        )
+    )
+    assert {i.name: i.sent_at for i in run(path) if isinstance(i, Incoming)} == {
+        f"{path}!Forwarded.msg!inner.docx": datetime(2026, 11, 30, 16, 5, 7, tzinfo=UTC),
+        f"{path}!form.docx": sent,
+    }
+    path.write_bytes(msg_bytes(form_attachment(b"top")))
+    assert [i.sent_at for i in run(path) if isinstance(i, Incoming)] == [None]
 
 
 def test_a_msg_without_attachments_is_unreadable(tmp_path: Path) -> None:

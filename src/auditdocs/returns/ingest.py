@@ -173,8 +173,14 @@ class Ingester:
         return self.ws.root, self.limits, self.source_limits, self.convert_timeout
 
     def one(self, item: Incoming | Unreadable, received_at: datetime) -> Outcome:
+        """Ingest one file received at ``received_at``; a file that came in an e-mail
+        counts as returned when the e-mail was sent (never later than ``received_at``:
+        a sender's clock set ahead gains nothing), so an inbox ingested days later does
+        not make returns late."""
         if isinstance(item, Unreadable):
             return Outcome(item.name, item.origin, REJECTED, reason=item.reason)
+        if item.sent_at is not None:
+            received_at = min(received_at, item.sent_at)
         if "!" in item.name and item.data.startswith(_IMAGE_MAGIC):
             # a signature logo or a pasted picture in an e-mail: archived, not a return
             return Outcome(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import email.utils
 import io
 import os
 import re
@@ -19,7 +20,8 @@ import struct
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from email.message import Message
 from pathlib import Path
 
@@ -62,6 +64,9 @@ class Incoming:
     name: str  # display name: the path, or "batch.zip!forms/a.docx", "mail.eml!a.docx"
     data: bytes
     origin: str  # the top-level input path it came from
+    # When the e-mail it came in was sent (the innermost e-mail's Date, or Outlook's
+    # submit time), in UTC; None for a file that did not come in an e-mail.
+    sent_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -395,7 +400,33 @@ def _expand_eml(name: str, data: bytes, depth: int, ctx: _Ctx) -> Iterator[Found
     yield from _expand_message(message, name, depth, ctx)
 
 
+def _sent_with(found: Iterable[Found], sent: datetime | None) -> Iterator[Found]:
+    """``found``, files not stamped yet stamped as sent at ``sent`` (an e-mail inside an
+    e-mail stamps its own attachments first: the innermost sending counts)."""
+    for item in found:
+        if sent is not None and isinstance(item, Incoming) and item.sent_at is None:
+            item = replace(item, sent_at=sent)
+        yield item
+
+
+def _email_date(message: Message) -> datetime | None:
+    """The Date header in UTC (a date without a zone is taken as UTC), or None if absent
+    or not a date."""
+    try:
+        raw = message.get("Date")
+        when = email.utils.parsedate_to_datetime(str(raw)) if raw is not None else None
+    except Exception:  # a malformed header: the file is still read, with no sending time
+        return None
+    if when is None:
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
 def _expand_message(message: Message, name: str, depth: int, ctx: _Ctx) -> Iterator[Found]:
+    yield from _sent_with(_expand_message_parts(message, name, depth, ctx), _email_date(message))
+
+
+def _expand_message_parts(message: Message, name: str, depth: int, ctx: _Ctx) -> Iterator[Found]:
     budget = ctx.budget
     try:
         parts = _attachment_parts(message, budget.members + 1)
@@ -492,6 +523,7 @@ _ATTACH_NAMES = ("3707", "3704", "3001")  # long filename, short filename, displ
 _SUBJECT = "0037"
 _PROPERTIES = "__properties_version1.0"
 _ATTACH_METHOD_TAG = 0x37050003  # PidTagAttachMethod, PT_LONG
+_SUBMIT_TIME_TAG = 0x00390040  # PidTagClientSubmitTime, PT_SYSTIME
 _ATTACH_OLE = 6
 _MAX_STRING_BYTES = 64 * 1024
 
@@ -531,6 +563,12 @@ def _expand_msg(name: str, data: bytes, depth: int, ctx: _Ctx) -> Iterator[Found
 
 
 def _expand_msg_storage(
+    ole: olefile.OleFileIO, paths: list[list[str]], prefix: list[str], name: str, depth: int, ctx: _Ctx
+) -> Iterator[Found]:
+    yield from _sent_with(_expand_msg_attachments(ole, paths, prefix, name, depth, ctx), _msg_sent(ole, prefix))
+
+
+def _expand_msg_attachments(
     ole: olefile.OleFileIO, paths: list[list[str]], prefix: list[str], name: str, depth: int, ctx: _Ctx
 ) -> Iterator[Found]:
     """The attachments of the message stored at ``prefix`` (the root, or an embedded message)."""
@@ -617,18 +655,41 @@ def _msg_string(ole: olefile.OleFileIO, storage: list[str], prop: str) -> str | 
     return None
 
 
-def _attach_method(ole: olefile.OleFileIO, storage: list[str]) -> int | None:
-    """PidTagAttachMethod from the attachment's fixed-size property stream, if present."""
+def _fixed_property(ole: olefile.OleFileIO, storage: list[str], header: int, wanted: int) -> bytes | None:
+    """The 8-byte value of property ``wanted`` in a storage's fixed-size property stream:
+    a header (32 bytes for the message, 24 for an embedded one, 8 for an attachment),
+    then 16-byte entries (tag, flags, value)."""
     path = [*storage, _PROPERTIES]
     if ole.get_type(path) != olefile.STGTY_STREAM or ole.get_size(path) > _MAX_STRING_BYTES:
         return None
     raw = ole.openstream(path).read(_MAX_STRING_BYTES)
-    # An attachment's property stream: an 8-byte header, then 16-byte entries (tag, flags, value).
-    for offset in range(8, len(raw) - 15, 16):
-        tag, _flags, value = struct.unpack_from("<III", raw, offset)
-        if tag == _ATTACH_METHOD_TAG:
-            return int(value)
+    for offset in range(header, len(raw) - 15, 16):
+        (tag,) = struct.unpack_from("<I", raw, offset)
+        if tag == wanted:
+            return raw[offset + 8 : offset + 16]
     return None
+
+
+def _attach_method(ole: olefile.OleFileIO, storage: list[str]) -> int | None:
+    """PidTagAttachMethod from the attachment's fixed-size property stream, if present."""
+    value = _fixed_property(ole, storage, 8, _ATTACH_METHOD_TAG)
+    return struct.unpack_from("<I", value)[0] if value is not None else None
+
+
+#: FILETIME counts 100-nanosecond steps from 1601-01-01 UTC.
+_FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=UTC)
+
+
+def _msg_sent(ole: olefile.OleFileIO, storage: list[str]) -> datetime | None:
+    """When the Outlook message at ``storage`` was sent (PidTagClientSubmitTime), in UTC."""
+    try:
+        value = _fixed_property(ole, storage, 32 if not storage else 24, _SUBMIT_TIME_TAG)
+        if value is None:
+            return None
+        (ticks,) = struct.unpack("<Q", value)
+        return _FILETIME_EPOCH + timedelta(microseconds=ticks // 10)
+    except Exception:  # a damaged property stream or a nonsense time: no sending time
+        return None
 
 
 # -- display names ------------------------------------------------------------------------------
