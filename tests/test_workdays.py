@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -17,6 +17,7 @@ from auditdocs.workdays import (
     is_working_day,
     last_working_day,
     resubmission_due,
+    uk_day,
 )
 from auditdocs.workspace import Workspace
 
@@ -95,3 +96,16 @@ def test_outstanding_takes_goods_rule_when_it_has_none(settings: Settings) -> No
     assert discussion_working_days(quick, "outstanding") == 7
     assert discussion_working_days(quick, "requires_improvement") == 5  # the nearest rule below
     assert discussion_working_days(quick, "unknown") == 5  # the shortest
+
+
+@pytest.mark.parametrize(
+    ("moment", "day"),
+    [
+        (datetime(2026, 6, 30, 23, 30, tzinfo=UTC), date(2026, 7, 1)),  # 00:30 BST: the next day in the UK
+        (datetime(2026, 11, 30, 23, 30, tzinfo=UTC), date(2026, 11, 30)),  # GMT: the same day
+        (datetime(2026, 6, 30, 23, 30), date(2026, 7, 1)),  # no zone (as the store gives it back): UTC
+        (datetime(2026, 7, 1, 0, 30, tzinfo=timezone(timedelta(hours=2))), date(2026, 6, 30)),  # sent from Paris
+    ],
+)
+def test_the_day_of_a_return_is_the_uk_day(moment, day):
+    assert uk_day(moment) == day

@@ -21,7 +21,7 @@ from auditdocs.generate import document_path, month_name, safe_name, uk_date
 from auditdocs.mail import Delivery, Postbox, attach_docx, new_message
 from auditdocs.ooxml.fill import WordStyle, fill_form
 from auditdocs.ooxml.zipout import write_private
-from auditdocs.workdays import add_working_days
+from auditdocs.workdays import add_working_days, uk_day
 from auditdocs.workspace import Workspace
 
 
@@ -60,7 +60,7 @@ def accepted_audits(ws: Workspace, month: str) -> list[Accepted]:
         alloc = store.allocation(row["audit_id"])
         assert alloc is not None
         discussed = plan_values.get(row["audit_id"], {}).get("discussion.date")
-        out.append(Accepted(alloc[0], row["received_at"].date(), audit_values.get(row["audit_id"], {}), discussed))
+        out.append(Accepted(alloc[0], uk_day(row["received_at"]), audit_values.get(row["audit_id"], {}), discussed))
     return out
 
 

@@ -252,13 +252,12 @@ def send(month: str, dry_run: bool, force: bool, workspace: Path | None) -> None
 @friendly
 def chase(month: str, today: Any, dry_run: bool, workspace: Path | None) -> None:
     """Chase overdue audits, overdue amendments and practitioner discussions not recorded."""
-    from datetime import date
-
     from auditdocs.chase import send_chasers
+    from auditdocs.workdays import uk_today
     from auditdocs.workspace import Workspace
 
     ws = Workspace.open(workspace)
-    items = send_chasers(ws, month, today.date() if today else date.today(), dry_run=dry_run)
+    items = send_chasers(ws, month, today.date() if today else uk_today(), dry_run=dry_run)
     if not items:
         click.echo(f"Nothing overdue for {month}.")
     if _echo_deliveries(items):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import calendar
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import holidays
 
@@ -13,6 +14,21 @@ if TYPE_CHECKING:
     from auditdocs.config.models import Settings
 
 _SUBDIVISION = {"england-and-wales": "ENG", "scotland": "SCT", "northern-ireland": "NIR"}
+
+#: Deadlines are UK calendar days: a return sent at 00:30 on 1 December in summer time is
+#: 23:30 on 30 November in UTC, and late.
+UK = ZoneInfo("Europe/London")
+
+
+def uk_day(moment: datetime) -> date:
+    """The UK calendar day of ``moment`` (a time without a zone is UTC, as the store gives it back)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UK).date()
+
+
+def uk_today() -> date:
+    return uk_day(datetime.now(UTC))
 
 
 @lru_cache(maxsize=8)

@@ -9,11 +9,12 @@ under ``output/reports/2026Q4/``.  Every file is readable by its owner only.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 from auditdocs.ooxml.zipout import write_private
 from auditdocs.reports.data import load_report_data, parse_month, parse_quarter, previous_month
+from auditdocs.workdays import uk_today
 from auditdocs.workspace import Workspace, bundled_root
 
 __all__ = ["monthly_report", "quarterly_report"]
@@ -33,10 +34,6 @@ def _folder(ws: Workspace, name: str) -> Path:
     return folder
 
 
-def _today() -> date:
-    return datetime.now(UTC).date()
-
-
 def monthly_report(ws: Workspace, month: str, *, as_of: date | None = None) -> list[Path]:
     """The month's highlights report (.docx), workbook (.xlsx) and dashboard (.html).
 
@@ -49,7 +46,7 @@ def monthly_report(ws: Workspace, month: str, *, as_of: date | None = None) -> l
 
     month = parse_month(month)
     config = ws.config
-    data = load_report_data(ws.store(), config, [previous_month(month), month], as_of or _today())
+    data = load_report_data(ws.store(), config, [previous_month(month), month], as_of or uk_today())
     doc = monthly_document(data, config, month)
     folder = _folder(ws, month)
     paths = [
@@ -73,7 +70,7 @@ def quarterly_report(ws: Workspace, quarter: str, *, as_of: date | None = None) 
 
     name, months = parse_quarter(quarter)
     config = ws.config
-    data = load_report_data(ws.store(), config, months, as_of or _today())
+    data = load_report_data(ws.store(), config, months, as_of or uk_today())
     doc = quarterly_document(data, config, name)
     bulletin = bulletin_document(data, name)
     folder = _folder(ws, name)

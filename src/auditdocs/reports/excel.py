@@ -24,6 +24,7 @@ from auditdocs.reports.data import Audit, ReportData, month_label, previous_mont
 from auditdocs.reports.sections import abbreviation, grade_columns, inadequate_cases
 from auditdocs.reports.stats import RETURN_FIGURES, MonthStats, good_or_better, is_overdue, month_stats
 from auditdocs.returns.summary import text_row
+from auditdocs.workdays import uk_day
 
 HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
 DATE = "dd/mm/yyyy"
@@ -150,7 +151,7 @@ def _audit_values(a: Audit, data: ReportData) -> list[Any]:
         a.team_manager,
         a.due_date,
         a.state,
-        a.first_received.date() if a.first_received else None,
+        uk_day(a.first_received) if a.first_received else None,
         ("yes" if a.on_time else "no") if a.returned else "",
         a.versions,
         "yes" if a.amended else "",

@@ -19,7 +19,7 @@ from auditdocs.reports.stats import (
     is_overdue,
     share,
 )
-from auditdocs.workdays import add_working_days
+from auditdocs.workdays import add_working_days, uk_day
 
 MAX_QUOTES = 12
 
@@ -245,7 +245,7 @@ def _date(value: object) -> date | None:
 def discussion_due(a: Audit, working_days: dict[str, int], region: str) -> date | None:
     """When the practitioner discussion of an accepted audit is due (from its first return)."""
     days = working_days.get(a.overall or "", working_days.get("good", max(working_days.values(), default=10)))
-    return add_working_days(a.first_received.date(), days, region) if a.first_received else None
+    return add_working_days(uk_day(a.first_received), days, region) if a.first_received else None
 
 
 def discussions_section(

@@ -31,7 +31,7 @@ from auditdocs.returns.sources import DEFAULT_LIMITS as DEFAULT_SOURCE_LIMITS
 from auditdocs.returns.sources import Incoming, SourceLimits, Unreadable, expand
 from auditdocs.returns.store import Store, worth_redoing
 from auditdocs.validate import validate
-from auditdocs.workdays import add_working_days
+from auditdocs.workdays import add_working_days, uk_day
 from auditdocs.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -300,7 +300,7 @@ class Ingester:
     def _judge(self, parsed: ParsedForm, alloc: Allocation, outcome: Outcome, received_at: datetime) -> None:
         settings = self.config.settings
         tool = self.config.tool(alloc.tool)
-        received = received_at.date()
+        received = uk_day(received_at)
         completed = parsed.fields.get("completion.date")
         audit_date = date.fromisoformat(completed) if isinstance(completed, str) else received
         others = {

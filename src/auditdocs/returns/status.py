@@ -6,6 +6,7 @@ from datetime import date
 
 from auditdocs.allocation import check_month
 from auditdocs.generate import uk_date
+from auditdocs.workdays import uk_day, uk_today
 from auditdocs.workspace import Workspace
 
 
@@ -14,7 +15,7 @@ def month_status(ws: Workspace, month: str, today: date | None = None) -> list[s
     rows = ws.store().month_status(month)
     if not rows:
         return [f"No audits allocated for {month} in this workspace."]
-    today = today or date.today()
+    today = today or uk_today()
     lines = [f"{'audit':<13}{'case':<14}{'auditor':<24}{'state':<17}{'due':<12}{'returned':<12}{'v':<3}flags"]
     for r in rows:
         flags = []
@@ -26,7 +27,7 @@ def month_status(ws: Workspace, month: str, today: date | None = None) -> list[s
             flags.append("OVERDUE")
         if r["state"] == "needs_amendment" and r["resubmit_by"]:
             flags.append(f"resubmit by {uk_date(r['resubmit_by'])}")
-        returned = uk_date(r["received_at"].date()) if r["received_at"] else "-"
+        returned = uk_date(uk_day(r["received_at"])) if r["received_at"] else "-"
         lines.append(
             f"{r['audit_id']:<13}{r['case_reference'][:13]:<14}{r['auditor'][:23]:<24}"
             f"{r['state'].replace('_', ' '):<17}{uk_date(r['due_date']):<12}{returned:<12}"
