@@ -6,7 +6,8 @@ is re-audited in November (still Inadequate) and December (Requires Improvement)
 second Inadequate case from November is re-audited in December; returns come on time,
 late, or with errors and then amended (or not yet); one immediate safeguarding
 concern; audits never returned; one accepted audit without its discussion dates
-(recorded straight into the store, as the form's validation would not accept it).
+(recorded straight into the store, as the form's validation would not accept it); one
+improvement plan returned with its practitioner discussion.
 Evidence holds characters that break careless Word, Excel and HTML output.
 """
 
@@ -40,6 +41,8 @@ class Quarter:
     #: the re-audit chains: case reference → audit ids, oldest first
     chains: dict[str, list[str]] = field(default_factory=dict)
     concern_case: str = ""
+    #: the case whose practitioner discussion is recorded (its improvement plan returned)
+    discussed_case: str = ""
 
 
 def values_for(kind: str, audit_date: date) -> dict[str, Any]:
@@ -72,6 +75,16 @@ PLAN = {
                 10: ("requires_improvement", "on_time")},
 }  # fmt: skip
 CONCERN = ("2026-11", 3)
+PLAN_RETURN = {
+    "plan.1.action": "Update the assessment with the school's and health visitor's views",
+    "plan.1.owner": "Allocated social worker",
+    "plan.1.due": date(2026, 12, 18),
+    "plan.1.outcome": "Updated assessment authorised and on file",
+    "plan.1.domain": "assessment",
+    "discussion.date": date(2026, 12, 1),
+    "discussion.present": "Team manager and worker",
+    "discussion.agreed": "Plan agreed.",
+}
 
 
 def _allocations() -> dict[str, list[Allocation]]:
@@ -170,6 +183,13 @@ def build_quarter(ws: Workspace) -> Quarter:
             result = ingest(ws, batches[when], received_at=when)
             bad = [o for o in result.outcomes if o.status not in ("accepted", "needs amendment")]
             assert not bad, [(o.name, o.status, o.reason) for o in bad]
+    # One practitioner discussion recorded: an accepted November audit's plan comes back.
+    discussed = allocs["2026-11"][6]
+    plan = inbox / "2026-11" / f"{discussed.audit_id} plan.docx"
+    plan.write_bytes(fill_form(document_path(ws.output_dir, discussed, "plan").read_bytes(), PLAN_RETURN))
+    [outcome] = ingest(ws, [plan], received_at=datetime(2026, 12, 2, 10, tzinfo=UTC)).outcomes
+    assert (outcome.status, outcome.document) == ("accepted", "plan"), outcome.reason
+    quarter.discussed_case = discussed.case_reference
     first = [allocs[m][0].audit_id for m in MONTHS]
     second = [allocs[m][1].audit_id for m in MONTHS[1:]]
     quarter.chains = {allocs["2026-10"][0].case_reference: first, allocs["2026-11"][1].case_reference: second}

@@ -249,9 +249,14 @@ def test_overdue_audits_and_missing_discussions(quarter, reports):
                 "AND f.field_id = 'discussion.date' AND f.value != 'null')"
             )
         }
+        discussed = c.execute(
+            "SELECT state FROM allocations WHERE month = '2026-11' AND case_reference = ?", (quarter.discussed_case,)
+        ).fetchone()
     assert {r[0] for r in overdue[1:]} == want == {"2026-11-008"}
     discussions = next(rows for head, rows in tables.items() if head.startswith("Case | Team | Team manager | Overall"))
     assert {r[0] for r in discussions[1:]} == no_talk and no_talk
+    # accepted, but not listed: its improvement plan came back with the discussion date
+    assert discussed == ("accepted",) and quarter.discussed_case not in no_talk
     assert {r[5] for r in discussions[1:]} == {"overdue"}  # all due before AS_OF
 
 
