@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from auditdocs.allocation import Allocation
-from auditdocs.answers import careless, complete_values
+from auditdocs.answers import careless, complete_values, discussed_plan
 from auditdocs.generate import document_path, generate
 from auditdocs.ooxml.fill import WordStyle, fill_form
 from auditdocs.returns.ingest import ingest
@@ -75,16 +75,6 @@ PLAN = {
                 10: ("requires_improvement", "on_time")},
 }  # fmt: skip
 CONCERN = ("2026-11", 3)
-PLAN_RETURN = {
-    "plan.1.action": "Update the assessment with the school's and health visitor's views",
-    "plan.1.owner": "Allocated social worker",
-    "plan.1.due": date(2026, 12, 18),
-    "plan.1.outcome": "Updated assessment authorised and on file",
-    "plan.1.domain": "assessment",
-    "discussion.date": date(2026, 12, 1),
-    "discussion.present": "Team manager and worker",
-    "discussion.agreed": "Plan agreed.",
-}
 
 
 def _allocations() -> dict[str, list[Allocation]]:
@@ -186,7 +176,8 @@ def build_quarter(ws: Workspace) -> Quarter:
     # One practitioner discussion recorded: an accepted November audit's plan comes back.
     discussed = allocs["2026-11"][6]
     plan = inbox / "2026-11" / f"{discussed.audit_id} plan.docx"
-    plan.write_bytes(fill_form(document_path(ws.output_dir, discussed, "plan").read_bytes(), PLAN_RETURN))
+    blank = document_path(ws.output_dir, discussed, "plan").read_bytes()
+    plan.write_bytes(fill_form(blank, discussed_plan(date(2026, 12, 1))))
     [outcome] = ingest(ws, [plan], received_at=datetime(2026, 12, 2, 10, tzinfo=UTC)).outcomes
     assert (outcome.status, outcome.document) == ("accepted", "plan"), outcome.reason
     quarter.discussed_case = discussed.case_reference

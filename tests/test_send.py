@@ -17,7 +17,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from click.testing import CliRunner
 
 from auditdocs.allocation import read_allocation
-from auditdocs.answers import AUDIT_DATE, complete_values
+from auditdocs.answers import AUDIT_DATE, complete_values, discussed_plan
 from auditdocs.chase import chasers, discussion_due, send_chasers
 from auditdocs.cli import main
 from auditdocs.generate import generate
@@ -264,18 +264,8 @@ def test_chasers_for_overdue_audits_amendments_and_discussions(ws, tmp_path):
 def test_a_recorded_discussion_is_not_chased(ws, tmp_path):
     _return(ws, "2026-11-001", complete_values(AUDIT_DATE), datetime(2026, 11, 24, 9, tzinfo=UTC), tmp_path)
     plan = next(ws.output_dir.glob(f"{MONTH}/*/2026-11-001 * improvement plan.docx")).read_bytes()
-    values = {
-        "plan.1.action": "Update the assessment with the school's and health visitor's views",
-        "plan.1.owner": "Allocated social worker",
-        "plan.1.due": date(2026, 12, 18),
-        "plan.1.outcome": "Updated assessment authorised and on file",
-        "plan.1.domain": "assessment",
-        "discussion.date": date(2026, 12, 1),
-        "discussion.present": "Team manager and worker",
-        "discussion.agreed": "Plan agreed.",
-    }
     path = tmp_path / "plan-back.docx"
-    path.write_bytes(fill_form(plan, values))
+    path.write_bytes(fill_form(plan, discussed_plan(date(2026, 12, 1))))
     result = ingest(ws, [path], received_at=datetime(2026, 12, 2, tzinfo=UTC))
     assert result.outcomes[0].document == "plan"
     later = date(2026, 12, 20)

@@ -129,6 +129,17 @@ def complete_values(audit_date: date = AUDIT_DATE) -> dict[str, Any]:
     return values
 
 
+def discussed_plan(discussed_on: date) -> dict[str, Any]:
+    """An improvement plan returned after the practitioner discussion on ``discussed_on``:
+    the first SMART action (due four weeks later) and the discussion recorded."""
+    return {
+        **plan_row(1, PLAN_ROWS[0], discussed_on),
+        "discussion.date": discussed_on,
+        "discussion.present": "Team manager and worker",
+        "discussion.agreed": "Plan agreed.",
+    }
+
+
 def careless(values: dict[str, Any]) -> dict[str, Any]:
     """The same answers as a hurried auditor returns them: one domain left ungraded and
     without evidence, a plan owner 'TBC'.  Validation sends this back for amendment."""
