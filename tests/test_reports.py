@@ -204,7 +204,7 @@ def test_without_reaudit_links_only_the_current_month_is_shown(quarter, reports,
         dst.execute("ALTER TABLE allocations DROP COLUMN reaudit_of")
     from sqlalchemy import create_engine
 
-    old = SimpleNamespace(engine=create_engine(f"sqlite:///{copy}"))
+    old = SimpleNamespace(reading=create_engine(f"sqlite:///{copy}").connect)  # no migrations run on it
     data = load_report_data(old, quarter.ws.config, ["2026-11", "2026-12"], AS_OF)  # type: ignore[arg-type]
     assert not data.reaudit_links and not data.earlier
     doc = monthly_document(data, quarter.ws.config, "2026-12")

@@ -15,15 +15,17 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import create_engine, func, select, text
 
 from auditdocs.allocation import read_allocation
 from auditdocs.answers import AUDIT_DATE, complete_values
+from auditdocs.cli import main
 from auditdocs.findings import Finding
 from auditdocs.generate import generate
 from auditdocs.ooxml.fill import WordStyle, fill_form
 from auditdocs.returns.ingest import Ingester
-from auditdocs.returns.store import SCHEMA_VERSION, Store, receipts, submissions
+from auditdocs.returns.store import SCHEMA_VERSION, Store, StoreError, receipts, submissions
 from auditdocs.sample import sample_allocation_path
 from auditdocs.workspace import Workspace, init_workspace
 
@@ -151,6 +153,36 @@ def test_connections_the_server_dropped_are_renewed_and_no_file_is_lost(pg_url, 
     assert dropped >= 1  # the pool had kept a connection open
     assert [o.status for o in ingester.run([files[1]], received_at=NOW).outcomes] == ["accepted"]
     assert ingester.store.receipts_count() == 2
+
+
+def test_a_store_that_cannot_be_written_stops_ingest_and_records_nothing(tmp_path, monkeypatch):
+    """The store failing is not the file's fault: one line says so, the file is not
+    recorded as rejected, and the next run stores it."""
+    monkeypatch.delenv("AUDITDOCS_DATABASE_URL", raising=False)
+    ws = init_workspace(tmp_path / "qa")
+    allocations = read_allocation(sample_allocation_path(ws))
+    generate(ws, allocations)
+    blank = next(ws.output_dir.glob("2026-11/*/2026-11-001 * audit tool.docx")).read_bytes()
+    path = tmp_path / "audit.docx"
+    path.write_bytes(fill_form(blank, complete_values(AUDIT_DATE)))
+    read_only = f"sqlite:///file:{ws.state_dir / 'store.sqlite'}?mode=ro&uri=true"
+    args = ["ingest", str(path), "--workspace", str(ws.root)]
+    failed = CliRunner().invoke(main, args, env={"AUDITDOCS_DATABASE_URL": read_only})
+    assert failed.exit_code == 1 and isinstance(failed.exception, SystemExit)  # a message, not a crash
+    error = failed.output.strip().splitlines()[-1]
+    assert error.startswith("Error: store ") and "readonly database" in error and "run ingest again" in error
+    assert "Traceback" not in failed.output
+    assert ws.store().receipts_count() == 0
+    again = CliRunner().invoke(main, args)
+    assert again.exit_code == 0 and "2026-11-001 accepted" in again.output
+
+
+def test_messages_never_show_the_database_password():
+    with pytest.raises(StoreError) as raised:
+        Store("postgresql+psycopg://auditdocs:s3cret-pw@127.0.0.1:1/auditdocs")  # nothing listens on port 1
+    message = str(raised.value)
+    assert "s3cret" not in message and "auditdocs:***@127.0.0.1:1/auditdocs" in message
+    assert len(message.splitlines()) == 1
 
 
 INGEST = """

@@ -317,7 +317,7 @@ def _domains(config: Config, tools: Iterable[str]) -> list[DomainInfo]:
 def load_report_data(store: Store, config: Config, months: Sequence[str], as_of: date) -> ReportData:
     """The audits of ``months`` and, where the store links re-audits, every audit they
     re-audit (followed back through earlier months)."""
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         audits = _load(conn, months=months)
         links = has_reaudit_column(conn)
         earlier: dict[str, Audit] = {}

@@ -29,7 +29,7 @@ from auditdocs.returns.convert import TIMEOUT, legacy_kind, to_docx
 from auditdocs.returns.feedback import write_feedback
 from auditdocs.returns.sources import DEFAULT_LIMITS as DEFAULT_SOURCE_LIMITS
 from auditdocs.returns.sources import Incoming, SourceLimits, Unreadable, expand
-from auditdocs.returns.store import Store, worth_redoing
+from auditdocs.returns.store import Store, StoreError, worth_redoing
 from auditdocs.validate import validate
 from auditdocs.workdays import add_working_days, uk_day
 from auditdocs.workspace import Workspace
@@ -204,6 +204,13 @@ class Ingester:
                     if not worth_redoing(exc) or attempt == _ATTEMPTS - 1:
                         raise
                     outcome = Outcome(item.name, item.origin, REJECTED, sha256=outcome.sha256)
+        except StoreError as exc:
+            # The store failed, not the file: nothing is recorded against the file (a
+            # rejection would make the next run call it "already received"); stop here.
+            raise StoreError(
+                f"{exc}; {item.name} and the files after it were not recorded "
+                "(they are archived): run ingest again once the store works"
+            ) from None
         except AuditDocsError as exc:
             outcome.status, outcome.reason = REJECTED, str(exc)
             self._record_rejection(item, outcome, received_at)

@@ -40,6 +40,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import QueuePool
 
@@ -179,6 +180,10 @@ class StoreConflict(StoreError):
     """Another process wrote the same key at the same time; the work can be redone."""
 
 
+class StoreDisconnected(StoreError):
+    """The server dropped the connection (a restart, an idle timeout); the work can be redone."""
+
+
 # Every store's engine, so that no pooled connection crosses a fork (``ingest --jobs``
 # workers): a child would share the parent's PostgreSQL socket or SQLite file locks.
 _ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
@@ -201,12 +206,26 @@ def worth_redoing(exc: BaseException) -> bool:
     """Whether a unit of work that failed with ``exc`` (and was rolled back) can simply be
     redone: a concurrent writer got there first, or the server had dropped the pooled
     connection (a restart, an idle timeout; the pool has been renewed since)."""
-    return isinstance(exc, StoreConflict) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+    return isinstance(exc, StoreConflict | StoreDisconnected)
+
+
+def _one_line(exc: object) -> str:
+    """The first line of a database error (later lines can hold the SQL and its values)."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+
+
+def shown_url(url: str) -> str:
+    """A database URL fit for a message or a log: the password masked."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (SQLAlchemyError, ValueError):
+        return "(a database URL that cannot be read)"
 
 
 class Store:
     def __init__(self, url: str) -> None:
         self.url = url
+        self.shown = shown_url(url)
         try:
             # Pooled: opening a connection per unit of work (four per file ingested) cost
             # PostgreSQL half of an ingest's time.  Connections are renewed after half an
@@ -215,7 +234,7 @@ class Store:
             # which is redone on the next run (files are archived first, records are whole).
             self.engine: Engine = create_engine(url, poolclass=QueuePool, pool_recycle=1800)
         except (SQLAlchemyError, ValueError, ImportError) as exc:
-            raise StoreError(f"store {url!r}: cannot open ({exc})") from None
+            raise StoreError(f"store {self.shown}: cannot open ({_one_line(exc)})") from None
         _ENGINES.add(self.engine)
         # Pooled connections are closed when the store is dropped (or at exit), not left
         # for the garbage collector.
@@ -227,15 +246,30 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """One unit of work: committed whole, or rolled back whole.  A clash with a
-        concurrent writer (a unique key taken meanwhile) raises StoreConflict: redo the
-        unit of work from its reads."""
+        concurrent writer (a unique key taken meanwhile) raises StoreConflict, a connection
+        the server dropped StoreDisconnected: redo the unit of work from its reads.  Any
+        other failure is a StoreError."""
+        with self._failures(), self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection for reads, failing as ``transaction`` does."""
+        with self._failures(), self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def _failures(self) -> Iterator[None]:
         try:
-            with self.engine.begin() as conn:
-                yield conn
+            yield
         except IntegrityError as exc:
-            raise StoreConflict(f"store {self.url!r}: a concurrent writer got there first ({exc.orig})") from None
+            raise StoreConflict(f"store {self.shown}: a concurrent writer got there first ({exc.orig})") from None
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise StoreDisconnected(f"store {self.shown}: the server dropped the connection") from None
+            raise StoreError(f"store {self.shown}: {type(exc).__name__}: {_one_line(exc.orig)}") from None
         except SQLAlchemyError as exc:
-            raise StoreError(f"store {self.url!r}: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
+            raise StoreError(f"store {self.shown}: {type(exc).__name__}: {_one_line(exc)}") from None
 
     def migrate(self) -> None:
         with self.transaction() as conn:
@@ -247,7 +281,7 @@ class Store:
                     conn.execute(insert(schema_migrations).values(version=version, applied_at=_now()))
 
     def schema_version(self) -> int:
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             return int(conn.scalar(select(func.max(schema_migrations.c.version))) or 0)
 
     # --- allocations --------------------------------------------------------------------
@@ -270,7 +304,7 @@ class Store:
                     )
 
     def allocation(self, audit_id: str) -> tuple[Allocation, str] | None:
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             row = conn.execute(select(allocations).where(allocations.c.audit_id == audit_id)).first()
         if row is None:
             return None
@@ -278,7 +312,7 @@ class Store:
 
     def allocations_between(self, first: str, last: str) -> list[tuple[Allocation, str]]:
         """Allocations of the months ``first`` to ``last`` (YYYY-MM, both included)."""
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             rows = conn.execute(
                 select(allocations)
                 .where(allocations.c.month >= first, allocations.c.month <= last)
@@ -287,7 +321,7 @@ class Store:
         return [(_alloc_from(r), r.state) for r in rows]
 
     def month_allocations(self, month: str) -> list[tuple[Allocation, str]]:
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             rows = conn.execute(
                 select(allocations).where(allocations.c.month == month).order_by(allocations.c.audit_id)
             ).all()
@@ -297,7 +331,7 @@ class Store:
 
     def known_receipt(self, sha256: str) -> dict[str, Any] | None:
         """The first receipt of exactly these bytes, if they were received before."""
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             row = conn.execute(select(receipts).where(receipts.c.sha256 == sha256).order_by(receipts.c.id)).first()
         return row._asdict() if row is not None else None
 
@@ -424,13 +458,13 @@ class Store:
             )
         )
         out: dict[str, dict[str, Any]] = {}
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             for audit_id, field_id, value in conn.execute(query):
                 out.setdefault(audit_id, {})[field_id] = json.loads(value) if value is not None else None
         return out
 
     def submissions_of(self, audit_id: str) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             rows = conn.execute(
                 select(submissions)
                 .where(submissions.c.audit_id == audit_id)
@@ -439,7 +473,7 @@ class Store:
         return [r._asdict() for r in rows]
 
     def findings_of(self, submission_id: int) -> list[Finding]:
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             rows = conn.execute(
                 select(findings).where(findings.c.submission_id == submission_id).order_by(findings.c.id)
             ).all()
@@ -464,11 +498,11 @@ class Store:
             .where(allocations.c.month == month)
             .order_by(allocations.c.audit_id)
         )
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             return [r._asdict() for r in conn.execute(query)]
 
     def receipts_count(self) -> int:
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             return int(conn.scalar(select(func.count()).select_from(receipts)) or 0)
 
 
