@@ -32,6 +32,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from auditdocs import answers
 from auditdocs.allocation import read_allocation
@@ -46,6 +47,7 @@ from auditdocs.returns import ingest as ingest_module
 from auditdocs.returns.convert import legacy_kind, to_docx
 from auditdocs.returns.ingest import ACCEPTED, AMEND, REJECTED, BatchResult, Ingester, Outcome, ingest
 from auditdocs.returns.sources import Incoming, Unreadable, expand
+from auditdocs.returns.store import receipts
 from auditdocs.returns.summary import write_summary
 from auditdocs.sample import sample_allocation_path
 from auditdocs.workspace import Workspace, init_workspace
@@ -680,12 +682,36 @@ def test_limits_are_a_parameter_of_parse_and_ingest(ws, audit_form, key, tmp_pat
     tiny = parse_bytes(audit_form, "x.docx", key, Limits(max_xml_nodes=1000))
     assert "over 1,000 XML tags and attributes" in only_message(tiny)
     outcome = Ingester(ws, limits=Limits(max_file_bytes=1000)).one(Incoming("x.docx", audit_form, "x"), RECEIVED)
-    assert outcome.status == REJECTED and "limit 1000" in outcome.reason
+    assert outcome.status == REJECTED and "over the 1,000 bytes limit" in outcome.reason
     path = tmp_path / "x.docx"
     path.write_bytes(form(ws, 3))
     [outcome] = ingest(ws, [path], received_at=RECEIVED, limits=Limits(max_part_bytes=10_000)).outcomes
     assert outcome.status == REJECTED and "would expand to" in outcome.reason
     assert ws.parse([path])[0].status == "ok"  # the defaults read every form we issue
+
+
+def test_the_limits_a_genuine_file_can_meet_are_set_in_the_config(tmp_path):
+    """A form with a big picture pasted in: refused under a 1 MB limit with a message that
+    says where the limit is set (again if sent again, recorded once), read once the QA
+    officer raises it (a rejected file is not "already received")."""
+    ws = init_workspace(tmp_path / "qa")
+    generate(ws, read_allocation(sample_allocation_path(ws)))
+    blank = next(ws.output_dir.glob("2026-11/*/2026-11-001 * audit tool.docx")).read_bytes()
+    big = rezip(fill_form(blank, GOOD), {"word/media/photo.jpeg": os.urandom(1_500_000)})
+    settings = ws.root / "config" / "organisation.yaml"
+    original = settings.read_text()
+    assert "  max_file_mb: 50 " in original
+    for mb, accepted in ((1, False), (1, False), (2, True)):
+        settings.write_text(original.replace("  max_file_mb: 50 ", f"  max_file_mb: {mb} ", 1))
+        outcome = Ingester(Workspace(ws.root)).one(Incoming("big.docx", big, "x"), RECEIVED)
+        if accepted:
+            assert outcome.status == ACCEPTED, outcome.reason
+        else:
+            assert outcome.status == REJECTED
+            assert "over the 1.0 MB limit (config/organisation.yaml limits.max_file_mb)" in (outcome.reason or "")
+    with ws.store().reading() as conn:
+        query = select(receipts.c.outcome).where(receipts.c.sha256 == outcome.sha256).order_by(receipts.c.id)
+        assert conn.execute(query).scalars().all() == ["rejected", "accepted"]
 
 
 def test_python_docx_never_opens_a_returned_file():

@@ -268,9 +268,11 @@ def test_a_failure_while_storing_leaves_no_half_written_audit(ws, tmp_path, monk
     assert store.submissions_of("2026-11-012") == []
     assert store.allocation("2026-11-012")[1] == "issued"
     monkeypatch.undo()
+    # once whatever failed works again, the same bytes are read again and stored (once)
     retry = ingest(ws, [path], received_at=RECEIVED).outcomes[0]
-    assert retry.status == DUPLICATE  # the bytes are known (rejected once): nothing changes silently
-    assert store.receipts_count() == before + 1
+    assert retry.status == ACCEPTED and retry.version == 1
+    assert ingest(ws, [path], received_at=RECEIVED).outcomes[0].status == DUPLICATE
+    assert store.receipts_count() == before + 2  # the rejection and the acceptance
 
 
 def test_the_store_is_migrated_once(ws):

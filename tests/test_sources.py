@@ -258,7 +258,8 @@ def test_too_many_members_is_unreadable(tmp_path: Path) -> None:
     path = tmp_path / "many.zip"
     path.write_bytes(zip_bytes({f"{n}.docx": b"x" for n in range(5)}))
     [item] = run(path, limits=SourceLimits(max_members=4))
-    assert isinstance(item, Unreadable) and "5 files (limit 4)" in item.reason
+    assert isinstance(item, Unreadable)
+    assert "5 files (limit 4: config/organisation.yaml limits.max_files_per_input)" in item.reason
 
 
 def test_the_member_budget_is_shared_by_nested_zips(tmp_path: Path) -> None:

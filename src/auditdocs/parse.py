@@ -24,7 +24,17 @@ from auditdocs.errors import RejectedFile
 from auditdocs.forms.layout import Field, Layout, Table
 from auditdocs.identity import Identity, manifest_hash
 from auditdocs.ooxml import namespaces as ns
-from auditdocs.ooxml.package import DEFAULT_LIMITS, Limits, Package, is_odf, odf_encrypted, ole_kind, sniff
+from auditdocs.ooxml.package import (
+    DEFAULT_LIMITS,
+    SETTINGS,
+    Limits,
+    Package,
+    is_odf,
+    odf_encrypted,
+    ole_kind,
+    size_text,
+    sniff,
+)
 from auditdocs.ooxml.reader import Control, custom_properties, form_manifest, read_cell, read_controls, table_cells
 
 log = logging.getLogger(__name__)
@@ -294,7 +304,7 @@ def parse_bytes(
     out = ParsedForm(file=name)
     try:
         if len(data) > limits.max_file_bytes:
-            raise RejectedFile(f"file is {len(data)} bytes (limit {limits.max_file_bytes}); not an audit form")
+            raise RejectedFile(_too_big(len(data), limits))
         _reject_unzippable(data)
         _parse_package(Package(data, limits), key, out, layouts)
     except RejectedFile as exc:
@@ -311,6 +321,13 @@ def code_trace(exc: BaseException) -> str:
     """Where an exception was raised (files, lines, code) without its message: a message
     can quote the document (a value that failed to convert), and logs never hold evidence."""
     return "".join(traceback.format_tb(exc.__traceback__)).rstrip()
+
+
+def _too_big(size: int, limits: Limits) -> str:
+    return (
+        f"file is {size_text(size)}, over the {size_text(limits.max_file_bytes)} limit ({SETTINGS}max_file_mb); "
+        "not an audit form, or one with very large pictures pasted in"
+    )
 
 
 def _rejected(out: ParsedForm, message: str) -> ParsedForm:
@@ -419,7 +436,7 @@ def parse_file(
     try:
         size = path.stat().st_size
         if size > limits.max_file_bytes:
-            return rejected(f"file is {size} bytes (limit {limits.max_file_bytes}); not an audit form")
+            return rejected(_too_big(size, limits))
         data = path.read_bytes()
     except OSError as exc:
         return rejected(f"cannot read the file ({exc.strerror})")

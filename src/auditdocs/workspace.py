@@ -121,8 +121,10 @@ class Workspace:
         """Parse returned files with this workspace's key and config."""
         from auditdocs.forms.layout import layout_source
         from auditdocs.parse import parse_files
+        from auditdocs.returns.ingest import configured_limits
 
-        return parse_files(paths, self.key(), layout_source(self.config))
+        limits = configured_limits(self.config.settings.limits)[0]
+        return parse_files(paths, self.key(), layout_source(self.config), limits)
 
 
 def init_workspace(root: Path) -> Workspace:

@@ -409,6 +409,17 @@ class Schedule(Model):
         return sorted(value)
 
 
+class LimitSettings(Model):
+    """How big the files ingest reads may be, checked before they are read.  Safe
+    defaults; raise them only for files you trust (limits stop zip bombs and the like)."""
+
+    max_file_mb: int = Field(50, ge=1, le=2048)  # one file: a form, a zip, an e-mail
+    max_files_per_input: int = Field(2000, ge=1, le=100_000)  # files in one zip or e-mail
+    max_unpacked_mb: int = Field(500, ge=1, le=16_384)  # what one zip or e-mail unpacks to
+    max_form_unzipped_mb: int = Field(256, ge=1, le=4096)  # what one Word form unzips to
+    conversion_timeout_seconds: float = Field(120, gt=0, le=3600)  # one .doc/.odt via LibreOffice
+
+
 class Settings(Model):
     """config/organisation.yaml: everything that is not a tool type."""
 
@@ -420,6 +431,7 @@ class Settings(Model):
     email: MailSettings = MailSettings()
     imports: Imports = Imports()
     allocation: AllocationRules = AllocationRules()
+    limits: LimitSettings = LimitSettings()
     #: tool id → its schedule; none: only the case file audit is allocated
     schedules: dict[Id, Schedule] = Field(default_factory=dict)
 

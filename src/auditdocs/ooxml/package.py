@@ -52,6 +52,15 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+#: Where a QA officer raises the limits genuine files can meet (config.models.LimitSettings).
+SETTINGS = "config/organisation.yaml limits."
+
+
+def size_text(size: int) -> str:
+    """A size for a message: bytes under 1 MB, else MB (one decimal under 10 MB)."""
+    if size < MB:
+        return f"{size:,} bytes"
+    return f"{size / MB:,.0f} MB" if size >= 10 * MB else f"{size / MB:,.1f} MB"
 
 # What zipfile and its decompressors raise on malformed input.
 ZIP_ERRORS = (

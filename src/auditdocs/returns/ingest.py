@@ -13,11 +13,12 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from auditdocs.allocation import Allocation
+from auditdocs.config.models import LimitSettings
 from auditdocs.errors import AuditDocsError, RejectedFile
 from auditdocs.findings import Finding
 from auditdocs.forms.layout import layout_source
@@ -25,7 +26,7 @@ from auditdocs.ooxml.package import DEFAULT_LIMITS, Limits
 from auditdocs.parse import ParsedForm, code_trace, parse_bytes
 from auditdocs.paths import display
 from auditdocs.returns.archive import Archive
-from auditdocs.returns.convert import TIMEOUT, legacy_kind, to_docx
+from auditdocs.returns.convert import legacy_kind, to_docx
 from auditdocs.returns.feedback import write_feedback
 from auditdocs.returns.sources import DEFAULT_LIMITS as DEFAULT_SOURCE_LIMITS
 from auditdocs.returns.sources import Incoming, SourceLimits, Unreadable, expand
@@ -109,13 +110,16 @@ class Ingester:
         ws: Workspace,
         store: Store | None = None,
         *,
-        limits: Limits = DEFAULT_LIMITS,
-        source_limits: SourceLimits = DEFAULT_SOURCE_LIMITS,
-        convert_timeout: float = TIMEOUT,
+        limits: Limits | None = None,
+        source_limits: SourceLimits | None = None,
+        convert_timeout: float | None = None,
     ) -> None:
         self.ws = ws
-        self.limits, self.source_limits, self.convert_timeout = limits, source_limits, convert_timeout
         self.config = ws.config
+        configured = configured_limits(self.config.settings.limits)
+        self.limits = limits or configured[0]
+        self.source_limits = source_limits or configured[1]
+        self.convert_timeout = convert_timeout or configured[2]
         self.key = ws.key()
         self.layouts = layout_source(self.config)
         self.store = store or ws.store()
@@ -243,7 +247,9 @@ class Ingester:
         digest = outcome.sha256
         assert digest is not None
         known = self.store.known_receipt(digest)
-        if known is not None:
+        # A file rejected before is read again: what refused it may have changed since (a
+        # limit raised, its audit allocated, LibreOffice installed).
+        if known is not None and known["outcome"] != "rejected":
             outcome.status, outcome.audit_id = DUPLICATE, known["audit_id"]
             outcome.reason = f"the same file was received on {known['received_at']:%d/%m/%Y} ({known['outcome']})"
             return
@@ -338,17 +344,37 @@ class Ingester:
             outcome.status = ACCEPTED
 
 
+def configured_limits(limits: LimitSettings) -> tuple[Limits, SourceLimits, float]:
+    """The config's limits (config/organisation.yaml ``limits``) for the package reader,
+    the folder/zip/e-mail expander and LibreOffice conversions; the limits that only
+    stop hostile files (ratios, XML nodes, nesting) keep their defaults."""
+    mb = 1024 * 1024
+    return (
+        replace(
+            DEFAULT_LIMITS, max_file_bytes=limits.max_file_mb * mb, max_total_bytes=limits.max_form_unzipped_mb * mb
+        ),
+        replace(
+            DEFAULT_SOURCE_LIMITS,
+            max_file_bytes=limits.max_file_mb * mb,
+            max_members=limits.max_files_per_input,
+            max_total_bytes=limits.max_unpacked_mb * mb,
+        ),
+        limits.conversion_timeout_seconds,
+    )
+
+
 def ingest(
     ws: Workspace,
     paths: Iterable[Path],
     progress: Callable[[Outcome], None] | None = None,
     received_at: datetime | None = None,
     *,
-    limits: Limits = DEFAULT_LIMITS,
-    source_limits: SourceLimits = DEFAULT_SOURCE_LIMITS,
+    limits: Limits | None = None,
+    source_limits: SourceLimits | None = None,
     jobs: int = 1,
 ) -> BatchResult:
-    """Ingest returned files, folders, .zip archives and e-mails (.eml, .msg)."""
+    """Ingest returned files, folders, .zip archives and e-mails (.eml, .msg), with the
+    config's limits unless others are given."""
     return Ingester(ws, limits=limits, source_limits=source_limits).run(paths, progress, received_at, jobs)
 
 

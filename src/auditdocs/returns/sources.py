@@ -30,6 +30,7 @@ import olefile
 from auditdocs.ooxml.package import (
     DIRECTORY_BYTES_PER_ENTRY,
     OLE_MAGIC,
+    SETTINGS,
     ZIP_ERRORS,
     ZIP_MAGIC,
     check_ole_header,
@@ -292,7 +293,10 @@ def _expand_zip(name: str, data: bytes, depth: int, ctx: _Ctx) -> Iterator[Found
     listed, listing = zip_directory(data) or (0, 0)
     if listed > budget.members:
         yield Unreadable(
-            name, ctx.origin, f"zip archive has {listed} files (limit {limits.max_members}); send fewer at a time"
+            name,
+            ctx.origin,
+            f"zip archive has {listed} files (limit {limits.max_members}: {SETTINGS}max_files_per_input); "
+            "send fewer at a time",
         )
         return
     if listing > budget.members * DIRECTORY_BYTES_PER_ENTRY:
@@ -318,7 +322,8 @@ def _expand_zip(name: str, data: bytes, depth: int, ctx: _Ctx) -> Iterator[Found
             yield Unreadable(
                 name,
                 ctx.origin,
-                f"zip archive has {len(infos)} files (limit {limits.max_members}); send fewer at a time",
+                f"zip archive has {len(infos)} files (limit {limits.max_members}: {SETTINGS}max_files_per_input); "
+                "send fewer at a time",
             )
             return
         declared = sum(info.file_size for info in infos)
@@ -326,7 +331,8 @@ def _expand_zip(name: str, data: bytes, depth: int, ctx: _Ctx) -> Iterator[Found
             yield Unreadable(
                 name,
                 ctx.origin,
-                f"zip archive would unpack to {_mb(declared)} (limit {_mb(limits.max_total_bytes)}; a zip bomb?); "
+                f"zip archive would unpack to {_mb(declared)} (limit {_mb(limits.max_total_bytes)}: "
+                f"{SETTINGS}max_unpacked_mb; a zip bomb?); "
                 "refusing it",
             )
             return
@@ -737,4 +743,4 @@ def _mb(size: int) -> str:
 
 
 def _too_big(size: int, limit: int) -> str:
-    return f"{_mb(size)}, over the {_mb(limit)} limit; check this is the right file"
+    return f"{_mb(size)}, over the {_mb(limit)} limit ({SETTINGS}max_file_mb); check this is the right file"

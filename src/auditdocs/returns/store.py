@@ -31,6 +31,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    case,
     create_engine,
     event,
     func,
@@ -330,9 +331,12 @@ class Store:
     # --- receipts and submissions ---------------------------------------------------------
 
     def known_receipt(self, sha256: str) -> dict[str, Any] | None:
-        """The first receipt of exactly these bytes, if they were received before."""
+        """The receipt of exactly these bytes if they were received before: the one that
+        stored them if any, else the first (a rejection)."""
+        rejected_last = case((receipts.c.outcome == "rejected", 1), else_=0)
+        query = select(receipts).where(receipts.c.sha256 == sha256).order_by(rejected_last, receipts.c.id)
         with self.reading() as conn:
-            row = conn.execute(select(receipts).where(receipts.c.sha256 == sha256).order_by(receipts.c.id)).first()
+            row = conn.execute(query).first()
         return row._asdict() if row is not None else None
 
     def record_receipt(
