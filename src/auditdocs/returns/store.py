@@ -230,9 +230,9 @@ class Store:
         try:
             # Pooled: opening a connection per unit of work (four per file ingested) cost
             # PostgreSQL half of an ingest's time.  Connections are renewed after half an
-            # hour, before a server's idle timeout; checking each before use (pre-ping)
-            # cost another 15 %, and a connection lost meanwhile fails one unit of work,
-            # which is redone on the next run (files are archived first, records are whole).
+            # hour, before a server's idle timeout.  Checking each before use (pre-ping)
+            # cost another 15 %; instead a connection the server dropped fails the unit
+            # of work using it (StoreDisconnected), which ingest redoes on a new one.
             self.engine: Engine = create_engine(url, poolclass=QueuePool, pool_recycle=1800)
         except (SQLAlchemyError, ValueError, ImportError) as exc:
             raise StoreError(f"store {self.shown}: cannot open ({_one_line(exc)})") from None
@@ -264,7 +264,8 @@ class Store:
         try:
             yield
         except IntegrityError as exc:
-            raise StoreConflict(f"store {self.shown}: a concurrent writer got there first ({exc.orig})") from None
+            clash = _one_line(exc.orig)
+            raise StoreConflict(f"store {self.shown}: a concurrent writer got there first ({clash})") from None
         except DBAPIError as exc:
             if exc.connection_invalidated:
                 raise StoreDisconnected(f"store {self.shown}: the server dropped the connection") from None
