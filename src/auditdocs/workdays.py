@@ -15,8 +15,8 @@ if TYPE_CHECKING:
 
 _SUBDIVISION = {"england-and-wales": "ENG", "scotland": "SCT", "northern-ireland": "NIR"}
 
-#: Deadlines are UK calendar days: a return sent at 00:30 on 1 December in summer time is
-#: 23:30 on 30 November in UTC, and late.
+#: Deadlines are UK calendar days: a return due on 30 June and sent at 00:30 BST on 1 July
+#: (23:30 on 30 June in UTC) is late.
 UK = ZoneInfo("Europe/London")
 
 
