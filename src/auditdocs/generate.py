@@ -20,7 +20,7 @@ from dateutil.relativedelta import relativedelta
 from auditdocs.allocation import Allocation
 from auditdocs.config import Config
 from auditdocs.forms.layout import DocumentKind, Layout, layout_for
-from auditdocs.identity import Identity, manifest_hash
+from auditdocs.identity import Identity
 from auditdocs.ooxml.body import Binding, manifest_xml, render_body
 from auditdocs.ooxml.template import PreparedDocument
 from auditdocs.ooxml.zipout import write_private
@@ -85,8 +85,7 @@ class FormFactory:
             custom_xml=manifest_xml(layout),
             store_item_id=binding.store_item_id,
         )
-        manifest = manifest_hash((f.id, f.kind, f.placeholder) for f in layout.fields)
-        form = Form(tool_id, kind, layout, document, self.config.version(tool_id), manifest)
+        form = Form(tool_id, kind, layout, document, self.config.version(tool_id), layout.digest)
         sample = next(iter(self._check_contexts(tool_id)))
         document.check(sample)
         self._forms[(tool_id, kind)] = form

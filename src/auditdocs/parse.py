@@ -364,7 +364,7 @@ def _parse_package(pkg: Package, key: bytes, out: ParsedForm, layouts: LayoutSou
         raise RejectedFile(f"audit {identity.audit_id}: the form's field list was edited; it cannot be trusted")
     # The layout the form was made from, when today's config still makes the same fields.
     layout = layouts(identity) if layouts else None
-    if layout is not None and _manifest_hash(layout.manifest()) != identity.manifest:
+    if layout is not None and layout.digest != identity.manifest:
         layout = None
     if manifest is None:
         # LibreOffice can leave custom XML parts empty, and .doc/.odt conversion drops them;

@@ -12,7 +12,7 @@ about a worker carries a worker reference (``W-`` and a code of the name), no ch
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -45,18 +45,19 @@ def due_schedules(settings: Settings, month: str) -> list[str]:
 
 def workers_of(cases: Sequence[Case]) -> list[Worker]:
     """The workers found in the case list, in the order first met."""
-    seen: dict[tuple[str, str], Worker] = {}
-    for case in cases:
-        key = (norm(case.worker), norm(case.team))
-        seen.setdefault(key, Worker(case.worker, case.team, case.team_manager))
-    return list(seen.values())
+    return _distinct(Worker(case.worker, case.team, case.team_manager) for case in cases)
 
 
 def team_managers_of(cases: Sequence[Case]) -> list[Worker]:
+    """The team managers found in the case list (as workers of their own team), in the order first met."""
+    return _distinct(Worker(case.team_manager, case.team, case.team_manager) for case in cases)
+
+
+def _distinct(people: Iterable[Worker]) -> list[Worker]:
+    """One of each person in a team (names compared ignoring case and spacing)."""
     seen: dict[tuple[str, str], Worker] = {}
-    for case in cases:
-        key = (norm(case.team_manager), norm(case.team))
-        seen.setdefault(key, Worker(case.team_manager, case.team, case.team_manager))
+    for person in people:
+        seen.setdefault((norm(person.name), norm(person.team)), person)
     return list(seen.values())
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 from auditdocs.config import Config, ToolType
+from auditdocs.identity import manifest_hash
 
 FieldKind = Literal["text", "richtext", "dropdown", "checkbox", "date"]
 
@@ -75,6 +77,12 @@ class Layout:
     def manifest(self) -> list[dict[str, str]]:
         """What a document records of its fields: id, kind, placeholder, alias."""
         return [{"id": f.id, "k": f.kind, "p": f.placeholder, "a": f.label} for f in self.fields]
+
+    @cached_property
+    def digest(self) -> str:
+        """The hash of the field list a form of this layout is signed with (worked out once:
+        a layout is not changed after it is built)."""
+        return manifest_hash((f.id, f.kind, f.placeholder) for f in self.fields)
 
 
 GRADE_PLACEHOLDER = "Choose a grade"

@@ -73,42 +73,13 @@ def zip_bytes(parts: list[Part]) -> bytes:
     offset = 0
     for part in parts:
         name = part.name.encode("utf-8")
-        local = struct.pack(
-            "<IHHHHHIIIHH",
-            0x04034B50,
-            20,
-            0x0800,
-            8,
-            _DOS_TIME,
-            _DOS_DATE,
-            part.crc,
-            len(part.deflated),
-            part.size,
-            len(name),
-            0,
-        )
+        # version needed, UTF-8 names, deflated, time, date, CRC-32, sizes, name length
+        common = (20, 0x0800, 8, _DOS_TIME, _DOS_DATE, part.crc, len(part.deflated), part.size, len(name))
+        local = struct.pack("<IHHHHHIIIHH", 0x04034B50, *common, 0)
+        # central: made by, the common fields, no extra/comment/disk/internal attributes,
+        # owner-only permissions, where the local header is
         central.append(
-            struct.pack(
-                "<IHHHHHHIIIHHHHHII",
-                0x02014B50,
-                20,
-                20,
-                0x0800,
-                8,
-                _DOS_TIME,
-                _DOS_DATE,
-                part.crc,
-                len(part.deflated),
-                part.size,
-                len(name),
-                0,
-                0,
-                0,
-                0,
-                0o600 << 16,
-                offset,
-            )
-            + name
+            struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, *common, 0, 0, 0, 0, 0o600 << 16, offset) + name
         )
         body += [local, name, part.deflated]
         offset += len(local) + len(name) + len(part.deflated)
