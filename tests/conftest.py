@@ -58,6 +58,19 @@ def libreoffice_convert(files: list[Path], target: str, outdir: Path, profile: P
     return out
 
 
+def month_workspace(root: Path) -> Workspace:
+    """A workspace of its own at ``root`` with the sample month generated: for tests that
+    write to its store or change its config."""
+    workspace = init_workspace(root)
+    generate(workspace, read_allocation(sample_allocation_path(workspace)))
+    return workspace
+
+
+def blank_form(ws: Workspace, audit_id: str, kind: str = "audit tool") -> bytes:
+    """The document ``generate`` wrote for ``audit_id`` of the sample month."""
+    return next(ws.output_dir.glob(f"2026-11/*/{audit_id} * {kind}.docx")).read_bytes()
+
+
 @pytest.fixture(scope="session")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     return init_workspace(tmp_path_factory.mktemp("ws") / "qa")

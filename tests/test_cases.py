@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from openpyxl import Workbook
 
 from auditdocs.cases import Auditor, Case, read_auditors, read_cases
 from auditdocs.config.models import AuditorImport, CaseColumns, CaseImport
 from auditdocs.errors import DataError
+from auditdocs.sample import write_sheet
 from auditdocs.workspace import Workspace
 
 CASES = CaseImport()
@@ -38,17 +38,6 @@ THEIR_COLUMNS = CaseColumns(
 )
 THEIR_HEADER = ["Person ID", "Case Ref", "Category", "Age (years)", "Team Name", "Allocated Worker", "Team Manager"]
 THEIR_HEADER += ["Involvement Start", "Notes"]
-
-
-def xlsx(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.append(header)
-    for row in rows:
-        ws.append(row)
-    wb.save(path)
-    return path
 
 
 def csv_text(header: list[str], rows: list[list[Any]], sep: str = ",") -> str:
@@ -84,7 +73,7 @@ def test_the_sample_lists_read_with_the_default_mapping(workspace: Workspace) ->
 
 
 def test_dates_come_as_excel_dates_iso_or_uk_text(tmp_path: Path) -> None:
-    cases = read_cases(xlsx(tmp_path / "cases.xlsx", HEADER, ROWS), CASES)
+    cases = read_cases(write_sheet(tmp_path / "cases.xlsx", HEADER, ROWS), CASES)
     assert [c.date_of_birth for c in cases] == [date(2015, 3, 4), date(2010, 12, 31), None]
     assert [c.start_date for c in cases] == [date(2025, 1, 6), date(2025, 2, 5), date(2025, 6, 1)]
     assert cases[1].case_type == "CP"  # "Child protection" is another spelling of CP
@@ -113,7 +102,7 @@ def test_each_councils_headers_come_from_the_mapping(tmp_path: Path) -> None:
         ["P2", 12345, "CARE LEAVERS", 19.0, "Leaving Care", "B Worker", "B Manager", datetime(2023, 5, 2), ""],
     ]
     spec = CaseImport(columns=THEIR_COLUMNS)
-    cases = read_cases(xlsx(tmp_path / "export.xlsx", [h.upper() for h in THEIR_HEADER], rows), spec)
+    cases = read_cases(write_sheet(tmp_path / "export.xlsx", [h.upper() for h in THEIR_HEADER], rows), spec)
     assert cases == [
         Case("CR-9", "P1", "CIC", "Children in Care", "A Worker", "A Manager", date(2024, 9, 1), None, 7),
         Case("12345", "P2", "Care leaver", "Leaving Care", "B Worker", "B Manager", date(2023, 5, 2), None, 19),
@@ -122,7 +111,7 @@ def test_each_councils_headers_come_from_the_mapping(tmp_path: Path) -> None:
 
 def test_blank_rows_are_skipped_and_rows_keep_their_sheet_numbers(tmp_path: Path) -> None:
     rows = [ROWS[0], [None] * 8, ["NB-2", "C2", "2010-12-31", "CIN", "North", "W", "M", "31/02/2025"]]
-    message = error(read_cases, xlsx(tmp_path / "cases.xlsx", HEADER, rows), CASES)
+    message = error(read_cases, write_sheet(tmp_path / "cases.xlsx", HEADER, rows), CASES)
     assert message.endswith("row 4, column 'start_date' (H): '31/02/2025' is not a date (use dd/mm/yyyy or YYYY-MM-DD)")
 
 
@@ -132,7 +121,7 @@ def test_blank_rows_are_skipped_and_rows_keep_their_sheet_numbers(tmp_path: Path
 def test_a_missing_column_is_named_with_its_field(tmp_path: Path) -> None:
     header = [h for h in HEADER if h != "team_manager"]
     rows = [[v for h, v in zip(HEADER, r, strict=True) if h != "team_manager"] for r in ROWS]
-    path = xlsx(tmp_path / "cases.xlsx", header, rows)
+    path = write_sheet(tmp_path / "cases.xlsx", header, rows)
     assert error(read_cases, path, CASES) == (
         f"{path}: row 1: missing column(s) 'team_manager' (team_manager) in the header row "
         "(headers are set in config/organisation.yaml imports.cases.columns)"
@@ -142,13 +131,13 @@ def test_a_missing_column_is_named_with_its_field(tmp_path: Path) -> None:
 def test_either_date_of_birth_or_age_is_needed(tmp_path: Path) -> None:
     header = [h for h in HEADER if h != "date_of_birth"]
     rows = [[v for h, v in zip(HEADER, r, strict=True) if h != "date_of_birth"] for r in ROWS]
-    path = xlsx(tmp_path / "cases.xlsx", header, rows)
+    path = write_sheet(tmp_path / "cases.xlsx", header, rows)
     assert "missing column 'date_of_birth' or 'age'" in error(read_cases, path, CASES)
 
 
 def test_a_duplicate_case_reference_names_both_rows(tmp_path: Path) -> None:
     rows = [*ROWS, ["nb-2 ", "C9", "2012-01-01", "CIC", "South", "W", "M", "2025-01-01"]]
-    path = xlsx(tmp_path / "cases.xlsx", HEADER, rows)
+    path = write_sheet(tmp_path / "cases.xlsx", HEADER, rows)
     assert error(read_cases, path, CASES) == (
         f"{path}: row 5, column 'case_reference' (A): case reference 'nb-2' repeats row 3; each must be unique"
     )
@@ -167,7 +156,7 @@ def test_an_unreadable_date_names_file_row_and_column(tmp_path: Path) -> None:
 def test_an_unknown_case_type_lists_the_known_ones(tmp_path: Path) -> None:
     rows = [list(r) for r in ROWS]
     rows[1][3] = "Early help"
-    path = xlsx(tmp_path / "cases.xlsx", HEADER, rows)
+    path = write_sheet(tmp_path / "cases.xlsx", HEADER, rows)
     assert error(read_cases, path, CASES) == (
         f"{path}: row 3, column 'case_type' (D): 'Early help' is not a known case type (one of CIN, CP, CIC, "
         "Care leaver; add other spellings in config/organisation.yaml)"
@@ -177,12 +166,12 @@ def test_an_unknown_case_type_lists_the_known_ones(tmp_path: Path) -> None:
 def test_an_empty_required_cell_is_named(tmp_path: Path) -> None:
     rows = [list(r) for r in ROWS]
     rows[0][4] = "  "
-    path = xlsx(tmp_path / "cases.xlsx", HEADER, rows)
+    path = write_sheet(tmp_path / "cases.xlsx", HEADER, rows)
     assert error(read_cases, path, CASES) == (f"{path}: row 2, column 'team' (E): empty; fill it in or delete the row")
 
 
 def test_a_repeated_header_is_refused(tmp_path: Path) -> None:
-    path = xlsx(tmp_path / "cases.xlsx", [*HEADER, "Team"], [[*r, "x"] for r in ROWS])
+    path = write_sheet(tmp_path / "cases.xlsx", [*HEADER, "Team"], [[*r, "x"] for r in ROWS])
     assert error(read_cases, path, CASES) == (
         f"{path}: row 1: column 'team' appears 2 times ('team' (E), 'Team' (I)); keep one"
     )
@@ -221,7 +210,7 @@ def test_auditors_with_other_spellings_of_roles(tmp_path: Path) -> None:
         ["Idris Juniper", "idris@x.example", "Head of Service", "", "3"],
         ["Noor Ember", "noor@x.example", "icro", "Safeguarding", 0],
     ]
-    auditors = read_auditors(xlsx(tmp_path / "auditors.xlsx", AUDITOR_HEADER, rows), AUDITORS)
+    auditors = read_auditors(write_sheet(tmp_path / "auditors.xlsx", AUDITOR_HEADER, rows), AUDITORS)
     assert auditors == [
         Auditor("Petra Kestrel", "petra@x.example", "Team manager", "North", 2),
         Auditor("Idris Juniper", "idris@x.example", "Senior manager", "", 3),
@@ -243,6 +232,6 @@ def test_auditors_with_other_spellings_of_roles(tmp_path: Path) -> None:
 )
 def test_auditor_errors_name_row_and_column(tmp_path: Path, row: list[Any], message: str) -> None:
     rows = [["Petra Kestrel", "petra@x.example", "TM", "North", 2], row]
-    path = xlsx(tmp_path / "auditors.xlsx", AUDITOR_HEADER, rows)
+    path = write_sheet(tmp_path / "auditors.xlsx", AUDITOR_HEADER, rows)
     got = error(read_auditors, path, AUDITORS)
     assert got.startswith(f"{path}: {message}"), got

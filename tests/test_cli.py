@@ -14,14 +14,13 @@ from typing import Any
 import click
 import pytest
 from click.testing import CliRunner, Result
-from openpyxl import Workbook
 
 from auditdocs.allocation import COLUMNS, read_allocation
 from auditdocs.cli import main
 from auditdocs.config import load_config
 from auditdocs.generate import DOCUMENT_KINDS, document_path, safe_name
 from auditdocs.parse import parse_file
-from auditdocs.sample import SAMPLE_MONTH, sample_allocation_path, sample_month
+from auditdocs.sample import SAMPLE_MONTH, sample_allocation_path, sample_month, write_sheet
 from auditdocs.workspace import Workspace, init_workspace
 
 
@@ -174,17 +173,6 @@ def test_generated_documents_are_readable_by_their_owner_only(
     assert {mode(p) for p in ws.output_dir.rglob("*.docx")} == {0o600}
 
 
-def write_workbook(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
-    wb = Workbook()
-    sheet = wb.active
-    assert sheet is not None
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    wb.save(path)
-    return path
-
-
 def sample_rows(count: int = 3) -> list[list[Any]]:
     """The first ``count`` rows of the sample allocation, in COLUMNS order."""
     allocations = sample_month()[2][:count]
@@ -201,7 +189,7 @@ def generate_with(workspace: Workspace, allocation: Path) -> Result:
 def test_an_allocation_without_a_column_is_refused(workspace: Workspace, tmp_path: Path) -> None:
     drop = COLUMNS.index("auditor_email")
     rows = [[v for i, v in enumerate(row) if i != drop] for row in sample_rows()]
-    book = write_workbook(tmp_path / "allocation.xlsx", [c for c in COLUMNS if c != "auditor_email"], rows)
+    book = write_sheet(tmp_path / "allocation.xlsx", [c for c in COLUMNS if c != "auditor_email"], rows)
     result = generate_with(workspace, book)
     assert result.exit_code == 1
     assert one_line_error(result) == f"Error: {book}: missing column(s) auditor_email in the header row"
@@ -210,7 +198,7 @@ def test_an_allocation_without_a_column_is_refused(workspace: Workspace, tmp_pat
 def test_an_allocation_with_a_bad_date_names_row_and_column(workspace: Workspace, tmp_path: Path) -> None:
     rows = sample_rows()
     rows[1][COLUMNS.index("due_date")] = "31/11/2026"  # November has 30 days
-    book = write_workbook(tmp_path / "allocation.xlsx", COLUMNS, rows)
+    book = write_sheet(tmp_path / "allocation.xlsx", COLUMNS, rows)
     result = generate_with(workspace, book)
     assert result.exit_code == 1
     assert one_line_error(result) == (
@@ -221,7 +209,7 @@ def test_an_allocation_with_a_bad_date_names_row_and_column(workspace: Workspace
 def test_an_allocation_with_a_repeated_audit_id_names_both_rows(workspace: Workspace, tmp_path: Path) -> None:
     rows = sample_rows()
     rows[2][0] = rows[0][0]
-    book = write_workbook(tmp_path / "allocation.xlsx", COLUMNS, rows)
+    book = write_sheet(tmp_path / "allocation.xlsx", COLUMNS, rows)
     result = generate_with(workspace, book)
     assert result.exit_code == 1
     assert one_line_error(result) == (

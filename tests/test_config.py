@@ -170,45 +170,40 @@ def test_a_blank_title_is_refused(config_dir: Path) -> None:
     assert load_error(config_dir).startswith("config/case_file_audit.yaml: domains[0].title: ")
 
 
-def test_two_domains_cannot_share_an_id(config_dir: Path) -> None:
-    tool = config_dir / "case_file_audit.yaml"
-    data = read_yaml(tool)
-    data["domains"][1]["id"] = "visits"
-    write_yaml(tool, data)
-    assert (
-        load_error(config_dir)
-        == "config/case_file_audit.yaml: domains: duplicate domain id 'visits': each must be unique"
-    )
-
-
-def test_two_criteria_of_a_domain_cannot_share_an_id(config_dir: Path) -> None:
-    tool = config_dir / "case_file_audit.yaml"
-    data = read_yaml(tool)
-    data["domains"][0]["what_good_looks_like"][1]["id"] = "purpose"
-    write_yaml(tool, data)
-    assert load_error(config_dir) == (
-        "config/case_file_audit.yaml: domains[0]: duplicate criterion id 'purpose': each must be unique"
-    )
-
-
-def test_criterion_ids_are_unique_across_good_and_outstanding_lists(config_dir: Path) -> None:
-    tool = config_dir / "case_file_audit.yaml"
-    data = read_yaml(tool)
-    data["domains"][0]["moving_to_outstanding"][0]["id"] = "purpose"
-    write_yaml(tool, data)
-    assert load_error(config_dir) == (
-        "config/case_file_audit.yaml: domains[0]: duplicate criterion id 'purpose': each must be unique"
-    )
-
-
-def test_two_grades_cannot_share_an_id(config_dir: Path) -> None:
-    settings = config_dir / "organisation.yaml"
-    data = read_yaml(settings)
-    data["grading"]["grades"][1]["id"] = "outstanding"
-    write_yaml(settings, data)
-    assert load_error(config_dir) == (
-        "config/organisation.yaml: grading: duplicate grade id 'outstanding': each must be unique"
-    )
+@pytest.mark.parametrize(
+    ("file", "path", "value", "message"),
+    [
+        ("case_file_audit.yaml", ("domains", 1, "id"), "visits", "domains: duplicate domain id 'visits'"),
+        (
+            "case_file_audit.yaml",
+            ("domains", 0, "what_good_looks_like", 1, "id"),
+            "purpose",
+            "domains[0]: duplicate criterion id 'purpose'",
+        ),
+        (  # unique across the "what good looks like" and "moving to outstanding" lists
+            "case_file_audit.yaml",
+            ("domains", 0, "moving_to_outstanding", 0, "id"),
+            "purpose",
+            "domains[0]: duplicate criterion id 'purpose'",
+        ),
+        (
+            "organisation.yaml",
+            ("grading", "grades", 1, "id"),
+            "outstanding",
+            "grading: duplicate grade id 'outstanding'",
+        ),
+    ],
+    ids=["domains", "criteria", "criteria-across-lists", "grades"],
+)
+def test_ids_must_be_unique(config_dir: Path, file: str, path: tuple[Any, ...], value: str, message: str) -> None:
+    target = config_dir / file
+    data = read_yaml(target)
+    node = data
+    for step in path[:-1]:
+        node = node[step]
+    node[path[-1]] = value
+    write_yaml(target, data)
+    assert load_error(config_dir) == f"config/{file}: {message}: each must be unique"
 
 
 def test_a_duplicate_yaml_key_is_refused_with_its_line(config_dir: Path) -> None:

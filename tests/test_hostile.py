@@ -51,6 +51,7 @@ from auditdocs.returns.store import receipts
 from auditdocs.returns.summary import write_summary
 from auditdocs.sample import sample_allocation_path
 from auditdocs.workspace import Workspace, init_workspace
+from tests.conftest import blank_form, month_workspace
 from tests.xmledit import control, edit_document, q, rezip
 
 MB = 1024 * 1024
@@ -101,13 +102,11 @@ def document_xml(body: bytes) -> bytes:
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory) -> Workspace:
     """A workspace of its own (ingest writes to its store), its month generated."""
-    workspace = init_workspace(tmp_path_factory.mktemp("hostile") / "qa")
-    generate(workspace, read_allocation(sample_allocation_path(workspace)))
-    return workspace
+    return month_workspace(tmp_path_factory.mktemp("hostile") / "qa")
 
 
 def form(ws: Workspace, n: int, kind: str = "audit tool") -> bytes:
-    return next(ws.output_dir.glob(f"2026-11/*/2026-11-{n:03d} * {kind}.docx")).read_bytes()
+    return blank_form(ws, f"2026-11-{n:03d}", kind)
 
 
 def careless(values: dict, evidence: str | None = None) -> dict:
@@ -694,10 +693,8 @@ def test_the_limits_a_genuine_file_can_meet_are_set_in_the_config(tmp_path):
     """A form with a big picture pasted in: refused under a 1 MB limit with a message that
     says where the limit is set (again if sent again, recorded once), read once the QA
     officer raises it (a rejected file is not "already received")."""
-    ws = init_workspace(tmp_path / "qa")
-    generate(ws, read_allocation(sample_allocation_path(ws)))
-    blank = next(ws.output_dir.glob("2026-11/*/2026-11-001 * audit tool.docx")).read_bytes()
-    big = rezip(fill_form(blank, GOOD), {"word/media/photo.jpeg": os.urandom(1_500_000)})
+    ws = month_workspace(tmp_path / "qa")
+    big = rezip(fill_form(blank_form(ws, "2026-11-001"), GOOD), {"word/media/photo.jpeg": os.urandom(1_500_000)})
     settings = ws.root / "config" / "organisation.yaml"
     original = settings.read_text()
     assert "  max_file_mb: 50 " in original

@@ -29,7 +29,7 @@ from auditdocs.returns.ingest import ACCEPTED, AMEND, DUPLICATE, IGNORED, REJECT
 from auditdocs.returns.store import SCHEMA_VERSION, Store
 from auditdocs.sample import sample_allocation_path
 from auditdocs.workspace import Workspace, init_workspace
-from tests.conftest import libreoffice_convert, needs_libreoffice
+from tests.conftest import blank_form, libreoffice_convert, month_workspace, needs_libreoffice
 from tests.xmledit import edit_part, q
 
 RECEIVED = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # before the due date (30/11/2026)
@@ -39,13 +39,10 @@ LATE = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory) -> Workspace:
     """A workspace of its own (ingest writes to the store) with the month generated."""
-    workspace = init_workspace(tmp_path_factory.mktemp("ingest") / "qa")
-    generate(workspace, read_allocation(sample_allocation_path(workspace)))
-    return workspace
+    return month_workspace(tmp_path_factory.mktemp("ingest") / "qa")
 
 
-def form(ws: Workspace, audit_id: str, kind: str = "audit tool") -> bytes:
-    return next(ws.output_dir.glob(f"2026-11/*/{audit_id} * {kind}.docx")).read_bytes()
+form = blank_form
 
 
 GOOD = complete_values(AUDIT_DATE)
@@ -202,8 +199,7 @@ def test_an_amendment_is_a_new_version_and_every_version_is_kept(batch, ws, tmp_
     ],
 )
 def test_a_return_by_e_mail_counts_as_returned_when_the_e_mail_was_sent(tmp_path, sent, late):
-    ws = init_workspace(tmp_path / "qa")  # each case returns the same audit once
-    generate(ws, read_allocation(sample_allocation_path(ws)))
+    ws = month_workspace(tmp_path / "qa")  # each case returns the same audit once
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = "a@example.org", "qa@example.org", "Audit"
     message["Date"] = sent

@@ -20,12 +20,12 @@ from auditdocs.allocation import read_allocation
 from auditdocs.answers import AUDIT_DATE, complete_values, discussed_plan
 from auditdocs.chase import chasers, discussion_due, send_chasers
 from auditdocs.cli import main
-from auditdocs.generate import generate
 from auditdocs.ooxml.fill import fill_form
 from auditdocs.returns.ingest import ingest
 from auditdocs.sample import sample_allocation_path
 from auditdocs.send import send_packs
 from auditdocs.workspace import Workspace, init_workspace
+from tests.conftest import blank_form, month_workspace
 
 MONTH = "2026-11"
 
@@ -61,9 +61,7 @@ def use_smtp(ws: Workspace, **smtp) -> Workspace:
 
 @pytest.fixture
 def ws(tmp_path) -> Workspace:
-    workspace = init_workspace(tmp_path / "qa")
-    generate(workspace, read_allocation(sample_allocation_path(workspace)))
-    return workspace
+    return month_workspace(tmp_path / "qa")
 
 
 @pytest.fixture
@@ -211,7 +209,7 @@ def test_send_before_generate_says_what_to_do(tmp_path):
 def _return(ws: Workspace, audit_id: str, values: dict, when: datetime, tmp: Path) -> None:
     path = tmp / f"{audit_id}.docx"
     path.write_bytes(
-        fill_form(next(ws.output_dir.glob(f"{MONTH}/*/{audit_id} * audit tool.docx")).read_bytes(), values)
+        fill_form(blank_form(ws, audit_id), values)
     )
     ingest(ws, [path], received_at=when)
 
@@ -263,7 +261,7 @@ def test_chasers_for_overdue_audits_amendments_and_discussions(ws, tmp_path):
 
 def test_a_recorded_discussion_is_not_chased(ws, tmp_path):
     _return(ws, "2026-11-001", complete_values(AUDIT_DATE), datetime(2026, 11, 24, 9, tzinfo=UTC), tmp_path)
-    plan = next(ws.output_dir.glob(f"{MONTH}/*/2026-11-001 * improvement plan.docx")).read_bytes()
+    plan = blank_form(ws, "2026-11-001", "improvement plan")
     path = tmp_path / "plan-back.docx"
     path.write_bytes(fill_form(plan, discussed_plan(date(2026, 12, 1))))
     result = ingest(ws, [path], received_at=datetime(2026, 12, 2, tzinfo=UTC))

@@ -22,12 +22,12 @@ from auditdocs.allocation import read_allocation
 from auditdocs.answers import AUDIT_DATE, complete_values
 from auditdocs.cli import main
 from auditdocs.findings import Finding
-from auditdocs.generate import generate
 from auditdocs.ooxml.fill import WordStyle, fill_form
 from auditdocs.returns.ingest import Ingester
 from auditdocs.returns.store import SCHEMA_VERSION, Store, StoreError, receipts, submissions
 from auditdocs.sample import sample_allocation_path
-from auditdocs.workspace import Workspace, init_workspace
+from auditdocs.workspace import Workspace
+from tests.conftest import blank_form, month_workspace
 
 PG = os.environ.get("AUDITDOCS_TEST_POSTGRES_URL")
 NOW = datetime(2026, 11, 24, 9, tzinfo=UTC)
@@ -61,9 +61,7 @@ def store_url(request, tmp_path) -> Iterator[str]:
 @pytest.fixture
 def ws(tmp_path, store_url, monkeypatch) -> Workspace:
     monkeypatch.setenv("AUDITDOCS_DATABASE_URL", store_url)
-    workspace = init_workspace(tmp_path / "qa")
-    generate(workspace, read_allocation(sample_allocation_path(workspace)))
-    return workspace
+    return month_workspace(tmp_path / "qa")
 
 
 def test_the_schema_is_created_by_migrations_once(store_url):
@@ -133,14 +131,11 @@ def test_connections_the_server_dropped_are_renewed_and_no_file_is_lost(pg_url, 
     """The store keeps its connections in a pool: after the server drops them (a restart,
     an idle timeout), the next file is still stored, not rejected."""
     monkeypatch.setenv("AUDITDOCS_DATABASE_URL", pg_url)
-    ws = init_workspace(tmp_path / "qa")
-    allocations = read_allocation(sample_allocation_path(ws))
-    generate(ws, allocations)
+    ws = month_workspace(tmp_path / "qa")
     files = []
-    for n, alloc in enumerate(allocations[:2]):
-        blank = next(ws.output_dir.glob(f"2026-11/*/{alloc.audit_id} * audit tool.docx")).read_bytes()
-        files.append(tmp_path / f"{alloc.audit_id}.docx")
-        files[-1].write_bytes(fill_form(blank, complete_values(AUDIT_DATE), WordStyle(seed=n)))
+    for n, audit_id in enumerate(("2026-11-001", "2026-11-002")):
+        files.append(tmp_path / f"{audit_id}.docx")
+        files[-1].write_bytes(fill_form(blank_form(ws, audit_id), complete_values(AUDIT_DATE), WordStyle(seed=n)))
     ingester = Ingester(ws)
     assert [o.status for o in ingester.run([files[0]], received_at=NOW).outcomes] == ["accepted"]
     admin = create_engine(PG, isolation_level="AUTOCOMMIT")
@@ -159,12 +154,9 @@ def test_a_store_that_cannot_be_written_stops_ingest_and_records_nothing(tmp_pat
     """The store failing is not the file's fault: one line says so, the file is not
     recorded as rejected, and the next run stores it."""
     monkeypatch.delenv("AUDITDOCS_DATABASE_URL", raising=False)
-    ws = init_workspace(tmp_path / "qa")
-    allocations = read_allocation(sample_allocation_path(ws))
-    generate(ws, allocations)
-    blank = next(ws.output_dir.glob("2026-11/*/2026-11-001 * audit tool.docx")).read_bytes()
+    ws = month_workspace(tmp_path / "qa")
     path = tmp_path / "audit.docx"
-    path.write_bytes(fill_form(blank, complete_values(AUDIT_DATE)))
+    path.write_bytes(fill_form(blank_form(ws, "2026-11-001"), complete_values(AUDIT_DATE)))
     read_only = f"sqlite:///file:{ws.state_dir / 'store.sqlite'}?mode=ro&uri=true"
     args = ["ingest", str(path), "--workspace", str(ws.root)]
     failed = CliRunner().invoke(main, args, env={"AUDITDOCS_DATABASE_URL": read_only})
@@ -201,7 +193,7 @@ def test_two_ingest_processes_at_once_lose_nothing_and_duplicate_nothing(ws, tmp
     allocations = read_allocation(sample_allocation_path(ws))
     values = complete_values(AUDIT_DATE)
     for n, alloc in enumerate(allocations):
-        blank = next(ws.output_dir.glob(f"2026-11/*/{alloc.audit_id} * audit tool.docx")).read_bytes()
+        blank = blank_form(ws, alloc.audit_id)
         (inbox / f"{alloc.audit_id}.docx").write_bytes(fill_form(blank, values, WordStyle(seed=n)))
         # a second, different return for the same audit: an amendment racing the first
         (inbox / f"{alloc.audit_id} v2.docx").write_bytes(fill_form(blank, values, WordStyle(seed=100 + n)))

@@ -118,7 +118,9 @@ def sample_month(
     return cases, auditors, result.allocations
 
 
-def _sheet(path: Path, header: list[str], rows: list[list[Any]]) -> None:
+def write_sheet(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
+    """A one-sheet workbook as a case management system exports one: a header row, then
+    rows (dates as real Excel dates, shown dd/mm/yyyy)."""
     wb = Workbook()
     ws = wb.active
     assert ws is not None
@@ -130,6 +132,7 @@ def _sheet(path: Path, header: list[str], rows: list[list[Any]]) -> None:
                 cell.number_format = "dd/mm/yyyy"
     ws.freeze_panes = "A2"
     wb.save(path)
+    return path
 
 
 def sample_allocation_path(ws: Workspace) -> Path:
@@ -144,9 +147,9 @@ def write_sample(ws: Workspace) -> None:
     ws.sample_dir.mkdir(parents=True, exist_ok=True)
     columns = settings.imports.cases.columns.model_dump()
     fields = [f for f in cases[0] if columns.get(f)]
-    _sheet(ws.sample_dir / "cases.xlsx", [columns[f] for f in fields], [[c[f] for f in fields] for c in cases])
+    write_sheet(ws.sample_dir / "cases.xlsx", [columns[f] for f in fields], [[c[f] for f in fields] for c in cases])
     heads = settings.imports.auditors.columns
-    _sheet(
+    write_sheet(
         ws.sample_dir / "auditors.xlsx",
         [heads.name, heads.email, heads.role, heads.team, heads.capacity],
         [[a.name, a.email, a.role, a.team, a.capacity] for a in auditors],
