@@ -16,7 +16,7 @@ from auditdocs.forms.layout import layout_source
 from auditdocs.generate import FormFactory, generate
 from auditdocs.parse import ParsedForm, parse_bytes
 from auditdocs.sample import sample_allocation_path
-from auditdocs.workspace import Workspace, init_workspace
+from auditdocs.workspace import Workspace, bundled_root, init_workspace
 
 SOFFICE = shutil.which("soffice")
 # CI sets AUDITDOCS_REQUIRE_LIBREOFFICE=1: there a missing soffice fails instead of skipping.
@@ -56,6 +56,15 @@ def libreoffice_convert(files: list[Path], target: str, outdir: Path, profile: P
     missing = [str(p) for p in out.values() if not p.exists()]
     assert not missing, f"LibreOffice did not write {missing}"
     return out
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of the shipped config; the cwd is its parent, so errors say ``config/...``."""
+    folder = tmp_path / "config"
+    shutil.copytree(bundled_root() / "config", folder)
+    monkeypatch.chdir(tmp_path)
+    return folder
 
 
 def month_workspace(root: Path) -> Workspace:

@@ -3,7 +3,6 @@ that names the file, the key path and what is wrong."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +14,6 @@ from auditdocs.errors import ConfigError
 from auditdocs.workspace import Workspace, bundled_root
 
 TOOL_TYPES = {"case_file_audit", "thematic_audit", "supervision_audit", "staff_observation", "case_discussion"}
-
-
-@pytest.fixture
-def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private copy of the shipped config; the cwd is its parent, so errors say ``config/...``."""
-    folder = tmp_path / "config"
-    shutil.copytree(bundled_root() / "config", folder)
-    monkeypatch.chdir(tmp_path)
-    return folder
 
 
 def read_yaml(path: Path) -> Any:

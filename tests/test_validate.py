@@ -4,7 +4,6 @@ it and parsed back, so the rules are tested on the values the parser really give
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -402,14 +401,6 @@ def test_overall_may_be_allowed_further_above_the_lowest_domain(check: Check, co
 
 
 # --- the config ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "config"
-    shutil.copytree(bundled_root() / "config", folder)
-    monkeypatch.chdir(tmp_path)
-    return folder
 
 
 def add_rule_line(folder: Path, line: str) -> None:
