@@ -48,14 +48,14 @@ from docx.oxml.ns import qn
 from docxtpl import DocxTemplate
 from lxml import etree
 
-from auditdocs.allocation import Allocation, read_allocation
+from auditdocs.allocation.record import Allocation
+from auditdocs.allocation.workbook import read_allocation
+from auditdocs.files import write_private
+from auditdocs.forms.generate import FormFactory
 from auditdocs.forms.layout import Field
-from auditdocs.generate import FormFactory
+from auditdocs.forms.parse import parse_bytes
 from auditdocs.ooxml.fill import WordStyle, fill_form
-from auditdocs.ooxml.zipout import write_private
-from auditdocs.parse import parse_bytes
-from auditdocs.sample import sample_allocation_path
-from auditdocs.workspace import init_workspace
+from auditdocs.sample.month import init_workspace, sample_allocation_path
 
 KIND = "audit"
 SDT, SDT_PR, TAG, VAL, T = qn("w:sdt"), qn("w:sdtPr"), qn("w:tag"), qn("w:val"), qn("w:t")

@@ -33,12 +33,11 @@ PER_MONTH = 100
 
 
 def make_returns(root: Path, n: int) -> Path:
-    from auditdocs.allocation import read_allocation
-    from auditdocs.answers import AUDIT_DATE, complete_values
-    from auditdocs.generate import FormFactory
+    from auditdocs.allocation.workbook import read_allocation
+    from auditdocs.forms.generate import FormFactory
     from auditdocs.ooxml.fill import WordStyle, fill_form
-    from auditdocs.sample import sample_allocation_path
-    from auditdocs.workspace import init_workspace
+    from auditdocs.sample.answers import AUDIT_DATE, complete_values
+    from auditdocs.sample.month import init_workspace, sample_allocation_path
 
     ws = init_workspace(root / "ws")
     base = read_allocation(sample_allocation_path(ws))[0]

@@ -27,12 +27,12 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-from auditdocs.answers import EVIDENCE
+from auditdocs.dates import last_working_day
 from auditdocs.reports import monthly_report, quarterly_report
 from auditdocs.reports.data import load_report_data
-from auditdocs.returns.store import allocations, field_values, receipts, submissions
-from auditdocs.workdays import last_working_day
-from auditdocs.workspace import init_workspace
+from auditdocs.sample.answers import EVIDENCE
+from auditdocs.sample.month import init_workspace
+from auditdocs.store.schema import allocations, field_values, receipts, submissions
 
 MONTHS = ("2026-10", "2026-11", "2026-12")
 TEAMS = [f"Team {c}" for c in "ABCDEFGHIJKL"]

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from auditdocs.allocation import Allocation, read_allocation
+from auditdocs.allocation.record import Allocation
+from auditdocs.allocation.workbook import read_allocation
+from auditdocs.forms.generate import FormFactory, generate
 from auditdocs.forms.layout import layout_source
-from auditdocs.generate import FormFactory, generate
-from auditdocs.parse import ParsedForm, parse_bytes
-from auditdocs.sample import sample_allocation_path
-from auditdocs.workspace import Workspace, bundled_root, init_workspace
+from auditdocs.forms.parse import ParsedForm, parse_bytes
+from auditdocs.sample.month import init_workspace, sample_allocation_path
+from auditdocs.workspace import Workspace, bundled_root
 
 SOFFICE = shutil.which("soffice")
 # CI sets AUDITDOCS_REQUIRE_LIBREOFFICE=1: there a missing soffice fails instead of skipping.

@@ -18,14 +18,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from auditdocs.allocation import Allocation
-from auditdocs.answers import careless, complete_values, discussed_plan
-from auditdocs.generate import document_path, generate
+from auditdocs.allocation.record import Allocation
+from auditdocs.dates import last_working_day
+from auditdocs.forms.generate import document_path, generate
 from auditdocs.ooxml.fill import WordStyle, fill_form
 from auditdocs.returns.ingest import ingest
-from auditdocs.returns.store import Store
-from auditdocs.sample import sample_month
-from auditdocs.workdays import last_working_day
+from auditdocs.sample.answers import careless, complete_values, discussed_plan
+from auditdocs.sample.month import sample_month
+from auditdocs.store.store import Store
 from auditdocs.workspace import Workspace
 
 MONTHS = ("2026-10", "2026-11", "2026-12")

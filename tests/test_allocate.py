@@ -15,28 +15,30 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import MetaData, Table, create_engine, insert, inspect
 
-from auditdocs.allocate import (
+from auditdocs.allocation.allocate import (
     AllocationResult,
     History,
     Reaudit,
     allocate,
-    allocate_command,
     allocation_path,
     history_from_store,
     plan_allocation,
     read_checked_allocation,
 )
-from auditdocs.allocation import COLUMNS, Allocation, read_allocation, write_allocation
-from auditdocs.answers import complete_values
-from auditdocs.cases import Auditor, Case, read_auditors
+from auditdocs.allocation.lists import Auditor, Case, read_auditors
+from auditdocs.allocation.record import COLUMNS, Allocation
+from auditdocs.allocation.workbook import read_allocation, write_allocation
 from auditdocs.config import Settings
 from auditdocs.errors import DataError, UsageError
-from auditdocs.generate import document_path, generate
+from auditdocs.forms.generate import document_path, generate
 from auditdocs.ooxml.fill import fill_form
-from auditdocs.returns import store as store_module
 from auditdocs.returns.ingest import ACCEPTED, AMEND, ingest
-from auditdocs.returns.store import SCHEMA_VERSION, Store
-from auditdocs.workspace import Workspace, init_workspace
+from auditdocs.sample.answers import complete_values
+from auditdocs.sample.month import init_workspace
+from auditdocs.store import schema as store_module
+from auditdocs.store.schema import SCHEMA_VERSION
+from auditdocs.store.store import Store, _alloc_row
+from auditdocs.workspace import Workspace
 
 MONTH = "2026-11"
 
@@ -295,7 +297,7 @@ def v1_database(url: str) -> None:
     v1.create_all(engine)
     with engine.begin() as conn:
         conn.execute(insert(v1.tables["schema_migrations"]).values(version=1, applied_at=datetime.now(UTC)))
-        row = {k: v for k, v in store_module._alloc_row(stored("2026-10", 1, "A-1")).items() if k != "reaudit_of"}
+        row = {k: v for k, v in _alloc_row(stored("2026-10", 1, "A-1")).items() if k != "reaudit_of"}
         conn.execute(insert(v1.tables["allocations"]).values(**row, state="issued", updated_at=datetime.now(UTC)))
     engine.dispose()
 
@@ -339,7 +341,8 @@ def mode(path: Path) -> int:
 
 
 def test_allocate_writes_a_private_workbook_with_its_rules(ws: Workspace) -> None:
-    path, summary = allocate_command(ws, "2027-01", seed=5)
+    result = allocate(ws, "2027-01", seed=5)
+    path, summary = result.path, result.summary()
     assert path == allocation_path(ws, "2027-01") == ws.output_dir / "2027-01" / "allocation-2027-01.xlsx"
     assert mode(path) == 0o600
     assert summary.startswith("Allocated 12 audits for 2027-01 (0 re-audits) to ")

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from auditdocs.cases import Auditor, Case, read_auditors, read_cases
+from auditdocs.allocation.lists import Auditor, Case, read_auditors, read_cases
 from auditdocs.config.models import AuditorImport, CaseColumns, CaseImport
 from auditdocs.errors import DataError
-from auditdocs.sample import write_sheet
+from auditdocs.sample.month import write_sheet
 from auditdocs.workspace import Workspace
 
 CASES = CaseImport()

@@ -15,13 +15,15 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
-from auditdocs.allocation import COLUMNS, read_allocation
+from auditdocs.allocation.record import COLUMNS
+from auditdocs.allocation.workbook import read_allocation
 from auditdocs.cli import main
 from auditdocs.config import load_config
-from auditdocs.generate import DOCUMENT_KINDS, document_path, safe_name
-from auditdocs.parse import parse_file
-from auditdocs.sample import SAMPLE_MONTH, sample_allocation_path, sample_month, write_sheet
-from auditdocs.workspace import Workspace, init_workspace
+from auditdocs.files import safe_name
+from auditdocs.forms.generate import DOCUMENT_KINDS, document_path
+from auditdocs.forms.parse import parse_file
+from auditdocs.sample.month import SAMPLE_MONTH, init_workspace, sample_allocation_path, sample_month, write_sheet
+from auditdocs.workspace import Workspace
 
 
 def run(*args: str | Path) -> Result:

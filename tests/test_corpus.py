@@ -22,10 +22,11 @@ from pathlib import Path
 
 import pytest
 
-from auditdocs.parse import parse_bytes
+from auditdocs.forms.parse import parse_bytes
 from auditdocs.returns.ingest import REJECTED, Ingester
 from auditdocs.returns.sources import Incoming
-from auditdocs.workspace import Workspace, init_workspace
+from auditdocs.sample.month import init_workspace
+from auditdocs.workspace import Workspace
 from tests.conftest import needs_libreoffice
 
 

@@ -22,12 +22,12 @@ from pathlib import Path
 
 import pytest
 
-from auditdocs.allocation import read_allocation
-from auditdocs.answers import AUDIT_DATE, careless, complete_values
-from auditdocs.generate import generate
+from auditdocs.allocation.workbook import read_allocation
+from auditdocs.forms.generate import generate
 from auditdocs.ooxml.fill import WordStyle, fill_form
-from auditdocs.sample import sample_allocation_path
-from auditdocs.workspace import Workspace, init_workspace
+from auditdocs.sample.answers import AUDIT_DATE, careless, complete_values
+from auditdocs.sample.month import init_workspace, sample_allocation_path
+from auditdocs.workspace import Workspace
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 
@@ -181,7 +181,7 @@ DIE = """
 import os, signal, sys
 from pathlib import Path
 from auditdocs.returns import ingest as ingest_module
-from auditdocs.returns.store import Store
+from auditdocs.store.store import Store
 from auditdocs.workspace import Workspace
 
 where, nth = sys.argv[3], int(sys.argv[4])

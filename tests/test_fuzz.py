@@ -22,11 +22,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from auditdocs.forms.parse import ParsedForm, parse_bytes
 from auditdocs.ooxml import namespaces as ns
 from auditdocs.ooxml.comments import add_comments
 from auditdocs.ooxml.fill import WordStyle, fill_form
-from auditdocs.parse import ParsedForm, parse_bytes
-from auditdocs.validate import validate
+from auditdocs.returns.validate import validate
 
 # Hypothesis imports mypy_extensions to report a failure, which warns; the failure must show.
 pytestmark = pytest.mark.filterwarnings("ignore:mypy_extensions.TypedDict is deprecated:DeprecationWarning")

@@ -13,15 +13,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from auditdocs.allocation import Allocation
+from auditdocs.allocation.record import Allocation
 from auditdocs.errors import TemplateError
+from auditdocs.forms.generate import FormFactory, generate
+from auditdocs.forms.identity import Identity
 from auditdocs.forms.layout import layout_for
-from auditdocs.generate import FormFactory, generate
-from auditdocs.identity import Identity
 from auditdocs.ooxml import namespaces as ns
+from auditdocs.ooxml.defaults import build
 from auditdocs.ooxml.package import Package
 from auditdocs.ooxml.reader import custom_properties, read_controls
-from auditdocs.templates_default import build
 from auditdocs.workspace import Workspace
 
 W = ns.W

@@ -19,16 +19,19 @@ from docx import Document
 from lxml import etree
 from openpyxl import load_workbook
 
-from auditdocs.allocation import read_allocation
-from auditdocs.answers import AUDIT_DATE, careless, complete_values
+from auditdocs.allocation.workbook import read_allocation
 from auditdocs.cli import main
-from auditdocs.generate import generate
+from auditdocs.forms.generate import generate
+from auditdocs.forms.parse import read_forms
 from auditdocs.ooxml.fill import WordStyle, fill_form
 from auditdocs.returns.archive import sha256
-from auditdocs.returns.ingest import ACCEPTED, AMEND, DUPLICATE, IGNORED, REJECTED, Ingester, ingest
-from auditdocs.returns.store import SCHEMA_VERSION, Store
-from auditdocs.sample import sample_allocation_path
-from auditdocs.workspace import Workspace, init_workspace
+from auditdocs.returns.ingest import ACCEPTED, AMEND, DUPLICATE, REJECTED, Ingester, ingest
+from auditdocs.returns.outcome import IGNORED
+from auditdocs.sample.answers import AUDIT_DATE, careless, complete_values
+from auditdocs.sample.month import init_workspace, sample_allocation_path
+from auditdocs.store.schema import SCHEMA_VERSION
+from auditdocs.store.store import Store
+from auditdocs.workspace import Workspace
 from tests.conftest import blank_form, libreoffice_convert, month_workspace, needs_libreoffice
 from tests.xmledit import edit_part, q
 
@@ -311,7 +314,7 @@ def test_feedback_is_the_auditors_document_with_comments_at_the_failing_fields(b
     assert any(t and t.endswith(".evidence") for t in tagged)
     assert None not in tagged
     # still the auditor's own form: it parses, with their answers
-    parsed = ws.parse([docx])[0]
+    parsed = read_forms(ws, [docx])[0]
     assert parsed.status == "ok" and parsed.fields["domain.visits.evidence"] == GOOD["domain.visits.evidence"]
 
 

@@ -12,12 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from auditdocs.identity import Identity
+from auditdocs.forms.identity import Identity
+from auditdocs.forms.parse import parse_bytes, parse_uk_date
 from auditdocs.ooxml import namespaces as ns
 from auditdocs.ooxml.fill import WordStyle, fill_form
 from auditdocs.ooxml.package import OLE_MAGIC
 from auditdocs.ooxml.reader import read_control, read_controls
-from auditdocs.parse import parse_bytes, parse_uk_date
 from tests.xmledit import control, edit_document, edit_part, q, rezip
 
 W14 = ns.W14

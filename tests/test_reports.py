@@ -20,14 +20,16 @@ from docx import Document
 from openpyxl import load_workbook
 from PIL import Image
 
+from auditdocs.dates import check_month, parse_quarter
 from auditdocs.errors import UsageError
 from auditdocs.reports import charts, monthly_report, quarterly_report
 from auditdocs.reports.content import Document as ReportDocument
 from auditdocs.reports.content import Para, Table, anonymise, clean
-from auditdocs.reports.data import load_report_data, parse_month, parse_quarter
+from auditdocs.reports.data import load_report_data
 from auditdocs.reports.monthly import monthly_document
 from auditdocs.reports.word import render_word
-from auditdocs.workspace import Workspace, init_workspace
+from auditdocs.sample.month import init_workspace
+from auditdocs.workspace import Workspace
 from tests.conftest import REQUIRE_LO, libreoffice_convert
 from tests.quarter import AS_OF, FORMULA, NASTY, Quarter, build_quarter
 
@@ -354,7 +356,7 @@ def test_charts_are_deterministic_pngs():
 def test_bad_month_or_quarter_is_a_usage_error():
     for bad in ("2026-13", "Nov 2026", "2026-1"):
         with pytest.raises(UsageError, match="YYYY-MM"):
-            parse_month(bad)
+            check_month(bad)
     with pytest.raises(UsageError, match="YYYYQn"):
         parse_quarter("2026Q5")
     assert parse_quarter("2026q4") == ("2026Q4", ["2026-10", "2026-11", "2026-12"])

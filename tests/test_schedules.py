@@ -13,17 +13,25 @@ from typing import Any
 
 import pytest
 
-from auditdocs.allocate import AllocationResult, allocate, allocation_path, plan_allocation, read_checked_allocation
-from auditdocs.allocation import read_allocation, worker_reference, write_allocation
-from auditdocs.cases import Auditor, Case
+from auditdocs.allocation.allocate import (
+    AllocationResult,
+    allocate,
+    allocation_path,
+    plan_allocation,
+    read_checked_allocation,
+)
+from auditdocs.allocation.lists import Auditor, Case
+from auditdocs.allocation.record import worker_reference
+from auditdocs.allocation.workbook import read_allocation, write_allocation
 from auditdocs.config import Settings
 from auditdocs.config.loader import load_config
 from auditdocs.errors import ConfigError, DataError
+from auditdocs.forms.generate import document_path, generate
 from auditdocs.forms.layout import layout_for
-from auditdocs.generate import document_path, generate
 from auditdocs.ooxml.fill import fill_form
 from auditdocs.returns.ingest import ACCEPTED, AMEND, ingest
-from auditdocs.workspace import Workspace, init_workspace
+from auditdocs.sample.month import init_workspace
+from auditdocs.workspace import Workspace
 
 TEAMS = ["North", "South", "Care"]
 TYPES = ["CIN", "CP", "CIC"]

@@ -16,15 +16,17 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from click.testing import CliRunner
 
-from auditdocs.allocation import read_allocation
-from auditdocs.answers import AUDIT_DATE, complete_values, discussed_plan
-from auditdocs.chase import chasers, discussion_due, send_chasers
+from auditdocs.allocation.workbook import read_allocation
 from auditdocs.cli import main
+from auditdocs.forms.parse import read_forms
+from auditdocs.mail.chase import chasers, discussion_due, send_chasers
+from auditdocs.mail.messages import Delivery, Planned, Skipped
+from auditdocs.mail.send import send_packs
 from auditdocs.ooxml.fill import fill_form
 from auditdocs.returns.ingest import ingest
-from auditdocs.sample import sample_allocation_path
-from auditdocs.send import send_packs
-from auditdocs.workspace import Workspace, init_workspace
+from auditdocs.sample.answers import AUDIT_DATE, complete_values, discussed_plan
+from auditdocs.sample.month import init_workspace, sample_allocation_path
+from auditdocs.workspace import Workspace
 from tests.conftest import blank_form, month_workspace
 
 MONTH = "2026-11"
@@ -94,15 +96,15 @@ def test_without_smtp_each_auditor_gets_one_draft_with_their_forms(ws):
 
 def test_dry_run_lists_and_writes_nothing(ws):
     results = send_packs(ws, MONTH, dry_run=True)
-    assert all(isinstance(r, str) and r.startswith("would send to ") for r in results)
+    assert all(isinstance(r, Planned) and str(r).startswith("would send to ") for r in results)
     assert not (ws.output_dir / MONTH / "outbox").exists()
 
 
 def test_a_pack_is_not_sent_twice_without_force(ws):
     send_packs(ws, MONTH)
     again = send_packs(ws, MONTH)
-    assert all(isinstance(r, str) and "already sent" in r for r in again)
-    assert all(not isinstance(r, str) for r in send_packs(ws, MONTH, force=True))
+    assert all(isinstance(r, Skipped) and "already sent" in str(r) for r in again)
+    assert all(isinstance(r, Delivery) for r in send_packs(ws, MONTH, force=True))
 
 
 def test_packs_go_through_a_real_smtp_server(ws, smtp_server):
@@ -229,7 +231,7 @@ def test_accepted_audits_send_the_prefilled_plan_to_the_team_manager(ws, tmp_pat
     (attachment,) = list(msg.iter_attachments())
     plan = tmp_path / "plan.docx"
     plan.write_bytes(attachment.get_content())
-    parsed = ws.parse([plan])[0]
+    parsed = read_forms(ws, [plan])[0]
     assert parsed.status == "ok" and parsed.identity.document == "plan"
     assert parsed.fields["plan.1.action"] == values["plan.1.action"]
     assert parsed.fields["plan.1.due"] == values["plan.1.due"].isoformat()

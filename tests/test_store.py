@@ -18,14 +18,16 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, func, select, text
 
-from auditdocs.allocation import read_allocation
-from auditdocs.answers import AUDIT_DATE, complete_values
+from auditdocs.allocation.workbook import read_allocation
 from auditdocs.cli import main
-from auditdocs.findings import Finding
+from auditdocs.errors import StoreError
 from auditdocs.ooxml.fill import WordStyle, fill_form
+from auditdocs.returns.findings import Finding
 from auditdocs.returns.ingest import Ingester
-from auditdocs.returns.store import SCHEMA_VERSION, Store, StoreError, receipts, submissions
-from auditdocs.sample import sample_allocation_path
+from auditdocs.sample.answers import AUDIT_DATE, complete_values
+from auditdocs.sample.month import sample_allocation_path
+from auditdocs.store.schema import SCHEMA_VERSION, receipts, submissions
+from auditdocs.store.store import Store
 from auditdocs.workspace import Workspace
 from tests.conftest import blank_form, month_workspace
 

@@ -14,13 +14,13 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from auditdocs.answers import AUDIT_DATE, EVIDENCE, GRADES, PLAN_ROWS, TICKED, complete_values, plan_row
 from auditdocs.config import Domain, Settings, ToolType, load_config
 from auditdocs.config.models import RULES, ValidationSettings
 from auditdocs.errors import ConfigError
-from auditdocs.findings import Finding
 from auditdocs.ooxml.fill import fill_form
-from auditdocs.validate import GuidanceIndex, mentions, shingles, similarity, validate, words
+from auditdocs.returns.findings import Finding
+from auditdocs.returns.validate import GuidanceIndex, mentions, shingles, similarity, validate, words
+from auditdocs.sample.answers import AUDIT_DATE, EVIDENCE, GRADES, PLAN_ROWS, TICKED, complete_values, plan_row
 from auditdocs.workspace import Workspace, bundled_root
 
 Check = Callable[..., list[Finding]]

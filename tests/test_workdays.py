@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 
 from auditdocs.config import Settings
-from auditdocs.workdays import (
+from auditdocs.dates import (
     add_working_days,
     audit_due,
     discussion_due,

@@ -6,17 +6,19 @@ for bad data, 2 for bad usage.  Never a traceback.
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from auditdocs.errors import AuditDocsError
-from auditdocs.paths import display
+from auditdocs.errors import AuditDocsError, UsageError
+from auditdocs.files import display
+
+if TYPE_CHECKING:
+    from auditdocs.mail.messages import Sent
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,21 +33,24 @@ def workspace_option(func: F) -> F:
     )(func)
 
 
-def friendly(func: F) -> F:
-    """Turn AuditDocsError into a one-line message and its exit code."""
+class AuditDocsGroup(click.Group):
+    """The one place an AuditDocsError becomes what the user sees: ``Error: <message>`` on
+    one line and the error's exit code (1 bad data, 2 bad usage), never a traceback.
+    Subgroups made with ``group()`` are of this class, and every command runs inside the
+    top group's ``invoke``, so a new command cannot forget it."""
 
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def invoke(self, ctx: click.Context) -> Any:
         try:
-            return func(*args, **kwargs)
+            return super().invoke(ctx)
         except AuditDocsError as exc:
             click.echo(f"Error: {exc}", err=True)
-            sys.exit(exc.exit_code)
-
-    return wrapper  # type: ignore[return-value]
+            ctx.exit(exc.exit_code)
 
 
-@click.group()
+AuditDocsGroup.group_class = AuditDocsGroup
+
+
+@click.group(cls=AuditDocsGroup)
 @click.version_option(package_name="auditdocs")
 def main() -> None:
     """auditdocs: monthly case file audits in Word, from YAML config to reports."""
@@ -53,10 +58,9 @@ def main() -> None:
 
 @main.command()
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
-@friendly
 def init(folder: Path) -> None:
     """Create a workspace FOLDER: config/, templates/, a sample month, output/."""
-    from auditdocs.workspace import init_workspace
+    from auditdocs.sample.month import init_workspace
 
     ws = init_workspace(folder)
     click.echo(f"Created workspace {ws.root}")
@@ -72,7 +76,6 @@ def config() -> None:
 
 @config.command("check")
 @workspace_option
-@friendly
 def config_check(workspace: Path | None) -> None:
     """Validate config/*.yaml; say what is wrong and where."""
     from auditdocs.workspace import Workspace
@@ -91,7 +94,6 @@ def config_check(workspace: Path | None) -> None:
     default=None,
     help="Write organisation.schema.json and tool.schema.json into this folder.",
 )
-@friendly
 def config_schema_cmd(out: Path | None) -> None:
     """Export the JSON Schema of the config, for editor autocompletion."""
     from auditdocs.config import config_schema
@@ -114,27 +116,14 @@ def config_schema_cmd(out: Path | None) -> None:
               help="An allocation workbook (default: the month's, or the sample month's).")
 @click.option("--auditors", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Auditor list to check a hand-edited allocation against (default: the one in config).")
-@friendly
 def generate(workspace: Path | None, month: str | None, allocation: Path | None, auditors: Path | None) -> None:
     """Write an audit tool and an improvement plan for each allocated case."""
-    from auditdocs.allocate import allocation_path, read_checked_allocation
-    from auditdocs.allocation import check_month, read_allocation
-    from auditdocs.errors import UsageError
-    from auditdocs.generate import generate as run
-    from auditdocs.sample import sample_allocation_path
+    from auditdocs.forms.generate import allocations_to_generate
+    from auditdocs.forms.generate import generate as run
     from auditdocs.workspace import Workspace
 
     ws = Workspace.open(workspace)
-    if allocation is None:
-        allocation = allocation_path(ws, check_month(month)) if month else sample_allocation_path(ws)
-        if month and not allocation.exists():
-            raise UsageError(f"{display(allocation)}: no allocation for {month}; run `auditdocs allocate --month "
-                             f"{month}` first, or pass --allocation FILE")
-    default_auditors = ws.root / ws.config.settings.imports.auditors.file
-    if auditors is not None or default_auditors.exists():
-        allocations = read_checked_allocation(ws, allocation, auditors)
-    else:
-        allocations = read_allocation(allocation)
+    allocations = allocations_to_generate(ws, month, allocation, auditors)
     with click.progressbar(length=len(allocations), label="Generating", file=sys.stderr) as bar:
         paths = run(ws, allocations, progress=lambda _a: bar.update(1))
     months = sorted({a.month for a in allocations})
@@ -148,14 +137,12 @@ def generate(workspace: Path | None, month: str | None, allocation: Path | None,
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (see DESIGN.md).")
 @workspace_option
-@friendly
 def parse(files: tuple[Path, ...], as_json: bool, workspace: Path | None) -> None:
     """Read returned audit forms and print their fields."""
-    from auditdocs.parse import to_json
+    from auditdocs.forms.parse import read_forms, to_json
     from auditdocs.workspace import Workspace
 
-    ws = Workspace.open(workspace)
-    results = ws.parse(list(files))
+    results = read_forms(Workspace.open(workspace), files)
     if as_json:
         click.echo(to_json(results))
     else:
@@ -173,7 +160,6 @@ def parse(files: tuple[Path, ...], as_json: bool, workspace: Path | None) -> Non
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Worker processes (use the machine's cores for big batches).")
 @workspace_option
-@friendly
 def ingest(paths: tuple[Path, ...], jobs: int, workspace: Path | None) -> None:
     """Ingest returned forms: files, folders, .zip archives, e-mails (.eml, .msg)."""
     from auditdocs.returns.ingest import ingest as run
@@ -193,8 +179,7 @@ def month_option(func: F) -> F:
 
 
 def _check_month(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
-    from auditdocs.allocation import check_month
-    from auditdocs.errors import UsageError
+    from auditdocs.dates import check_month
 
     try:
         return check_month(value)
@@ -202,9 +187,9 @@ def _check_month(_ctx: click.Context, _param: click.Parameter, value: str) -> st
         raise click.BadParameter(str(exc)) from None
 
 
-def _echo_deliveries(items: list[Any]) -> int:
-    """Print what was sent or drafted; returns how many failed."""
-    from auditdocs.mail import Delivery
+def _echo_deliveries(items: list[Sent]) -> int:
+    """Print what was sent, drafted, skipped or (dry run) would go; returns how many failed."""
+    from auditdocs.mail.messages import Delivery
 
     failed = 0
     for item in items:
@@ -224,18 +209,13 @@ def _echo_deliveries(items: list[Any]) -> int:
 @click.option("--dry-run", is_flag=True, help="List what would be sent; write and send nothing.")
 @click.option("--force", is_flag=True, help="Send again messages already sent or drafted.")
 @workspace_option
-@friendly
 def send(month: str, dry_run: bool, force: bool, workspace: Path | None) -> None:
     """Send each auditor their forms, and each team manager the improvement plans of
     accepted audits for the practitioner discussion. Drafts (.eml) unless SMTP is set up."""
-    from auditdocs.chase import send_discussion_plans
-    from auditdocs.send import send_packs
+    from auditdocs.mail.send import send as run
     from auditdocs.workspace import Workspace
 
-    ws = Workspace.open(workspace)
-    items = send_packs(ws, month, dry_run=dry_run, force=force)
-    if not dry_run:
-        items += send_discussion_plans(ws, month, force=force)
+    items = run(Workspace.open(workspace), month, dry_run=dry_run, force=force)
     failed = _echo_deliveries(items)
     if not items:
         click.echo(f"Nothing to send for {month}.")
@@ -249,15 +229,12 @@ def send(month: str, dry_run: bool, force: bool, workspace: Path | None) -> None
               help="Chase as of this date (default: today), YYYY-MM-DD.")
 @click.option("--dry-run", is_flag=True, help="List the chasers; write and send nothing.")
 @workspace_option
-@friendly
 def chase(month: str, today: Any, dry_run: bool, workspace: Path | None) -> None:
     """Chase overdue audits, overdue amendments and practitioner discussions not recorded."""
-    from auditdocs.chase import send_chasers
-    from auditdocs.workdays import uk_today
+    from auditdocs.mail.chase import send_chasers
     from auditdocs.workspace import Workspace
 
-    ws = Workspace.open(workspace)
-    items = send_chasers(ws, month, today.date() if today else uk_today(), dry_run=dry_run)
+    items = send_chasers(Workspace.open(workspace), month, today.date() if today else None, dry_run=dry_run)
     if not items:
         click.echo(f"Nothing overdue for {month}.")
     if _echo_deliveries(items):
@@ -267,14 +244,12 @@ def chase(month: str, today: Any, dry_run: bool, workspace: Path | None) -> None
 @main.command()
 @month_option
 @workspace_option
-@friendly
 def status(month: str, workspace: Path | None) -> None:
     """Show each audit of a month: state, due date, returns, lateness, urgency."""
     from auditdocs.returns.status import month_status
     from auditdocs.workspace import Workspace
 
-    ws = Workspace.open(workspace)
-    for line in month_status(ws, month):
+    for line in month_status(Workspace.open(workspace), month).lines():
         click.echo(line)
 
 
@@ -287,16 +262,14 @@ def status(month: str, workspace: Path | None) -> None:
               help="Auditor list, .xlsx or .csv (default: the file named in config).")
 @click.option("--replace", is_flag=True, help="Overwrite an allocation workbook already made for the month.")
 @workspace_option
-@friendly
 def allocate(month: str, seed: int | None, cases: Path | None, auditors: Path | None, replace: bool,
              workspace: Path | None) -> None:
     """Allocate the month's cases to auditors by the rules in config; writes a workbook to check."""
-    from auditdocs.allocate import allocate_command
+    from auditdocs.allocation.allocate import allocate as run
     from auditdocs.workspace import Workspace
 
-    ws = Workspace.open(workspace)
-    _path, summary = allocate_command(ws, month, seed=seed, cases=cases, auditors=auditors, replace_existing=replace)
-    click.echo(summary)
+    result = run(Workspace.open(workspace), month, seed=seed, cases=cases, auditors=auditors, replace_existing=replace)
+    click.echo(result.summary())
     click.echo(f"Next: auditdocs generate --month {month}")
 
 
@@ -310,7 +283,6 @@ def report() -> None:
 @click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Judge overdue audits and discussions as of this date (default: today).")
 @workspace_option
-@friendly
 def report_monthly(month: str, as_of: Any, workspace: Path | None) -> None:
     """The month's Audit Highlights: Word report, Excel workbook, HTML dashboard."""
     from auditdocs.reports import monthly_report
@@ -326,7 +298,6 @@ def report_monthly(month: str, as_of: Any, workspace: Path | None) -> None:
 @click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Judge overdue audits and discussions as of this date (default: today).")
 @workspace_option
-@friendly
 def report_quarterly(quarter: str, as_of: Any, workspace: Path | None) -> None:
     """The quarter's trends report and learning bulletin (Word), workbook and dashboard."""
     from auditdocs.reports import quarterly_report
@@ -339,10 +310,9 @@ def report_quarterly(quarter: str, as_of: Any, workspace: Path | None) -> None:
 
 @main.command()
 @workspace_option
-@friendly
 def demo(workspace: Path | None) -> None:
     """Run the sample month: generate every form, fill some as auditors would, parse them."""
-    from auditdocs.demo import run_demo
+    from auditdocs.sample.demo import run_demo
     from auditdocs.workspace import Workspace
 
     ws = Workspace.open(workspace)

@@ -34,3 +34,24 @@ class TemplateError(AuditDocsError):
 
 class RejectedFile(AuditDocsError):
     """A returned file is not an audit form we issued, or cannot be read safely."""
+
+
+class StoreError(AuditDocsError):
+    """The store cannot be opened or written."""
+
+
+class StoreConflict(StoreError):
+    """Another process wrote the same key at the same time; the work can be redone."""
+
+
+class StoreDisconnected(StoreError):
+    """The server dropped the connection (a restart, an idle timeout); the work can be redone."""
+
+
+class MailError(AuditDocsError):
+    """Mail could not be sent (the message is kept as a draft)."""
+
+
+class InternalError(AuditDocsError):
+    """Something auditdocs itself got wrong (not the input): the message says what, so
+    that it can be reported; the file or command in hand stops, nothing is half-written."""

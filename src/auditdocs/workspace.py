@@ -14,14 +14,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from auditdocs.config import Config, load_config
 from auditdocs.errors import UsageError
+from auditdocs.store import Store
 
-if TYPE_CHECKING:
-    from auditdocs.parse import ParsedForm
-    from auditdocs.returns.store import Store
+#: The month of the synthetic sample that ``auditdocs init`` writes into ``sample/``.
+SAMPLE_MONTH = "2026-11"
 
 
 def bundled_root() -> Path:
@@ -68,6 +67,11 @@ class Workspace:
         return self.root / "sample"
 
     @property
+    def sample_allocation(self) -> Path:
+        """The sample month's allocation workbook (``sample/allocation-2026-11.xlsx``)."""
+        return self.sample_dir / f"allocation-{SAMPLE_MONTH}.xlsx"
+
+    @property
     def state_dir(self) -> Path:
         return self.root / ".auditdocs"
 
@@ -102,8 +106,6 @@ class Workspace:
 
     def store(self) -> Store:
         """The workspace's store: ``$AUDITDOCS_DATABASE_URL`` or .auditdocs/store.sqlite."""
-        from auditdocs.returns.store import Store
-
         url = os.environ.get("AUDITDOCS_DATABASE_URL")
         if not url:
             self.state_dir.mkdir(mode=0o700, exist_ok=True)
@@ -117,20 +119,10 @@ class Workspace:
             self._stores[url] = Store(url)
         return self._stores[url]
 
-    def parse(self, paths: list[Path]) -> list[ParsedForm]:
-        """Parse returned files with this workspace's key and config."""
-        from auditdocs.forms.layout import layout_source
-        from auditdocs.parse import parse_files
-        from auditdocs.returns.ingest import configured_limits
 
-        limits = configured_limits(self.config.settings.limits)[0]
-        return parse_files(paths, self.key(), layout_source(self.config), limits)
-
-
-def init_workspace(root: Path) -> Workspace:
-    """Create a workspace folder with config, templates, a sample month and a key."""
-    from auditdocs.sample import write_sample
-
+def create_workspace(root: Path) -> Workspace:
+    """Create a workspace folder with the bundled config and templates, output/ and a key
+    (``auditdocs init`` adds the sample month: :func:`auditdocs.sample.month.init_workspace`)."""
     root = Path(root)
     if (root / "config").exists():
         raise UsageError(f"{root}: already a workspace (config/ exists); nothing was changed")
@@ -142,5 +134,4 @@ def init_workspace(root: Path) -> Workspace:
     (root / ".gitignore").write_text("output/\n.auditdocs/\n")
     ws = Workspace(root)
     ws.key(create=True)
-    write_sample(ws)
     return ws

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from auditdocs.config.models import Settings, ToolType
 from auditdocs.errors import ConfigError
-from auditdocs.paths import display
+from auditdocs.files import display
 
 SETTINGS_FILE = "organisation.yaml"
 #: The parts of organisation.yaml that shape a form (validation rules, e-mail and

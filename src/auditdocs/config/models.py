@@ -127,7 +127,7 @@ class ToolType(Model):
 
 RuleSeverity = Literal["error", "warning", "off"]
 
-#: Every validation rule (see ``auditdocs.validate``) and its default severity.
+#: Every validation rule (see ``auditdocs.returns.validate``) and its default severity.
 RULES: dict[str, Literal["error", "warning"]] = {
     "completeness.grade": "error",
     "completeness.na_not_allowed": "error",

@@ -13,7 +13,7 @@ from functools import cached_property
 from typing import Any, Literal
 
 from auditdocs.config import Config, ToolType
-from auditdocs.identity import manifest_hash
+from auditdocs.forms.identity import manifest_hash
 
 FieldKind = Literal["text", "richtext", "dropdown", "checkbox", "date"]
 

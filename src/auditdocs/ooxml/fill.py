@@ -18,6 +18,7 @@ from datetime import date
 
 from lxml import etree
 
+from auditdocs.errors import InternalError
 from auditdocs.ooxml import namespaces as ns
 from auditdocs.ooxml.package import Package
 
@@ -121,8 +122,7 @@ class _Filler:
         return old
 
     def set_text(self, sdt: etree._Element, text: str, paragraphs: bool) -> None:
-        pr, content = sdt.find(_w("sdtPr")), sdt.find(_w("sdtContent"))
-        assert pr is not None and content is not None
+        pr, content = _pr_content(sdt)
         _drop(pr, "showingPlcHdr")
         old = self._old_content(content) if self.style.tracked else []
         block = content.find(_w("p")) is not None
@@ -148,8 +148,7 @@ class _Filler:
             content.extend(new_paras[0])
 
     def set_shown(self, sdt: etree._Element, shown: str) -> None:
-        pr, content = sdt.find(_w("sdtPr")), sdt.find(_w("sdtContent"))
-        assert pr is not None and content is not None
+        pr, content = _pr_content(sdt)
         _drop(pr, "showingPlcHdr")
         for child in list(content):
             content.remove(child)
@@ -158,10 +157,10 @@ class _Filler:
         t.text = shown
 
     def set_checkbox(self, sdt: etree._Element, checked: bool) -> None:
-        pr = sdt.find(_w("sdtPr"))
-        assert pr is not None
+        pr = _pr_content(sdt)[0]
         box = pr.find(f"{{{W14}}}checkbox")
-        assert box is not None
+        if box is None:
+            raise InternalError("a checkbox content control without w14:checkbox")
         el = box.find(f"{{{W14}}}checked")
         val = self.style.checkbox_val if checked else self.style.unchecked_val
         if el is None:
@@ -201,6 +200,13 @@ class _Filler:
             else:
                 self.set_text(sdt, str(value), paragraphs=pr.find(_w("text")) is None)
         return done
+
+
+def _pr_content(sdt: etree._Element) -> tuple[etree._Element, etree._Element]:
+    pr, content = sdt.find(_w("sdtPr")), sdt.find(_w("sdtContent"))
+    if pr is None or content is None:
+        raise InternalError("a content control without w:sdtPr or w:sdtContent")
+    return pr, content
 
 
 def _drop(parent: etree._Element, tag: str) -> None:

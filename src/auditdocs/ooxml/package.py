@@ -23,8 +23,10 @@ from typing import IO
 
 from lxml import etree
 
+from auditdocs.config.models import LimitSettings
 from auditdocs.errors import RejectedFile
 from auditdocs.ooxml import namespaces as ns
+from auditdocs.text import one_line
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -50,6 +52,12 @@ class Limits:
     # largest tree allowed takes lxml about 55 MB.
     max_xml_nodes: int = 300_000
 
+    @classmethod
+    def configured(cls, settings: LimitSettings) -> Limits:
+        """The defaults with the sizes a QA officer set (config/organisation.yaml ``limits``);
+        the limits that only stop hostile files (ratios, XML nodes) keep their defaults."""
+        return cls(max_file_bytes=settings.max_file_mb * MB, max_total_bytes=settings.max_form_unzipped_mb * MB)
+
 
 DEFAULT_LIMITS = Limits()
 #: Where a QA officer raises the limits genuine files can meet (config.models.LimitSettings).
@@ -61,6 +69,11 @@ def size_text(size: int) -> str:
     if size < MB:
         return f"{size:,} bytes"
     return f"{size / MB:,.0f} MB" if size >= 10 * MB else f"{size / MB:,.1f} MB"
+
+
+def too_big(size: int, limit: int, advice: str) -> str:
+    """Why a file over the configured size limit is refused, and what to do."""
+    return f"{size_text(size)}, over the {size_text(limit)} limit ({SETTINGS}max_file_mb); {advice}"
 
 # What zipfile and its decompressors raise on malformed input.
 ZIP_ERRORS = (
@@ -118,7 +131,7 @@ def parse_xml(data: bytes, name: str, max_nodes: int = DEFAULT_LIMITS.max_xml_no
     except etree.XMLSyntaxError as exc:
         if "excessive depth" in str(exc.msg).lower():  # libxml2's limit without huge_tree
             raise RejectedFile(f"corrupt file: part {name} nests elements deeper than any Word file") from None
-        raise RejectedFile(f"corrupt file: part {name} is not well-formed XML ({_one_line(exc.msg)})") from None
+        raise RejectedFile(f"corrupt file: part {name} is not well-formed XML ({one_line(exc.msg)})") from None
     if root is None:
         raise RejectedFile(f"corrupt file: part {name} is empty")
     info = root.getroottree().docinfo
@@ -261,7 +274,7 @@ class Package:
             self.zip = zipfile.ZipFile(io.BytesIO(data))
             infos = self.zip.infolist()
         except ZIP_ERRORS as exc:
-            raise RejectedFile(f"corrupt file: not a readable zip package ({_one_line(exc)})") from None
+            raise RejectedFile(f"corrupt file: not a readable zip package ({one_line(exc)})") from None
         if len(infos) > limits.max_entries:
             raise RejectedFile(f"package has {len(infos)} parts (limit {limits.max_entries}); not an audit form")
         total = 0
@@ -269,7 +282,7 @@ class Package:
         for info in infos:
             if bad_part_name(info.filename):
                 raise RejectedFile(
-                    f"corrupt file: the package has a part named {_one_line(repr(info.filename))}, "
+                    f"corrupt file: the package has a part named {one_line(repr(info.filename))}, "
                     "which no Word file has; refusing it"
                 )
             if info.filename.endswith("/"):
@@ -300,7 +313,7 @@ class Package:
         try:
             return self.zip.open(info)
         except ZIP_ERRORS as exc:
-            raise RejectedFile(f"corrupt file: cannot read part {name} ({_one_line(exc)})") from None
+            raise RejectedFile(f"corrupt file: cannot read part {name} ({one_line(exc)})") from None
 
     def read(self, name: str) -> bytes:
         cached = self._raw.get(name.lstrip("/").lower())
@@ -311,7 +324,7 @@ class Package:
             with self._open(name) as fh:
                 data = fh.read(limit + 1)
         except ZIP_ERRORS as exc:
-            raise RejectedFile(f"corrupt file: cannot read part {name} ({_one_line(exc)})") from None
+            raise RejectedFile(f"corrupt file: cannot read part {name} ({one_line(exc)})") from None
         if len(data) > limit:
             raise RejectedFile(f"part {name} is larger than it claims (a zip bomb?); refusing it")
         return data
@@ -344,7 +357,7 @@ class Package:
                             raise RejectedFile("the package expands to more than it claims (a zip bomb?); refusing it")
                         chunks.append(chunk)
             except ZIP_ERRORS as exc:
-                raise RejectedFile(f"corrupt file: part {name} is damaged ({_one_line(exc)})") from None
+                raise RejectedFile(f"corrupt file: part {name} is damaged ({one_line(exc)})") from None
             budget -= size
             if size <= self.limits.max_part_bytes:
                 self._raw[name.lower()] = b"".join(chunks)  # read() then needs no second inflate
@@ -497,7 +510,3 @@ def odf_encrypted(pkg: Package) -> bool:
     if not pkg.has("META-INF/manifest.xml"):
         return False
     return pkg.xml("META-INF/manifest.xml").find(f".//{{{_MANIFEST}}}encryption-data") is not None
-
-
-def _one_line(value: object) -> str:
-    return " ".join(str(value).split())[:200]

@@ -303,3 +303,13 @@ def form_manifest(pkg: Package, main: str) -> list[dict[str, str]] | None:
                 return None
             return [dict(f.attrib) for f in manifest.iter(f"{{{ns.FORM_NS}}}f")]
     return None
+
+
+def is_word_main_part(content_type: str | None) -> bool:
+    """Whether a main part of this content type is a WordprocessingML document (.docx,
+    .docm, templates)."""
+    return content_type in ns.CT_MAIN_DOCUMENT
+
+
+def has_body(root: etree._Element) -> bool:
+    return root.find(f"{{{ns.W}}}body") is not None

@@ -21,7 +21,7 @@ from docxtpl import DocxTemplate
 from lxml import etree
 from markupsafe import Markup, escape
 
-from auditdocs.errors import AuditDocsError, TemplateError
+from auditdocs.errors import AuditDocsError, InternalError, TemplateError
 from auditdocs.ooxml import namespaces as ns
 from auditdocs.ooxml.package import Package, macro_parts, parse_xml
 from auditdocs.ooxml.text import attr, runs_inner
@@ -214,9 +214,10 @@ class PreparedDocument:
                 )
             elif isinstance(part, _Jinja):
                 parts.append(Part.of(part.name, part.template.render(context).encode()))
-            else:
-                assert isinstance(part, Part)
+            elif isinstance(part, Part):
                 parts.append(part)
+            else:
+                raise InternalError(f"{part!r}: not a part of a prepared document")
         parts.append(Part.of("docProps/custom.xml", custom_properties(properties, self.user_props)))
         return zip_bytes(parts)
 

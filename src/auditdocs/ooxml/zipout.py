@@ -8,11 +8,9 @@ so the segments concatenate into one valid deflate stream.
 
 from __future__ import annotations
 
-import os
 import struct
 import zlib
 from dataclasses import dataclass
-from pathlib import Path
 
 _DOS_DATE = (0 << 9) | (1 << 5) | 1  # 1980-01-01: reproducible output
 _DOS_TIME = 0
@@ -86,28 +84,3 @@ def zip_bytes(parts: list[Part]) -> bytes:
     directory = b"".join(central)
     end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(parts), len(parts), len(directory), offset, 0)
     return b"".join(body) + directory + end
-
-
-def private_folder(folder: Path) -> None:
-    """Create ``folder`` and any missing parents, each readable by its owner only
-    (``mkdir(parents=True)`` gives the parents the default mode, like ``mkdir -p``)."""
-    missing = []
-    while not folder.exists():
-        missing.append(folder)
-        folder = folder.parent
-    for each in reversed(missing):
-        each.mkdir(mode=0o700, exist_ok=True)
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Write a file readable by its owner only, atomically (temp file + rename)."""
-    private_folder(path.parent)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

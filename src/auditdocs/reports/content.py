@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from auditdocs.dates import uk_date
 from auditdocs.reports.data import Audit
 
 #: XML 1.0 cannot hold these; Word and browsers have no use for them either.
@@ -65,7 +66,7 @@ def quote_of(audit: Audit, text: str, words: int = 35) -> str:
 
 
 def uk(day: date | datetime | None, missing: str = "–") -> str:
-    return day.strftime("%d/%m/%Y") if day is not None else missing
+    return uk_date(day) if day is not None else missing
 
 
 @dataclass(frozen=True)

@@ -9,23 +9,14 @@ date from the returned improvement plan): not criteria, not plan rows.
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from dateutil.relativedelta import relativedelta
-from sqlalchemy import ColumnElement, Connection, and_, inspect, literal_column, or_, select
-
 from auditdocs.config import Config
-from auditdocs.errors import UsageError
-from auditdocs.returns.store import Store, allocations, field_values, submissions
-
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-_QUARTER = re.compile(r"^(\d{4})\s*-?\s*Q([1-4])$", re.IGNORECASE)
-_CHUNK = 500  # ids per IN (...) list: well under every database's parameter limit
+from auditdocs.store.reporting import AuditRows, report_rows
+from auditdocs.store.store import Store
 
 #: Single fields a report reads besides each domain's grade and evidence.
 REPORT_FIELDS = (
@@ -39,35 +30,10 @@ REPORT_FIELDS = (
     "discussion.manager_date",
 )
 OPEN_STATES = ("allocated", "issued")
-#: Where an audit's values hold the practitioner discussion date from its returned plan.
+#: The practitioner discussion date, as the team manager records it on the returned plan,
+#: and where an audit's values hold it.
+PLAN_DISCUSSION = "discussion.date"
 PRACTITIONER_DISCUSSION = "practitioner.discussion_date"
-
-
-def parse_month(text: str) -> str:
-    """'2026-11' → '2026-11'; anything else is a usage error."""
-    if not _MONTH.match(text.strip()):
-        raise UsageError(f"month {text!r}: use YYYY-MM, e.g. 2026-11")
-    return text.strip()
-
-
-def parse_quarter(text: str) -> tuple[str, list[str]]:
-    """'2026Q4' → ('2026Q4', ['2026-10', '2026-11', '2026-12'])."""
-    m = _QUARTER.match(text.strip())
-    if not m:
-        raise UsageError(f"quarter {text!r}: use YYYYQn, e.g. 2026Q4")
-    year, q = int(m.group(1)), int(m.group(2))
-    return f"{year}Q{q}", [f"{year}-{3 * (q - 1) + n:02d}" for n in (1, 2, 3)]
-
-
-def previous_month(month: str) -> str:
-    year, mon = map(int, month.split("-"))
-    return (date(year, mon, 1) - relativedelta(months=1)).strftime("%Y-%m")
-
-
-def month_label(month: str, short: bool = False) -> str:
-    """'2026-11' → 'November 2026' (short: 'Nov 2026')."""
-    year, mon = map(int, month.split("-"))
-    return date(year, mon, 1).strftime("%b %Y" if short else "%B %Y")
 
 
 @dataclass(frozen=True)
@@ -202,104 +168,39 @@ class ReportData:
         return out
 
 
-def has_reaudit_column(conn: Connection) -> bool:
-    """Whether this store's allocations table has ``reaudit_of`` (added by a later schema)."""
-    return any(c["name"] == "reaudit_of" for c in inspect(conn).get_columns(allocations.name))
-
-
-def _reaudit_column() -> ColumnElement[Any]:
-    column = allocations.c.get("reaudit_of")
-    return column if column is not None else literal_column(f"{allocations.name}.reaudit_of")
-
-
-def _decode(value: str | None) -> Any:
-    return json.loads(value) if value is not None else None
-
-
 def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
-
-
-def _load(conn: Connection, *, months: Sequence[str] = (), audit_ids: Sequence[str] = ()) -> list[Audit]:
-    """Audits of ``months`` or with ``audit_ids``, with their returns and reported fields."""
-    links = has_reaudit_column(conn)
-    columns: list[Any] = [c for c in allocations.c if c.name != "reaudit_of"]
-    if links:
-        columns.append(_reaudit_column().label("reaudit_of"))
-    wheres = (
-        [allocations.c.month.in_(list(months))]
-        if months
-        else [allocations.c.audit_id.in_(list(chunk)) for chunk in _chunks(list(audit_ids))]
-    )
+def _audits(rows: AuditRows) -> list[Audit]:
+    """Audits built from the store's rows: allocation, audit returns, reported fields."""
     audits: dict[str, Audit] = {}
-    for where in wheres:
-        for row in conn.execute(select(*columns).where(where).order_by(allocations.c.audit_id)):
-            audits[row.audit_id] = Audit(
-                audit_id=row.audit_id,
-                month=row.month,
-                tool=row.tool,
-                case_reference=row.case_reference,
-                team=row.team,
-                worker=row.worker,
-                team_manager=row.team_manager,
-                auditor=row.auditor,
-                due_date=_as_date(row.due_date),
-                state=row.state,
-                reaudit_of=row.reaudit_of if links else None,
-            )
-        returns = (
-            select(
-                submissions.c.audit_id,
-                submissions.c.version,
-                submissions.c.received_at,
-                submissions.c.status,
-                submissions.c.is_current,
-                submissions.c.late,
-                submissions.c.urgent,
-                submissions.c.resubmit_by,
-            )
-            .join(allocations, allocations.c.audit_id == submissions.c.audit_id)
-            .where(where, submissions.c.document == "audit")
-            .order_by(submissions.c.audit_id, submissions.c.version)
+    for row in rows.allocations:
+        audits[row.audit_id] = Audit(
+            audit_id=row.audit_id,
+            month=row.month,
+            tool=row.tool,
+            case_reference=row.case_reference,
+            team=row.team,
+            worker=row.worker,
+            team_manager=row.team_manager,
+            auditor=row.auditor,
+            due_date=_as_date(row.due_date),
+            state=row.state,
+            reaudit_of=row.reaudit_of,
         )
-        for row in conn.execute(returns):
-            audit = audits[row.audit_id]
-            audit.versions += 1
-            if row.version == 1 or audit.first_received is None:
-                audit.first_received, audit.first_late = row.received_at, bool(row.late)
-            audit.amended = audit.amended or row.status == "needs_amendment"
-            if row.is_current:
-                audit.current_status, audit.urgent = row.status, bool(row.urgent)
-                audit.resubmit_by = _as_date(row.resubmit_by) if row.resubmit_by is not None else None
-        fields = (
-            select(submissions.c.audit_id, submissions.c.document, field_values.c.field_id, field_values.c.value)
-            .join(field_values, field_values.c.submission_id == submissions.c.id)
-            .join(allocations, allocations.c.audit_id == submissions.c.audit_id)
-            .where(
-                where,
-                submissions.c.is_current.is_(True),
-                or_(
-                    and_(
-                        submissions.c.document == "audit",
-                        or_(
-                            field_values.c.field_id.like("domain.%.grade"),
-                            field_values.c.field_id.like("domain.%.evidence"),
-                            field_values.c.field_id.in_(REPORT_FIELDS),
-                        ),
-                    ),
-                    # the practitioner discussion, recorded on the improvement plan returned after it
-                    and_(submissions.c.document == "plan", field_values.c.field_id == "discussion.date"),
-                ),
-            )
-        )
-        for audit_id, document, field_id, value in conn.execute(fields):
-            key = PRACTITIONER_DISCUSSION if document == "plan" else field_id
-            audits[audit_id].values[key] = _decode(value)
+    for row in rows.returns:
+        audit = audits[row.audit_id]
+        audit.versions += 1
+        if row.version == 1 or audit.first_received is None:
+            audit.first_received, audit.first_late = row.received_at, bool(row.late)
+        audit.amended = audit.amended or row.status == "needs_amendment"
+        if row.is_current:
+            audit.current_status, audit.urgent = row.status, bool(row.urgent)
+            audit.resubmit_by = _as_date(row.resubmit_by) if row.resubmit_by is not None else None
+    for audit_id, document, field_id, value in rows.values:
+        key = PRACTITIONER_DISCUSSION if document == "plan" else field_id
+        audits[audit_id].values[key] = value
     return list(audits.values())
 
 
@@ -318,17 +219,9 @@ def load_report_data(store: Store, config: Config, months: Sequence[str], as_of:
     """The audits of ``months`` and, where the store links re-audits, every audit they
     re-audit (followed back through earlier months)."""
     with store.reading() as conn:
-        audits = _load(conn, months=months)
-        links = has_reaudit_column(conn)
-        earlier: dict[str, Audit] = {}
-        if links:
-            known = {a.audit_id for a in audits}
-            wanted = sorted({a.reaudit_of for a in audits if a.reaudit_of} - known)
-            while wanted:  # one round of queries per step back in time, not per audit
-                found = _load(conn, audit_ids=wanted)
-                earlier.update({a.audit_id: a for a in found})
-                known |= {a.audit_id for a in found}
-                wanted = sorted({a.reaudit_of for a in found if a.reaudit_of} - known)
+        found = report_rows(conn, months, REPORT_FIELDS, (PLAN_DISCUSSION,))
+    audits, earlier_audits, links = _audits(found.audits), _audits(found.earlier), found.reaudit_links
+    earlier = {a.audit_id: a for a in earlier_audits}
     settings = config.settings
     grades = sorted(
         (GradeInfo(g.id, g.label, g.rank) for g in settings.grading.grades), key=lambda g: g.rank, reverse=True

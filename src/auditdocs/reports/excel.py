@@ -19,12 +19,12 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
 from auditdocs.config import Config
+from auditdocs.dates import month_label, shift_month, uk_day
 from auditdocs.reports.content import clean
-from auditdocs.reports.data import Audit, ReportData, month_label, previous_month
+from auditdocs.reports.data import Audit, ReportData
 from auditdocs.reports.sections import abbreviation, grade_columns, inadequate_cases
 from auditdocs.reports.stats import RETURN_FIGURES, MonthStats, good_or_better, is_overdue, month_stats
-from auditdocs.returns.summary import text_row
-from auditdocs.workdays import uk_day
+from auditdocs.sheets import first_sheet, text_row
 
 HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
 DATE = "dd/mm/yyyy"
@@ -95,9 +95,7 @@ def _grade_matrix(
 
 
 def _summary_sheet(wb: Workbook, data: ReportData, s: MonthStats, before: MonthStats) -> None:
-    ws = wb.active
-    assert ws is not None
-    ws.title = "Summary"
+    ws = first_sheet(wb, "Summary")
     _title(ws, f"Audits allocated in {month_label(s.month)}, as at {data.as_of:%d/%m/%Y}")
     top, last = _table(ws, ["Audits", "Number"], [[label, s.figure(key)] for key, label in RETURN_FIGURES])
     _bar(ws, "Audits allocated and returned", top, last, 1, "E2")
@@ -229,7 +227,7 @@ def _finish(wb: Workbook) -> bytes:
 
 
 def monthly_workbook(data: ReportData, config: Config, month: str) -> bytes:
-    s, before = month_stats(data, month), month_stats(data, previous_month(month))
+    s, before = month_stats(data, month), month_stats(data, shift_month(month, -1))
     audits = data.of_month(month)
     wb = Workbook()
     _summary_sheet(wb, data, s, before)
@@ -283,9 +281,7 @@ def trend_rows(data: ReportData, stats: Sequence[MonthStats], of: str) -> dict[s
 def quarterly_workbook(data: ReportData, config: Config, quarter: str) -> bytes:
     stats = [month_stats(data, m) for m in data.months]
     wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "Returns by month"
+    ws = first_sheet(wb, "Returns by month")
     _title(ws, f"Audits by month, {quarter}")
     top, last = _table(
         ws,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from auditdocs.config import Config, Settings
+from auditdocs.dates import month_label, shift_month
 from auditdocs.reports.content import Block, Document, Heading, Para, Table, uk
-from auditdocs.reports.data import ReportData, month_label, previous_month
+from auditdocs.reports.data import ReportData
 from auditdocs.reports.sections import (
     concerns_section,
     discussion_due,
@@ -93,7 +94,7 @@ def change_section(data: ReportData, now: MonthStats, before: MonthStats) -> lis
 
 def monthly_document(data: ReportData, config: Config, month: str) -> Document:
     s = month_stats(data, month)
-    before = month_stats(data, previous_month(month))
+    before = month_stats(data, shift_month(month, -1))
     audits = data.of_month(month)
     settings = config.settings
     doc = Document(

@@ -5,10 +5,11 @@ concerns (framework section 8)."""
 from __future__ import annotations
 
 from auditdocs.config import Config
+from auditdocs.dates import month_label
 from auditdocs.reports import charts
 from auditdocs.reports.bulletin import themes_table
 from auditdocs.reports.content import Block, Chart, Document, Heading, Para, Table, uk
-from auditdocs.reports.data import ReportData, month_label
+from auditdocs.reports.data import ReportData
 from auditdocs.reports.excel import trend_rows
 from auditdocs.reports.sections import (
     concerns_section,

@@ -7,9 +7,10 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 
+from auditdocs.dates import add_working_days, month_label, uk_day
 from auditdocs.reports import charts
 from auditdocs.reports.content import Block, Chart, Heading, Para, Table, clean, quote_of, uk
-from auditdocs.reports.data import Audit, ReportData, month_label
+from auditdocs.reports.data import Audit, ReportData
 from auditdocs.reports.stats import (
     RETURN_FIGURES,
     MonthStats,
@@ -19,7 +20,6 @@ from auditdocs.reports.stats import (
     is_overdue,
     share,
 )
-from auditdocs.workdays import add_working_days, uk_day
 
 MAX_QUOTES = 12
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from auditdocs.reports.data import OPEN_STATES, Audit, ReportData, month_label
+from auditdocs.dates import month_label
+from auditdocs.reports.data import OPEN_STATES, Audit, ReportData
 
 #: The returns figures, in the order they are charted and tabled.
 RETURN_FIGURES = (

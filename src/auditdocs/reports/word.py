@@ -11,13 +11,13 @@ import io
 from pathlib import Path
 from typing import Any
 
-from docx.oxml.ns import qn
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
 from jinja2 import TemplateError as JinjaError
 
 from auditdocs.errors import TemplateError
-from auditdocs.paths import display
+from auditdocs.files import display
+from auditdocs.ooxml.finish import describe_pictures, fit_table_columns
 from auditdocs.reports.content import Chart, Document, Heading, Para, Table
 
 CHART_WIDTH = Mm(165)
@@ -36,28 +36,6 @@ def _block(tpl: DocxTemplate, block: object) -> dict[str, Any]:
             return {"kind": "note", "text": block.empty}
         return {"kind": "table", "caption": block.caption, "header": block.header, "rows": block.rows}
     raise TypeError(f"not a report block: {block!r}")
-
-
-def _fit_columns(table: Any) -> None:
-    """Share the table's width among its columns by the length of what they hold
-    (the template's grid gives every column the same width)."""
-    grid = table.find(qn("w:tblGrid"))
-    if grid is None:
-        return
-    cols = grid.findall(qn("w:gridCol"))
-    longest = [4] * len(cols)
-    for r, tr in enumerate(table.iter(qn("w:tr"))):
-        for n, tc in enumerate(tr.findall(qn("w:tc"))[: len(cols)]):
-            text = "".join(t.text or "" for t in tc.iter(qn("w:t")))
-            word = max((len(w) for w in text.split()), default=0) + 1
-            # a header may wrap between words; body text wraps past a few words
-            longest[n] = max(longest[n], word if r == 0 else max(word, min(len(text), 28)))
-    total = sum(int(float(c.get(qn("w:w")) or 0)) for c in cols)
-    if not total:
-        return
-    sizes = [n + 2 for n in longest]  # cell margins
-    for col, size in zip(cols, sizes, strict=True):
-        col.set(qn("w:w"), str(int(total * size / sum(sizes))))
 
 
 def render_word(doc: Document, template: Path) -> bytes:
@@ -81,14 +59,9 @@ def render_word(doc: Document, template: Path) -> bytes:
             f"{display(template)}: cannot render the report with this template ({type(exc).__name__}: {exc}); "
             "keep its {%p ...%}, {%tr ...%} and {%tc ...%} tags as shipped"
         ) from None
-    # Alternative text for every chart, in order (screen readers; Word's accessibility check).
-    alts = iter(c.alt for c in doc.charts())
-    for pr in tpl.docx.element.body.iter(qn("wp:docPr")):
-        alt = next(alts, None)
-        if alt is not None:
-            pr.set("descr", alt)
-    for table in tpl.docx.element.body.iter(qn("w:tbl")):
-        _fit_columns(table)
+    body = tpl.docx.element.body
+    describe_pictures(body, [c.alt for c in doc.charts()])
+    fit_table_columns(body)
     out = io.BytesIO()
     tpl.save(out)
     return out.getvalue()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from auditdocs.ooxml.zipout import write_private
+from auditdocs.files import write_private
 
 
 def sha256(data: bytes) -> str:

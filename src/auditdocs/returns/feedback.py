@@ -9,16 +9,17 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from auditdocs.allocation import Allocation
+from auditdocs.allocation.record import Allocation
+from auditdocs.dates import uk_date
+from auditdocs.errors import InternalError
+from auditdocs.files import safe_name, write_private
 from auditdocs.forms.layout import layout_for
-from auditdocs.generate import safe_name, uk_date
+from auditdocs.forms.parse import ParsedForm
 from auditdocs.ooxml.comments import add_comments
-from auditdocs.ooxml.zipout import write_private
-from auditdocs.parse import ParsedForm
 from auditdocs.workspace import Workspace
 
 if TYPE_CHECKING:
-    from auditdocs.returns.ingest import Outcome
+    from auditdocs.returns.outcome import Outcome
 
 DOCX_TYPE = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
 
@@ -37,7 +38,8 @@ def write_feedback(
     from its audit's), so writing them again for the same return, as a re-run does after
     a crash before the return was recorded, replaces them rather than adding a second pair.
     Without ``version``, the next number after the feedback already written is used."""
-    assert parsed.package is not None and parsed.main_part is not None
+    if parsed.package is None or parsed.main_part is None:
+        raise InternalError(f"{parsed.file}: feedback asked for a file that was not read as a package")
     errors = [f for f in outcome.findings if f.severity == "error"]
     warnings = [f for f in outcome.findings if f.severity == "warning"]
     labels = field_labels(ws, alloc.tool, outcome.document or "audit")

@@ -13,91 +13,31 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from auditdocs.allocation import Allocation
+from auditdocs.allocation.record import Allocation
 from auditdocs.config.models import LimitSettings
-from auditdocs.errors import AuditDocsError, RejectedFile
-from auditdocs.findings import Finding
+from auditdocs.dates import add_working_days, uk_day
+from auditdocs.errors import AuditDocsError, InternalError, RejectedFile, StoreError
 from auditdocs.forms.layout import layout_source
-from auditdocs.ooxml.package import DEFAULT_LIMITS, Limits
-from auditdocs.parse import ParsedForm, code_trace, parse_bytes
-from auditdocs.paths import display
+from auditdocs.forms.parse import ParsedForm, code_trace, parse_bytes
+from auditdocs.ooxml.package import Limits
 from auditdocs.returns.archive import Archive
 from auditdocs.returns.convert import legacy_kind, to_docx
 from auditdocs.returns.feedback import write_feedback
-from auditdocs.returns.sources import DEFAULT_LIMITS as DEFAULT_SOURCE_LIMITS
+from auditdocs.returns.findings import Finding
+from auditdocs.returns.outcome import ACCEPTED, AMEND, DUPLICATE, IGNORED, REJECTED, BatchResult, Outcome
 from auditdocs.returns.sources import Incoming, SourceLimits, Unreadable, expand
-from auditdocs.returns.store import Store, StoreError, worth_redoing
-from auditdocs.validate import validate
-from auditdocs.workdays import add_working_days, uk_day
+from auditdocs.returns.summary import write_summary
+from auditdocs.returns.validate import validate
+from auditdocs.store.store import Store, worth_redoing
 from auditdocs.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
-ACCEPTED, AMEND, REJECTED, DUPLICATE = "accepted", "needs amendment", "rejected", "already received"
-IGNORED = "ignored"
 _ATTEMPTS = 5
 _IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8")
-
-
-@dataclass
-class Outcome:
-    """What happened to one input file (no evidence text: this goes into logs and summaries)."""
-
-    name: str
-    origin: str
-    status: str
-    reason: str | None = None
-    sha256: str | None = None
-    audit_id: str | None = None
-    document: str | None = None
-    allocation: Allocation | None = None
-    version: int | None = None
-    late: bool = False
-    urgent: bool = False
-    converted_from: str | None = None
-    resubmit_by: date | None = None
-    findings: list[Finding] = field(default_factory=list)
-    feedback: list[Path] = field(default_factory=list)
-
-
-@dataclass
-class BatchResult:
-    outcomes: list[Outcome]
-    summary_path: Path | None = None
-
-    def count(self, status: str) -> int:
-        return sum(o.status == status for o in self.outcomes)
-
-    def report(self) -> list[str]:
-        """The end-of-batch summary for a person: counts, then a line per file."""
-        n = len(self.outcomes)
-        counts = ", ".join(f"{self.count(s)} {s}" for s in (ACCEPTED, AMEND, REJECTED, DUPLICATE))
-        if self.count(IGNORED):
-            counts += f", {self.count(IGNORED)} {IGNORED}"
-        lines = [f"{n} file{'' if n == 1 else 's'}: {counts}"]
-        for o in self.outcomes:
-            notes = []
-            if o.urgent and o.allocation:
-                notes.append(f"URGENT: immediate safeguarding concern, notify {o.allocation.team_manager} now")
-            if o.status == AMEND and o.resubmit_by:
-                notes.append(f"{sum(f.severity == 'error' for f in o.findings)} to fix by {o.resubmit_by:%d/%m/%Y}")
-            if o.version and o.version > 1:
-                notes.append(f"version {o.version}")
-            if o.late:
-                notes.append("late")
-            if o.converted_from:
-                notes.append(f"converted from .{o.converted_from}")
-            if o.reason:
-                notes.append(o.reason)
-            audit = f" {o.audit_id}" if o.audit_id else ""
-            lines.append(f"  {display(o.name)}:{audit} {o.status}" + (f" ({'; '.join(notes)})" if notes else ""))
-        if self.summary_path:
-            lines.append(f"Summary workbook: {display(self.summary_path)}")
-        return lines
 
 
 class Ingester:
@@ -150,8 +90,6 @@ class Ingester:
                 progress(outcome)
         result = BatchResult(outcomes)
         if outcomes:
-            from auditdocs.returns.summary import write_summary
-
             result.summary_path = write_summary(self.ws, result, when)
         return result
 
@@ -245,7 +183,8 @@ class Ingester:
 
     def _process(self, item: Incoming, outcome: Outcome, received_at: datetime) -> None:
         digest = outcome.sha256
-        assert digest is not None
+        if digest is None:
+            raise InternalError(f"{item.name}: processed before it was archived")
         known = self.store.known_receipt(digest)
         # A file rejected before is read again: what refused it may have changed since (a
         # limit raised, its audit allocated, LibreOffice installed).
@@ -262,7 +201,8 @@ class Ingester:
         outcome.audit_id = parsed.audit_id
         if parsed.status == "rejected":
             raise RejectedFile(parsed.issues[0].message)
-        assert parsed.identity is not None
+        if parsed.identity is None:
+            raise InternalError(f"{item.name}: read as a form without an identity")
         found = self.store.allocation(parsed.identity.audit_id)
         if found is None:
             raise RejectedFile(
@@ -346,21 +286,8 @@ class Ingester:
 
 def configured_limits(limits: LimitSettings) -> tuple[Limits, SourceLimits, float]:
     """The config's limits (config/organisation.yaml ``limits``) for the package reader,
-    the folder/zip/e-mail expander and LibreOffice conversions; the limits that only
-    stop hostile files (ratios, XML nodes, nesting) keep their defaults."""
-    mb = 1024 * 1024
-    return (
-        replace(
-            DEFAULT_LIMITS, max_file_bytes=limits.max_file_mb * mb, max_total_bytes=limits.max_form_unzipped_mb * mb
-        ),
-        replace(
-            DEFAULT_SOURCE_LIMITS,
-            max_file_bytes=limits.max_file_mb * mb,
-            max_members=limits.max_files_per_input,
-            max_total_bytes=limits.max_unpacked_mb * mb,
-        ),
-        limits.conversion_timeout_seconds,
-    )
+    the folder/zip/e-mail expander and LibreOffice conversions."""
+    return Limits.configured(limits), SourceLimits.configured(limits), limits.conversion_timeout_seconds
 
 
 def ingest(
@@ -390,7 +317,8 @@ def _start_worker(settings: tuple[Path, Limits, SourceLimits, float]) -> None:
 
 
 def _worker_one(item: Incoming | Unreadable, when: datetime) -> Outcome:
-    assert _WORKER is not None
+    if _WORKER is None:
+        raise InternalError("an ingest worker was used before it was started")
     return _WORKER.one(item, when)
 
 

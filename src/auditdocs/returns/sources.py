@@ -27,17 +27,20 @@ from pathlib import Path
 
 import olefile
 
+from auditdocs.config.models import LimitSettings
 from auditdocs.ooxml.package import (
     DIRECTORY_BYTES_PER_ENTRY,
+    MB,
     OLE_MAGIC,
     SETTINGS,
     ZIP_ERRORS,
     ZIP_MAGIC,
     check_ole_header,
+    size_text,
+    too_big,
     zip_directory,
 )
-
-MB = 1024 * 1024
+from auditdocs.text import one_line
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,15 @@ class SourceLimits:
     max_total_bytes: int = 500 * MB
     max_ratio: int = 100  # uncompressed / compressed, for zip members above 1 MB
     max_depth: int = 3  # containers inside containers (a zip in a zip in an e-mail)
+
+    @classmethod
+    def configured(cls, settings: LimitSettings) -> SourceLimits:
+        """The defaults with the sizes and counts a QA officer set (``limits`` in config)."""
+        return cls(
+            max_file_bytes=settings.max_file_mb * MB,
+            max_members=settings.max_files_per_input,
+            max_total_bytes=settings.max_unpacked_mb * MB,
+        )
 
 
 DEFAULT_LIMITS = SourceLimits()
@@ -153,7 +165,7 @@ def _read(path: Path, limits: SourceLimits) -> bytes | str:
     except PermissionError:
         return "permission denied; check you can open the file"
     except OSError as exc:
-        return f"cannot be opened ({_one_line(exc.strerror or exc)})"
+        return f"cannot be opened ({one_line(exc.strerror or exc)})"
     limit = limits.max_file_bytes
     try:
         with os.fdopen(fd, "rb") as fh:
@@ -161,12 +173,12 @@ def _read(path: Path, limits: SourceLimits) -> bytes | str:
             if not stat.S_ISREG(info.st_mode):
                 return "not a regular file; skipped"
             if info.st_size > limit:
-                return _too_big(info.st_size, limit)
+                return too_big(info.st_size, limit, "check this is the right file")
             data = fh.read(limit + 1)  # the size may have changed since fstat
     except OSError as exc:
-        return f"cannot be read ({_one_line(exc.strerror or exc)})"
+        return f"cannot be read ({one_line(exc.strerror or exc)})"
     if len(data) > limit:
-        return _too_big(len(data), limit)
+        return too_big(len(data), limit, "check this is the right file")
     return data
 
 
@@ -175,7 +187,7 @@ def _expand_folder(folder: Path, limits: SourceLimits) -> Iterator[Found]:
     try:
         root = folder.resolve(strict=True)
     except (OSError, RuntimeError) as exc:
-        yield Unreadable(origin, origin, f"folder cannot be read ({_one_line(exc)})")
+        yield Unreadable(origin, origin, f"folder cannot be read ({one_line(exc)})")
         return
     seen = {root}
     # Depth-first in name order, without recursion (deep trees cannot exhaust the stack).
@@ -201,7 +213,7 @@ def _list_folder(folder: Path, root: Path, seen: set[Path], origin: str) -> Iter
         with os.scandir(folder) as it:
             names = sorted(entry.name for entry in it)
     except OSError as exc:
-        yield Unreadable(_shown(folder), origin, f"folder cannot be read ({_one_line(exc.strerror or exc)})")
+        yield Unreadable(_shown(folder), origin, f"folder cannot be read ({one_line(exc.strerror or exc)})")
         return
     for entry_name in names:
         if _skipped(entry_name):
@@ -262,12 +274,12 @@ def _take(name: str, size: int, ctx: _Ctx) -> Unreadable | None:
     """Charge one member of ``size`` bytes to the budget; the reason if it is over a limit."""
     limits, budget = ctx.limits, ctx.budget
     if size > limits.max_file_bytes:
-        return Unreadable(name, ctx.origin, _too_big(size, limits.max_file_bytes))
+        return Unreadable(name, ctx.origin, too_big(size, limits.max_file_bytes, "check this is the right file"))
     if size > budget.total:
         return Unreadable(
             name,
             ctx.origin,
-            f"more than {_mb(limits.max_total_bytes)} in all would be unpacked (a zip bomb?); "
+            f"more than {size_text(limits.max_total_bytes)} in all would be unpacked (a zip bomb?); "
             "send fewer files at a time",
         )
     budget.total -= size
@@ -303,17 +315,17 @@ def _expand_zip(name: str, data: bytes, depth: int, ctx: _Ctx) -> Iterator[Found
         yield Unreadable(
             name,
             ctx.origin,
-            f"zip archive's list of files takes {_mb(listing)}, more than {limits.max_members} files "
+            f"zip archive's list of files takes {size_text(listing)}, more than {limits.max_members} files "
             "could need (a zip bomb?); refusing it",
         )
         return
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except NotImplementedError as exc:  # a newer zip version than Python reads
-        yield Unreadable(name, ctx.origin, f"zip archive cannot be read ({_one_line(exc)}); zip the files again")
+        yield Unreadable(name, ctx.origin, f"zip archive cannot be read ({one_line(exc)}); zip the files again")
         return
     except _ZIP_ERRORS as exc:
-        yield Unreadable(name, ctx.origin, f"zip archive is corrupt ({_one_line(exc)}); zip the files again")
+        yield Unreadable(name, ctx.origin, f"zip archive is corrupt ({one_line(exc)}); zip the files again")
         return
     with archive:
         infos = [info for info in archive.infolist() if not info.filename.endswith("/")]
@@ -331,7 +343,7 @@ def _expand_zip(name: str, data: bytes, depth: int, ctx: _Ctx) -> Iterator[Found
             yield Unreadable(
                 name,
                 ctx.origin,
-                f"zip archive would unpack to {_mb(declared)} (limit {_mb(limits.max_total_bytes)}: "
+                f"zip archive would unpack to {size_text(declared)} (limit {size_text(limits.max_total_bytes)}: "
                 f"{SETTINGS}max_unpacked_mb; a zip bomb?); "
                 "refusing it",
             )
@@ -375,7 +387,7 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, ctx
             "packed with a compression method that cannot be read; zip it again with standard settings",
         )
     except _ZIP_ERRORS as exc:
-        return Unreadable(name, ctx.origin, f"corrupt in the zip archive ({_one_line(exc)}); zip the files again")
+        return Unreadable(name, ctx.origin, f"corrupt in the zip archive ({one_line(exc)}); zip the files again")
     if len(data) > info.file_size:
         return Unreadable(name, ctx.origin, "unpacks larger than the zip archive declares (a zip bomb?); refusing it")
     return data
@@ -401,7 +413,7 @@ def _expand_eml(name: str, data: bytes, depth: int, ctx: _Ctx) -> Iterator[Found
     try:
         message = email.message_from_bytes(data, policy=email.policy.default)
     except Exception as exc:  # the email package is lenient, but not on every malformed input
-        yield Unreadable(name, ctx.origin, f"e-mail is corrupt ({_one_line(exc)}); save it from the mail program again")
+        yield Unreadable(name, ctx.origin, f"e-mail is corrupt ({one_line(exc)}); save it from the mail program again")
         return
     yield from _expand_message(message, name, depth, ctx)
 
@@ -437,7 +449,7 @@ def _expand_message_parts(message: Message, name: str, depth: int, ctx: _Ctx) ->
     try:
         parts = _attachment_parts(message, budget.members + 1)
     except Exception as exc:  # header parsing can fail on hostile input in ways the package does not catch
-        yield Unreadable(name, ctx.origin, f"e-mail is corrupt ({_one_line(exc)}); save it from the mail program again")
+        yield Unreadable(name, ctx.origin, f"e-mail is corrupt ({one_line(exc)}); save it from the mail program again")
         return
     if not parts:
         yield Unreadable(name, ctx.origin, "no attachments in the e-mail; attach the completed form and send it again")
@@ -452,7 +464,7 @@ def _expand_message_parts(message: Message, name: str, depth: int, ctx: _Ctx) ->
         try:
             filename, payload = _attachment(part, number)
         except Exception as exc:
-            yield Unreadable(f"{name}!attachment {number}", ctx.origin, f"attachment is corrupt ({_one_line(exc)})")
+            yield Unreadable(f"{name}!attachment {number}", ctx.origin, f"attachment is corrupt ({one_line(exc)})")
             continue
         attachment_name = f"{name}!{filename}"
         if isinstance(payload, str):
@@ -552,7 +564,7 @@ def _expand_msg(name: str, data: bytes, depth: int, ctx: _Ctx) -> Iterator[Found
         # A file object, never bytes: olefile treats short bytes as a file name to open.
         ole = olefile.OleFileIO(io.BytesIO(data), raise_defects=olefile.DEFECT_INCORRECT)
     except Exception as exc:  # olefile raises many exception types on malformed input
-        yield Unreadable(name, ctx.origin, f"Outlook message is corrupt ({_one_line(exc)}); save it from Outlook again")
+        yield Unreadable(name, ctx.origin, f"Outlook message is corrupt ({one_line(exc)}); save it from Outlook again")
         return
     with ole:
         try:
@@ -562,7 +574,7 @@ def _expand_msg(name: str, data: bytes, depth: int, ctx: _Ctx) -> Iterator[Found
                 raise _CorruptMsg("its mini stream is larger than a message can be")
         except Exception as exc:
             yield Unreadable(
-                name, ctx.origin, f"Outlook message is corrupt ({_one_line(exc)}); save it from Outlook again"
+                name, ctx.origin, f"Outlook message is corrupt ({one_line(exc)}); save it from Outlook again"
             )
             return
         yield from _expand_msg_storage(ole, paths, [], name, depth, ctx)
@@ -603,7 +615,7 @@ def _expand_msg_attachments(
         try:
             filename, content = _msg_attachment(ole, storage, number, ctx)
         except Exception as exc:  # olefile raises many exception types on malformed input
-            yield Unreadable(f"{name}!attachment {number}", ctx.origin, f"attachment is corrupt ({_one_line(exc)})")
+            yield Unreadable(f"{name}!attachment {number}", ctx.origin, f"attachment is corrupt ({one_line(exc)})")
             continue
         attachment_name = f"{name}!{filename}"
         if isinstance(content, str):
@@ -732,15 +744,3 @@ def _safe_basename(raw: str) -> str:
     """The last component of a sender-supplied file name, fit for display ('' if none)."""
     name = _safe_path(raw).rsplit("/", 1)[-1]
     return "" if name == "(unnamed)" else name
-
-
-def _one_line(value: object) -> str:
-    return " ".join(str(value).split())[:200]
-
-
-def _mb(size: int) -> str:
-    return f"{size / MB:,.0f} MB" if size >= 10 * MB else f"{size / MB:,.1f} MB"
-
-
-def _too_big(size: int, limit: int) -> str:
-    return f"{_mb(size)}, over the {_mb(limit)} limit ({SETTINGS}max_file_mb); check this is the right file"

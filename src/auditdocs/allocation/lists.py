@@ -22,12 +22,13 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
-from auditdocs.allocation import Allocation, norm, parse_date
+from auditdocs.allocation.record import Allocation
 from auditdocs.config.models import AuditorImport, CaseImport
 from auditdocs.errors import DataError
-from auditdocs.paths import display
+from auditdocs.files import display
+from auditdocs.ooxml.package import OLE_MAGIC
+from auditdocs.text import norm
 
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ISO_DATETIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
 _DATE_HINT = "use dd/mm/yyyy or YYYY-MM-DD"
@@ -99,6 +100,21 @@ class Table:
         return f"{self.header[index]!r}{where}"
 
 
+def parse_date(value: object) -> date | None:
+    """A date cell: a real date, ISO text or UK dd/mm/yyyy text."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            pass
+    return None
+
+
 def read_table(path: Path) -> Table:
     """The first sheet of an .xlsx workbook or a .csv file: a header row, then data rows
     (blank rows skipped)."""
@@ -109,7 +125,7 @@ def read_table(path: Path) -> Table:
         raise DataError(f"{display(path)}: file not found") from None
     except OSError as exc:
         raise DataError(f"{display(path)}: cannot read ({exc.strerror})") from None
-    if data.startswith(_OLE_MAGIC):
+    if data.startswith(OLE_MAGIC):
         raise DataError(f"{display(path)}: an old .xls workbook (or a protected file); save it as .xlsx or .csv")
     if data.startswith(b"PK\x03\x04"):
         rows = list(_xlsx_rows(path, data))

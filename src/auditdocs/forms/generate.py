@@ -7,7 +7,6 @@ per tool type and document kind; each case then costs one small Jinja render.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -17,27 +16,21 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
-from auditdocs.allocation import Allocation
+from auditdocs.allocation.allocate import allocation_path, read_checked_allocation
+from auditdocs.allocation.record import Allocation
+from auditdocs.allocation.workbook import read_allocation
 from auditdocs.config import Config
+from auditdocs.dates import check_month, uk_date
+from auditdocs.errors import UsageError
+from auditdocs.files import display, safe_name, write_private
+from auditdocs.forms.identity import Identity
 from auditdocs.forms.layout import DocumentKind, Layout, layout_for
-from auditdocs.identity import Identity
 from auditdocs.ooxml.body import Binding, manifest_xml, render_body
 from auditdocs.ooxml.template import PreparedDocument
-from auditdocs.ooxml.zipout import write_private
 from auditdocs.workspace import Workspace
 
 DOCUMENT_KINDS: tuple[DocumentKind, ...] = ("audit", "plan")
 _TEMPLATE_FOR_KIND = {"plan": "improvement_plan.docx"}
-
-
-def uk_date(day: date) -> str:
-    return day.strftime("%d/%m/%Y")
-
-
-def month_name(month: str) -> str:
-    """'2026-11' → 'November 2026'."""
-    year, mon = map(int, month.split("-"))
-    return date(year, mon, 1).strftime("%B %Y")
 
 
 def audit_period(month: str, months: int) -> tuple[date, date]:
@@ -137,15 +130,6 @@ class FormFactory:
         return form.document.render(self.context(alloc), form.identity(alloc.audit_id).properties(self.key))
 
 
-_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]+')
-
-
-def safe_name(text: str) -> str:
-    """A file or folder name that is safe on Windows, macOS and Linux."""
-    name = _UNSAFE.sub("_", text).strip(" .")
-    return name[:80] or "_"
-
-
 def document_path(output_dir: Path, alloc: Allocation, kind: DocumentKind) -> Path:
     label = "audit tool" if kind == "audit" else "improvement plan"
     folder = output_dir / alloc.month / safe_name(alloc.auditor)
@@ -153,24 +137,70 @@ def document_path(output_dir: Path, alloc: Allocation, kind: DocumentKind) -> Pa
 
 
 def generate(
-    workspace: Workspace,
+    ws: Workspace,
     allocations: list[Allocation],
     progress: Callable[[Allocation], None] | None = None,
 ) -> list[Path]:
     """Write both documents for every allocation; returns the paths written."""
-    factory = FormFactory(workspace.config, workspace.templates_dir, workspace.key(create=True))
+    factory = FormFactory(ws.config, ws.templates_dir, ws.key(create=True))
     for alloc in allocations:  # fail on a bad tool type or template before writing anything
         for kind in DOCUMENT_KINDS:
             factory.form(alloc.tool, kind)
-    store = workspace.store()
+    store = ws.store()
     store.record_allocations(allocations, state="allocated")
     written = []
     for alloc in allocations:
         for kind in DOCUMENT_KINDS:
-            path = document_path(workspace.output_dir, alloc, kind)
+            path = document_path(ws.output_dir, alloc, kind)
             write_private(path, factory.render(alloc, kind))
             written.append(path)
         if progress:
             progress(alloc)
     store.record_allocations(allocations, state="issued")
     return written
+
+
+def allocations_to_generate(
+    ws: Workspace, month: str | None = None, allocation: Path | None = None, auditors: Path | None = None
+) -> list[Allocation]:
+    """The allocations ``auditdocs generate`` issues: from ``allocation`` if given, else the
+    month's workbook made by ``allocate`` (the sample month's without a month).  A workbook
+    (perhaps adjusted by hand) is checked again against the auditors when there is a list
+    to check against: ``auditors``, or the one named in config if it exists."""
+    if allocation is None:
+        allocation = allocation_path(ws, check_month(month)) if month else ws.sample_allocation
+        if month and not allocation.exists():
+            raise UsageError(
+                f"{display(allocation)}: no allocation for {month}; run `auditdocs allocate --month {month}` first, "
+                "or pass --allocation FILE"
+            )
+    default_auditors = ws.root / ws.config.settings.imports.auditors.file
+    if auditors is not None or default_auditors.exists():
+        return read_checked_allocation(ws, allocation, auditors)
+    return read_allocation(allocation)
+
+
+@dataclass(frozen=True)
+class Generated:
+    """What ``auditdocs generate`` wrote: the audits issued and their documents."""
+
+    allocations: list[Allocation]
+    paths: list[Path]
+
+    @property
+    def months(self) -> list[str]:
+        return sorted({a.month for a in self.allocations})
+
+
+def generate_month(
+    ws: Workspace,
+    month: str | None = None,
+    *,
+    allocation: Path | None = None,
+    auditors: Path | None = None,
+    progress: Callable[[Allocation], None] | None = None,
+) -> Generated:
+    """Issue a month: both documents for every allocation of the month's workbook (see
+    :func:`allocations_to_generate` for which workbook and which checks)."""
+    allocations = allocations_to_generate(ws, month, allocation, auditors)
+    return Generated(allocations, generate(ws, allocations, progress))

@@ -16,8 +16,9 @@ from functools import lru_cache
 from types import MappingProxyType
 
 from auditdocs.config.models import Domain, Settings, ToolType, ValidationSettings
-from auditdocs.findings import Finding, Severity
 from auditdocs.forms.layout import EVIDENCE_PLACEHOLDER, TEXT_PLACEHOLDER
+from auditdocs.returns.findings import Finding, Severity
+from auditdocs.text import norm
 
 Value = str | bool | None
 Shingle = tuple[str, ...]
@@ -41,7 +42,8 @@ _MIN_COMPARE_WORDS = 10
 
 
 def _normal(text: str) -> str:
-    return " ".join(text.replace("\u2019", "'").split()).casefold()
+    """Compared as :func:`norm` does, with a typographic apostrophe read as a plain one."""
+    return norm(text.replace("\u2019", "'"))
 
 
 def words(text: str) -> list[str]:

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from auditdocs.allocation import Allocation
-from auditdocs.generate import document_path, month_name, safe_name, uk_date
-from auditdocs.mail import Delivery, Postbox, attach_docx, new_message
+from auditdocs.allocation.record import Allocation
+from auditdocs.dates import add_working_days, check_month, month_label, uk_date, uk_day, uk_today
+from auditdocs.errors import InternalError
+from auditdocs.files import safe_name, write_private
+from auditdocs.forms.generate import document_path
+from auditdocs.mail.messages import Planned, Postbox, Sent, Skipped, attach_docx, new_message
 from auditdocs.ooxml.fill import WordStyle, fill_form
-from auditdocs.ooxml.zipout import write_private
-from auditdocs.workdays import add_working_days, uk_day
 from auditdocs.workspace import Workspace
 
 
@@ -58,17 +59,18 @@ def accepted_audits(ws: Workspace, month: str) -> list[Accepted]:
         if row["state"] != "accepted" or row["received_at"] is None:
             continue
         alloc = store.allocation(row["audit_id"])
-        assert alloc is not None
+        if alloc is None:
+            raise InternalError(f"{row['audit_id']}: in the month's status but not in the store's allocations")
         discussed = plan_values.get(row["audit_id"], {}).get("discussion.date")
         out.append(Accepted(alloc[0], uk_day(row["received_at"]), audit_values.get(row["audit_id"], {}), discussed))
     return out
 
 
-def send_discussion_plans(ws: Workspace, month: str, force: bool = False) -> list[Delivery | str]:
+def send_discussion_plans(ws: Workspace, month: str, force: bool = False) -> list[Sent]:
     """For each accepted audit, its improvement plan prefilled with the auditor's actions,
     to the team manager with the discussion deadline."""
     postbox = Postbox(ws.config.settings.email)
-    out: list[Delivery | str] = []
+    out: list[Sent] = []
     try:
         for acc in accepted_audits(ws, month):
             alloc = acc.allocation
@@ -78,7 +80,7 @@ def send_discussion_plans(ws: Workspace, month: str, force: bool = False) -> lis
             plan = {k: v for k, v in acc.values.items() if k.startswith("plan.") and v is not None}
             blank = document_path(ws.output_dir, alloc, "plan")
             if not blank.exists():
-                out.append(f"{alloc.audit_id}: improvement plan not generated; run `auditdocs generate`")
+                out.append(Skipped(alloc.audit_id, "improvement plan not generated; run `auditdocs generate`"))
                 continue
             prefilled = fill_form(blank.read_bytes(), _as_fill_values(plan), WordStyle(split_runs=False))
             doc = (
@@ -174,14 +176,18 @@ _ASK = {
 }
 
 
-def send_chasers(ws: Workspace, month: str, today: date, dry_run: bool = False) -> list[Delivery | str]:
-    out: list[Delivery | str] = []
+def send_chasers(ws: Workspace, month: str, today: date | None = None, dry_run: bool = False) -> list[Sent]:
+    """``auditdocs chase``: one chaser per person and reason for what is overdue on
+    ``today`` (default: today in the UK)."""
+    check_month(month)
+    today = today or uk_today()
+    out: list[Sent] = []
     postbox = Postbox(ws.config.settings.email)
     try:
         for chaser in chasers(ws, month, today):
-            subject = f"Reminder: {chaser.reason} ({len(chaser.lines)}) for {month_name(month)}"
+            subject = f"Reminder: {chaser.reason} ({len(chaser.lines)}) for {month_label(month)}"
             if dry_run:
-                out.append(f"would send to {chaser.to_name}: {subject}")
+                out.append(Planned(chaser.to_name, subject))
                 continue
             body = "\n".join(
                 [

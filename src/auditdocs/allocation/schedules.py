@@ -16,9 +16,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
-from auditdocs.allocation import Allocation, conflict, norm, worker_reference
-from auditdocs.cases import Auditor, Case
+from auditdocs.allocation.lists import Auditor, Case
+from auditdocs.allocation.record import Allocation, worker_reference
+from auditdocs.allocation.workbook import conflict
 from auditdocs.config.models import Schedule, Settings
+from auditdocs.text import norm
 
 
 @dataclass(frozen=True)

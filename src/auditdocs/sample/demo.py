@@ -13,19 +13,20 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from auditdocs.allocate import allocate, allocation_path, read_checked_allocation
-from auditdocs.answers import careless, complete_values
-from auditdocs.chase import send_chasers, send_discussion_plans
-from auditdocs.generate import document_path, generate, month_name
-from auditdocs.mail import Delivery
+from auditdocs.allocation.allocate import allocate, allocation_path, read_checked_allocation
+from auditdocs.dates import month_label
+from auditdocs.files import display, write_private
+from auditdocs.forms.generate import allocations_to_generate, document_path, generate
+from auditdocs.mail.chase import send_chasers, send_discussion_plans
+from auditdocs.mail.messages import Delivery
+from auditdocs.mail.send import send_packs
 from auditdocs.ooxml.fill import WordStyle, fill_form
-from auditdocs.ooxml.zipout import write_private
-from auditdocs.paths import display
 from auditdocs.reports import monthly_report
-from auditdocs.returns.ingest import BatchResult, ingest
+from auditdocs.returns.ingest import ingest
+from auditdocs.returns.outcome import BatchResult
 from auditdocs.returns.status import month_status
-from auditdocs.sample import SAMPLE_MONTH, SAMPLE_SEED, sample_allocation_path, write_sample
-from auditdocs.send import send_packs
+from auditdocs.sample.answers import careless, complete_values
+from auditdocs.sample.month import SAMPLE_MONTH, SAMPLE_SEED, sample_allocation_path, write_sample
 from auditdocs.workspace import Workspace
 
 AUDIT_DATE = date(2026, 11, 20)
@@ -76,8 +77,8 @@ def run_demo(ws: Workspace, echo: Callable[[str], None] = print) -> list[Path]:
         write_sample(ws)
         echo(f"Wrote the sample month (cases, auditors) to {display(ws.sample_dir)}/")
     month = SAMPLE_MONTH
-    echo(f"1. Allocate {month_name(month)}")
-    allocations = read_checked_allocation(ws, _allocation(ws, month, echo))
+    echo(f"1. Allocate {month_label(month)}")
+    allocations = allocations_to_generate(ws, allocation=_allocation(ws, month, echo))
     paths = generate(ws, allocations)
     echo(f"2. Generated {len(paths)} documents ({len(allocations)} audits) in {display(ws.output_dir / month)}/")
     packs = [d for d in send_packs(ws, month, force=True) if isinstance(d, Delivery)]
@@ -119,7 +120,7 @@ def run_demo(ws: Workspace, echo: Callable[[str], None] = print) -> list[Path]:
         echo(f"     {path.name}")
 
     echo(f"Status of {month} (auditdocs status --month {month}):")
-    for line in month_status(ws, month, today=CHASE_DAY):
+    for line in month_status(ws, month, today=CHASE_DAY).lines():
         echo("  " + line)
     echo(f'Parse any return yourself: auditdocs parse "{display(first[0])}" --json')
     return [*first, amended]

@@ -12,7 +12,7 @@ import json
 import logging
 import re
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -21,26 +21,37 @@ from typing import Any
 from lxml import etree
 
 from auditdocs.errors import RejectedFile
-from auditdocs.forms.layout import Field, Layout, Table
-from auditdocs.identity import Identity, manifest_hash
-from auditdocs.ooxml import namespaces as ns
+from auditdocs.forms.identity import Identity, manifest_hash
+from auditdocs.forms.layout import Field, Layout, Table, layout_source
 from auditdocs.ooxml.package import (
     DEFAULT_LIMITS,
-    SETTINGS,
     Limits,
     Package,
     is_odf,
     odf_encrypted,
     ole_kind,
-    size_text,
     sniff,
+    too_big,
 )
-from auditdocs.ooxml.reader import Control, custom_properties, form_manifest, read_cell, read_controls, table_cells
+from auditdocs.ooxml.reader import (
+    Control,
+    custom_properties,
+    form_manifest,
+    has_body,
+    is_word_main_part,
+    read_cell,
+    read_controls,
+    table_cells,
+)
+from auditdocs.text import norm
+from auditdocs.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
 Value = str | bool | None
 _PREFIX = "auditdocs."
+
+_TOO_BIG = "not an audit form, or one with very large pictures pasted in"
 
 
 @dataclass
@@ -108,10 +119,6 @@ def parse_uk_date(text: str) -> date | None:
     return None
 
 
-def _normal(text: str) -> str:
-    return " ".join(text.split()).casefold()
-
-
 def _is_placeholder(ctl: Control, placeholder: str) -> bool:
     """LibreOffice drops ``w:showingPlcHdr``: placeholder text reads as content, so
     compare with the placeholder the form was generated with."""
@@ -146,7 +153,7 @@ def read_value(entry: dict[str, str], ctl: Control, out: ParsedForm) -> Value:
             if ctl.text == display:
                 return value
         for display, value in ctl.items:
-            if _normal(ctl.text) in (_normal(display), _normal(value)):
+            if norm(ctl.text) in (norm(display), norm(value)):
                 out.warn(fid, f"shows {ctl.text!r}, read as the choice {display!r}")
                 return value
         out.error(fid, f"shows {ctl.text!r}, which is not one of the choices; choose from the list")
@@ -304,7 +311,7 @@ def parse_bytes(
     out = ParsedForm(file=name)
     try:
         if len(data) > limits.max_file_bytes:
-            raise RejectedFile(_too_big(len(data), limits))
+            raise RejectedFile("file is " + too_big(len(data), limits.max_file_bytes, _TOO_BIG))
         _reject_unzippable(data)
         _parse_package(Package(data, limits), key, out, layouts)
     except RejectedFile as exc:
@@ -321,13 +328,6 @@ def code_trace(exc: BaseException) -> str:
     """Where an exception was raised (files, lines, code) without its message: a message
     can quote the document (a value that failed to convert), and logs never hold evidence."""
     return "".join(traceback.format_tb(exc.__traceback__)).rstrip()
-
-
-def _too_big(size: int, limits: Limits) -> str:
-    return (
-        f"file is {size_text(size)}, over the {size_text(limits.max_file_bytes)} limit ({SETTINGS}max_file_mb); "
-        "not an audit form, or one with very large pictures pasted in"
-    )
 
 
 def _rejected(out: ParsedForm, message: str) -> ParsedForm:
@@ -347,12 +347,12 @@ def _parse_package(pkg: Package, key: bytes, out: ParsedForm, layouts: LayoutSou
         raise RejectedFile("an OpenDocument (.odt) file; save it as Word .docx and send it again")
     main = pkg.main_part()
     content_type = pkg.content_type(main)
-    if content_type not in ns.CT_MAIN_DOCUMENT:
+    if not is_word_main_part(content_type):
         raise RejectedFile(f"not a Word document (its main part is {content_type or 'of no known type'})")
     # Damaged parts and DTDs are refused whoever made the file, before its identity is read.
     pkg.verify()
     root = pkg.xml(main)
-    if root.find(f"{{{ns.W}}}body") is None:
+    if not has_body(root):
         raise RejectedFile("corrupt file: the document has no body")
     props = {k[len(_PREFIX) :]: v for k, v in custom_properties(pkg).items() if k.startswith(_PREFIX)}
     identity, code = Identity.from_properties(props)
@@ -436,7 +436,7 @@ def parse_file(
     try:
         size = path.stat().st_size
         if size > limits.max_file_bytes:
-            return rejected(_too_big(size, limits))
+            return rejected("file is " + too_big(size, limits.max_file_bytes, _TOO_BIG))
         data = path.read_bytes()
     except OSError as exc:
         return rejected(f"cannot read the file ({exc.strerror})")
@@ -454,3 +454,8 @@ def to_json(results: list[ParsedForm]) -> str:
 
 
 __all__ = ["ParsedForm", "parse_bytes", "parse_file", "parse_files", "to_json"]
+
+
+def read_forms(ws: Workspace, paths: Iterable[Path]) -> list[ParsedForm]:
+    """Parse returned files with the workspace's key, config and limits."""
+    return parse_files(list(paths), ws.key(), layout_source(ws.config), Limits.configured(ws.config.settings.limits))

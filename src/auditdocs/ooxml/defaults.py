@@ -1,7 +1,7 @@
 """Build the default Word templates shipped in ``templates/``.
 
 The .docx files are committed; this module is how they were made and how to make
-them again (``python -m auditdocs.templates_default templates/``).  A QA officer
+them again (``python -m auditdocs.ooxml.defaults templates/``).  A QA officer
 restyles the files in Word: fonts, logo, header and footer, intro text.  Two things
 must stay: the ``{{ ... }}`` placeholders (inside locked content controls) and the
 paragraph ``[[auditdocs:form]]`` where the form's domains and fields are inserted.

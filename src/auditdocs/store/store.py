@@ -11,149 +11,42 @@ from __future__ import annotations
 import json
 import os
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
-    Boolean,
-    Column,
     Connection,
-    Date,
-    DateTime,
     Engine,
-    ForeignKey,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
     case,
     create_engine,
     event,
     func,
     insert,
-    inspect,
     select,
-    text,
     update,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import QueuePool
 
-from auditdocs.allocation import Allocation
-from auditdocs.errors import AuditDocsError
-from auditdocs.findings import Finding
-
-metadata = MetaData()
-
-schema_migrations = Table(
-    "schema_migrations",
+from auditdocs.allocation.record import Allocation
+from auditdocs.errors import StoreConflict, StoreDisconnected, StoreError
+from auditdocs.returns.findings import Finding
+from auditdocs.store.schema import (
+    MIGRATIONS,
+    STATES,
+    allocations,
+    field_values,
+    findings,
     metadata,
-    Column("version", Integer, primary_key=True),
-    Column("applied_at", DateTime(timezone=True), nullable=False),
+    receipts,
+    schema_migrations,
+    submissions,
 )
-
-allocations = Table(
-    "allocations",
-    metadata,
-    Column("audit_id", String(64), primary_key=True),
-    Column("month", String(7), nullable=False, index=True),
-    Column("tool", String(40), nullable=False),
-    Column("case_reference", String(200), nullable=False),
-    Column("child_id", String(200), nullable=False),
-    Column("team", String(200), nullable=False),
-    Column("worker", String(200), nullable=False),
-    Column("team_manager", String(200), nullable=False),
-    Column("auditor", String(200), nullable=False),
-    Column("auditor_email", String(320), nullable=False),
-    Column("due_date", Date, nullable=False),
-    Column("reaudit_of", String(64)),  # migration 2: the audit an Inadequate case's re-audit repeats
-    # allocated → issued → returned → needs_amendment → accepted
-    Column("state", String(20), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-)
-
-receipts = Table(
-    "receipts",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("sha256", String(64), nullable=False, index=True),
-    Column("name", Text, nullable=False),
-    Column("origin", Text, nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False),
-    Column("outcome", String(20), nullable=False),  # accepted | needs_amendment | rejected | duplicate
-    Column("audit_id", String(64)),
-    Column("reason", Text),
-)
-
-submissions = Table(
-    "submissions",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("audit_id", String(64), ForeignKey("allocations.audit_id"), nullable=False, index=True),
-    Column("document", String(10), nullable=False),  # audit | plan
-    Column("version", Integer, nullable=False),
-    Column("sha256", String(64), nullable=False, unique=True),
-    Column("receipt_id", Integer, ForeignKey("receipts.id"), nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False),
-    Column("status", String(20), nullable=False),  # accepted | needs_amendment
-    Column("is_current", Boolean, nullable=False),
-    Column("late", Boolean, nullable=False),
-    Column("urgent", Boolean, nullable=False),
-    Column("converted_from", String(10)),
-    Column("config_version", String(40), nullable=False),
-    Column("template_version", String(40), nullable=False),
-    Column("resubmit_by", Date),
-    UniqueConstraint("audit_id", "document", "version"),
-)
-
-field_values = Table(
-    "field_values",
-    metadata,
-    Column("submission_id", Integer, ForeignKey("submissions.id"), primary_key=True),
-    Column("field_id", String(200), primary_key=True),
-    Column("value", Text),  # JSON: string, true/false, or null
-)
-
-findings = Table(
-    "findings",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("submission_id", Integer, ForeignKey("submissions.id"), nullable=False, index=True),
-    Column("field_id", String(200)),
-    Column("severity", String(10), nullable=False),
-    Column("rule", String(80), nullable=False),
-    Column("message", Text, nullable=False),
-)
-
-
-
-def _add_column(table: Table, name: str) -> Callable[[Connection], None]:
-    """A migration adding column ``name`` of ``table`` to a database made before it.
-    Migration 1 creates the tables as defined now, so a fresh database has it already."""
-
-    def step(conn: Connection) -> None:
-        if name not in {c["name"] for c in inspect(conn).get_columns(table.name)}:
-            column = table.c[name]
-            kind = column.type.compile(dialect=conn.dialect)
-            conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}"))
-
-    return step
-
-
-#: Migrations in order; each creates or alters what its version adds.  Never edit one
-#: that has shipped: add the next.
-MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
-    (1, lambda conn: metadata.create_all(conn, tables=[allocations, receipts, submissions, field_values, findings])),
-    (2, _add_column(allocations, "reaudit_of")),
-]
-SCHEMA_VERSION = MIGRATIONS[-1][0]
-STATES = ("allocated", "issued", "returned", "needs_amendment", "accepted")
+from auditdocs.text import first_line
 
 
 def _now() -> datetime:
@@ -171,18 +64,6 @@ class Submission:
     status: str
     late: bool
     urgent: bool
-
-
-class StoreError(AuditDocsError):
-    """The store cannot be opened or written."""
-
-
-class StoreConflict(StoreError):
-    """Another process wrote the same key at the same time; the work can be redone."""
-
-
-class StoreDisconnected(StoreError):
-    """The server dropped the connection (a restart, an idle timeout); the work can be redone."""
 
 
 # Every store's engine, so that no pooled connection crosses a fork (``ingest --jobs``
@@ -210,11 +91,6 @@ def worth_redoing(exc: BaseException) -> bool:
     return isinstance(exc, StoreConflict | StoreDisconnected)
 
 
-def _one_line(exc: object) -> str:
-    """The first line of a database error (later lines can hold the SQL and its values)."""
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-
-
 def shown_url(url: str) -> str:
     """A database URL fit for a message or a log: the password masked."""
     try:
@@ -235,7 +111,7 @@ class Store:
             # of work using it (StoreDisconnected), which ingest redoes on a new one.
             self.engine: Engine = create_engine(url, poolclass=QueuePool, pool_recycle=1800)
         except (SQLAlchemyError, ValueError, ImportError) as exc:
-            raise StoreError(f"store {self.shown}: cannot open ({_one_line(exc)})") from None
+            raise StoreError(f"store {self.shown}: cannot open ({first_line(exc)})") from None
         _ENGINES.add(self.engine)
         # Pooled connections are closed when the store is dropped (or at exit), not left
         # for the garbage collector.
@@ -264,14 +140,14 @@ class Store:
         try:
             yield
         except IntegrityError as exc:
-            clash = _one_line(exc.orig)
+            clash = first_line(exc.orig)
             raise StoreConflict(f"store {self.shown}: a concurrent writer got there first ({clash})") from None
         except DBAPIError as exc:
             if exc.connection_invalidated:
                 raise StoreDisconnected(f"store {self.shown}: the server dropped the connection") from None
-            raise StoreError(f"store {self.shown}: {type(exc).__name__}: {_one_line(exc.orig)}") from None
+            raise StoreError(f"store {self.shown}: {type(exc).__name__}: {first_line(exc.orig)}") from None
         except SQLAlchemyError as exc:
-            raise StoreError(f"store {self.shown}: {type(exc).__name__}: {_one_line(exc)}") from None
+            raise StoreError(f"store {self.shown}: {type(exc).__name__}: {first_line(exc)}") from None
 
     def migrate(self) -> None:
         with self.transaction() as conn:

@@ -1,19 +1,69 @@
-"""Working days under the UK bank-holiday calendars of the ``holidays`` library."""
+"""Dates as the framework counts them: months (``YYYY-MM``), quarters, UK calendar days,
+and working days under the UK bank-holiday calendars of the ``holidays`` library."""
 
 from __future__ import annotations
 
 import calendar
+import re
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import holidays
+from dateutil.relativedelta import relativedelta
+
+from auditdocs.errors import UsageError
 
 if TYPE_CHECKING:
     from auditdocs.config.models import Settings
 
 _SUBDIVISION = {"england-and-wales": "ENG", "scotland": "SCT", "northern-ireland": "NIR"}
+
+# --- months and quarters ----------------------------------------------------------------
+
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_QUARTER = re.compile(r"^(\d{4})\s*-?\s*Q([1-4])$", re.IGNORECASE)
+
+
+def is_month(text: str) -> bool:
+    return bool(_MONTH.fullmatch(text))
+
+
+def check_month(month: str) -> str:
+    """A month as users give it: YYYY-MM (spaces around it ignored), or a usage error."""
+    if not _MONTH.fullmatch(month.strip()):
+        raise UsageError(f"{month!r} is not a month (use YYYY-MM, e.g. 2026-11)")
+    return month.strip()
+
+
+def parse_quarter(text: str) -> tuple[str, list[str]]:
+    """'2026Q4' → ('2026Q4', ['2026-10', '2026-11', '2026-12'])."""
+    m = _QUARTER.match(text.strip())
+    if not m:
+        raise UsageError(f"quarter {text!r}: use YYYYQn, e.g. 2026Q4")
+    year, q = int(m.group(1)), int(m.group(2))
+    return f"{year}Q{q}", [f"{year}-{3 * (q - 1) + n:02d}" for n in (1, 2, 3)]
+
+
+def shift_month(month: str, months: int) -> str:
+    """'2026-11' shifted by -1 → '2026-10'."""
+    year, mon = map(int, month.split("-"))
+    return (date(year, mon, 1) + relativedelta(months=months)).strftime("%Y-%m")
+
+
+def month_label(month: str, short: bool = False) -> str:
+    """'2026-11' → 'November 2026' (short: 'Nov 2026')."""
+    year, mon = map(int, month.split("-"))
+    return date(year, mon, 1).strftime("%b %Y" if short else "%B %Y")
+
+
+def uk_date(day: date) -> str:
+    """A date as UK readers write it: 30/11/2026."""
+    return day.strftime("%d/%m/%Y")
+
+
+# --- UK days and working days ----------------------------------------------------------
 
 #: Deadlines are UK calendar days: a return due on 30 June and sent at 00:30 BST on 1 July
 #: (23:30 on 30 June in UTC) is late.

@@ -8,85 +8,26 @@ cases they manage or work, and nobody gets more than their monthly capacity.
 
 from __future__ import annotations
 
-import hashlib
 import io
-import re
 from collections.abc import Collection, Sequence
-from dataclasses import asdict, dataclass, fields
-from datetime import date, datetime
+from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
 from zipfile import BadZipFile
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 from openpyxl.utils.exceptions import InvalidFileException
 
-from auditdocs.errors import DataError, UsageError
-from auditdocs.ooxml.zipout import write_private
+from auditdocs.allocation.lists import Auditor, parse_date
+from auditdocs.allocation.record import COLUMNS, Allocation
+from auditdocs.dates import is_month
+from auditdocs.errors import DataError
+from auditdocs.files import write_private
+from auditdocs.sheets import DATE_FORMAT, first_sheet, text_row
+from auditdocs.text import norm, same
 
-if TYPE_CHECKING:
-    from auditdocs.cases import Auditor
-
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-
-
-def check_month(month: str) -> str:
-    """A month as users give it on the command line: YYYY-MM, or a usage error."""
-    if not _MONTH.fullmatch(month):
-        raise UsageError(f"{month!r} is not a month (use YYYY-MM, e.g. 2026-11)")
-    return month
-
-
-@dataclass(frozen=True)
-class Allocation:
-    audit_id: str
-    month: str  # YYYY-MM
-    tool: str
-    case_reference: str
-    child_id: str
-    team: str
-    worker: str
-    team_manager: str
-    auditor: str
-    auditor_email: str
-    due_date: date
-    reaudit_of: str | None = None  # the audit this one repeats (an Inadequate case, 2.12)
-
-
-COLUMNS = [f.name for f in fields(Allocation)]
 _OPTIONAL = {"child_id", "reaudit_of"}
 _OPTIONAL_COLUMNS = {"reaudit_of"}  # workbooks written before re-audits lack it
-
-
-def norm(text: str) -> str:
-    """Names and teams compare ignoring case and spacing ('Team  North' is 'team north')."""
-    return " ".join(text.split()).casefold()
-
-
-def worker_reference(name: str) -> str:
-    """The reference of an audit about a worker (supervision audit, staff observation):
-    a short code of the name, the same every month, holding no child's data."""
-    return "W-" + hashlib.sha256(norm(name).encode()).hexdigest()[:8].upper()
-
-
-def same(a: str, b: str) -> bool:
-    return norm(a) == norm(b)
-
-
-def parse_date(value: object) -> date | None:
-    """A date cell: a real date, ISO text or UK dd/mm/yyyy text."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = str(value).strip()
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            pass
-    return None
 
 
 def read_allocation(
@@ -132,7 +73,7 @@ def read_allocation(
                 if due is None:
                     raise DataError(f"{path}: row {r}, column due_date: {text!r} is not a date (use dd/mm/yyyy)")
                 values[col] = due
-            elif col == "month" and not _MONTH.match(text):
+            elif col == "month" and not is_month(text):
                 raise DataError(f"{path}: row {r}, column month: {text!r} is not a month (use YYYY-MM)")
             elif col == "reaudit_of":
                 values[col] = text or None
@@ -213,27 +154,20 @@ def write_allocation(path: Path, allocations: list[Allocation], about: Sequence[
     """Write the allocation sheet (and an "About" sheet saying how it was made), readable
     by its owner only."""
     wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "Allocation"
-    ws.append(COLUMNS)
+    ws = first_sheet(wb, "Allocation")
+    text_row(ws, COLUMNS)
+    due = COLUMNS.index("due_date") + 1
     for alloc in allocations:
         row = asdict(alloc)
-        ws.append([row[c] for c in COLUMNS])
-        for cell in ws[ws.max_row]:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # text stays text: never a formula
-        ws.cell(ws.max_row, COLUMNS.index("due_date") + 1).number_format = "dd/mm/yyyy"
+        text_row(ws, [row[c] for c in COLUMNS])
+        ws.cell(ws._current_row, due).number_format = DATE_FORMAT
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
     if about:
         sheet = wb.create_sheet("About")
         for label, value in about:
-            sheet.append([label, value])
-            for cell in sheet[sheet.max_row]:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"
-            sheet.cell(sheet.max_row, 1).font = Font(bold=True)
+            text_row(sheet, [label, value])
+            sheet.cell(sheet._current_row, 1).font = Font(bold=True)
         sheet.column_dimensions["A"].width = 28
         sheet.column_dimensions["B"].width = 100
     buffer = io.BytesIO()

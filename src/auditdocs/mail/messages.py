@@ -18,14 +18,10 @@ from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
 
 from auditdocs.config.models import MailSettings
-from auditdocs.errors import AuditDocsError
-from auditdocs.ooxml.zipout import write_private
+from auditdocs.errors import MailError
+from auditdocs.files import write_private
 
 DOCX = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
-
-
-class MailError(AuditDocsError):
-    """Mail could not be sent (the message is kept as a draft)."""
 
 
 def new_message(settings: MailSettings, to_name: str, to_address: str, subject: str, body: str) -> EmailMessage:
@@ -56,6 +52,35 @@ class Delivery:
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class Planned:
+    """A message a dry run would send (nothing written, nothing sent)."""
+
+    to: str
+    subject: str
+    attachments: int = 0
+
+    def __str__(self) -> str:
+        return f"would send to {self.to}: {self.subject}" + (
+            f" ({self.attachments} attachments)" if self.attachments else ""
+        )
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A message not sent, and why (already sent; a document missing)."""
+
+    to: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.to}: {self.reason}"
+
+
+#: What sending one message came to.
+Sent = Delivery | Planned | Skipped
+
+
 @dataclass
 class Postbox:
     """Sends through SMTP when a host is configured, otherwise writes drafts."""
@@ -70,7 +95,8 @@ class Postbox:
 
     def _connect(self) -> smtplib.SMTP:
         cfg = self.settings.smtp
-        assert cfg.host is not None
+        if cfg.host is None:
+            raise MailError("no SMTP host is set (email.smtp.host in config/organisation.yaml)")
         context = ssl.create_default_context(cafile=cfg.ca_file)
         try:
             if cfg.security == "ssl":

@@ -10,10 +10,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from auditdocs.allocation import Allocation
+from auditdocs.allocation.record import Allocation
+from auditdocs.dates import check_month, month_label, uk_date
 from auditdocs.errors import DataError
-from auditdocs.generate import DOCUMENT_KINDS, document_path, month_name, safe_name, uk_date
-from auditdocs.mail import Delivery, Postbox, attach_docx, new_message
+from auditdocs.files import safe_name
+from auditdocs.forms.generate import DOCUMENT_KINDS, document_path
+from auditdocs.mail.chase import send_discussion_plans
+from auditdocs.mail.messages import Planned, Postbox, Sent, Skipped, attach_docx, new_message
 from auditdocs.workspace import Workspace
 
 INSTRUCTIONS = """\
@@ -61,7 +64,7 @@ def pack_message(ws: Workspace, pack: Pack, month: str) -> tuple[str, str]:
         f"Dear {pack.auditor},",
         "",
         f"Please find attached your {len(pack.audits)} audit{'s' if len(pack.audits) != 1 else ''} for "
-        f"{month_name(month)}, "
+        f"{month_label(month)}, "
         f"each with its improvement plan. Please return the audit tools by {uk_date(due)}.",
         "",
         *[
@@ -77,13 +80,13 @@ def pack_message(ws: Workspace, pack: Pack, month: str) -> tuple[str, str]:
         settings.email.from_name,
         settings.organisation.name,
     ]
-    subject = f"Case file audits for {month_name(month)}: {len(pack.audits)} to return by {uk_date(due)}"
+    subject = f"Case file audits for {month_label(month)}: {len(pack.audits)} to return by {uk_date(due)}"
     return subject, "\n".join(lines)
 
 
-def send_packs(ws: Workspace, month: str, dry_run: bool = False, force: bool = False) -> list[Delivery | str]:
+def send_packs(ws: Workspace, month: str, dry_run: bool = False, force: bool = False) -> list[Sent]:
     """Send (or draft) each auditor's pack; with ``dry_run`` only say what would go."""
-    out: list[Delivery | str] = []
+    out: list[Sent] = []
     postbox = Postbox(ws.config.settings.email)
     outbox = ws.output_dir / month / "outbox"
     try:
@@ -91,12 +94,10 @@ def send_packs(ws: Workspace, month: str, dry_run: bool = False, force: bool = F
             keep = outbox / f"{safe_name(pack.auditor)} forms.eml"
             subject, body = pack_message(ws, pack, month)
             if dry_run:
-                out.append(
-                    f"would send to {pack.auditor} <{pack.email}>: {subject} ({len(pack.attachments)} attachments)"
-                )
+                out.append(Planned(f"{pack.auditor} <{pack.email}>", subject, len(pack.attachments)))
                 continue
             if keep.exists() and not force:
-                out.append(f"{pack.auditor}: already sent ({keep.name}); use --force to send again")
+                out.append(Skipped(pack.auditor, f"already sent ({keep.name}); use --force to send again"))
                 continue
             msg = new_message(ws.config.settings.email, pack.auditor, pack.email, subject, body)
             for path in pack.attachments:
@@ -104,4 +105,14 @@ def send_packs(ws: Workspace, month: str, dry_run: bool = False, force: bool = F
             out.append(postbox.post(msg, keep))
     finally:
         postbox.close()
+    return out
+
+
+def send(ws: Workspace, month: str, *, dry_run: bool = False, force: bool = False) -> list[Sent]:
+    """``auditdocs send``: each auditor's forms, then (unless a dry run) each accepted
+    audit's improvement plan to its team manager for the practitioner discussion."""
+    check_month(month)
+    out = send_packs(ws, month, dry_run=dry_run, force=force)
+    if not dry_run:
+        out += send_discussion_plans(ws, month, force=force)
     return out

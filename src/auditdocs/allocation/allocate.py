@@ -20,25 +20,20 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
-from dateutil.relativedelta import relativedelta
-
-from auditdocs.allocation import Allocation, check_month, conflict, norm, read_allocation, write_allocation
-from auditdocs.balance import balanced_assignment
-from auditdocs.cases import Auditor, Case, read_auditors, read_cases
+from auditdocs.allocation.balance import balanced_assignment
+from auditdocs.allocation.lists import Auditor, Case, read_auditors, read_cases
+from auditdocs.allocation.record import Allocation
+from auditdocs.allocation.schedules import Scheduled, plan_schedules
+from auditdocs.allocation.workbook import conflict, read_allocation, write_allocation
 from auditdocs.config.models import Settings
-from auditdocs.errors import DataError, UsageError
-from auditdocs.paths import display
-from auditdocs.returns.store import Store
-from auditdocs.schedules import Scheduled, plan_schedules
-from auditdocs.workdays import audit_due, first_working_day
+from auditdocs.dates import audit_due, check_month, first_working_day, shift_month
+from auditdocs.errors import DataError, InternalError, UsageError
+from auditdocs.files import display
+from auditdocs.store.store import Store
+from auditdocs.text import norm
 from auditdocs.workspace import Workspace
 
 _RETURNED = ("returned", "needs_amendment", "accepted")
-
-
-def shift_month(month: str, months: int) -> str:
-    year, mon = map(int, month.split("-"))
-    return (date(year, mon, 1) + relativedelta(months=months)).strftime("%Y-%m")
 
 
 @dataclass(frozen=True)
@@ -130,7 +125,7 @@ def plan_allocation(
 ) -> AllocationResult:
     """The month's allocation from the case list, the auditors and what the store knows;
     with ``scheduled``, the other tools whose schedule runs this month are added after
-    the case file audits (see auditdocs.schedules).  Raises DataError when the auditors'
+    the case file audits (see auditdocs.allocation.schedules).  Raises DataError when the auditors'
     capacity cannot take every audit."""
     history = history or History()
     rules = settings.allocation
@@ -218,7 +213,8 @@ def plan_allocation(
             drafts = drafts + [item.draft for item in extra]
     allocations = []
     for n, (draft, who) in enumerate(zip(drafts, chosen, strict=True), 1):
-        assert who is not None
+        if who is None:
+            raise InternalError(f"{draft.case_reference}: picked but given no auditor")
         auditor = shuffled[who]
         allocations.append(
             replace(draft, audit_id=f"{month}-{n:03d}", auditor=auditor.name, auditor_email=auditor.email)
@@ -405,7 +401,7 @@ def allocation_path(ws: Workspace, month: str) -> Path:
 
 
 def allocate(
-    workspace: Workspace,
+    ws: Workspace,
     month: str,
     seed: int | None = None,
     cases: Path | None = None,
@@ -419,18 +415,18 @@ def allocate(
     file audits and, unless ``scheduled`` is False, the tools whose schedule runs this
     month (config ``schedules``)."""
     check_month(month)
-    settings = workspace.config.settings
-    path = allocation_path(workspace, month)
+    settings = ws.config.settings
+    path = allocation_path(ws, month)
     if path.exists() and not replace_existing:
         raise UsageError(
             f"{display(path)}: already allocated (and perhaps adjusted by hand); delete it, or allocate again "
             "with --replace"
         )
-    cases_path = cases or workspace.root / settings.imports.cases.file
-    auditors_path = auditors or workspace.root / settings.imports.auditors.file
+    cases_path = cases or ws.root / settings.imports.cases.file
+    auditors_path = auditors or ws.root / settings.imports.auditors.file
     case_list = read_cases(cases_path, settings.imports.cases)
     auditor_list = read_auditors(auditors_path, settings.imports.auditors)
-    store = workspace.store()
+    store = ws.store()
     issued_already = [a.audit_id for a, state in store.month_allocations(month) if state != "allocated"]
     if issued_already:
         raise DataError(
@@ -453,27 +449,13 @@ def allocate(
     return result
 
 
-def allocate_command(
-    workspace: Workspace,
-    month: str,
-    seed: int | None = None,
-    cases: Path | None = None,
-    auditors: Path | None = None,
-    replace_existing: bool = False,
-) -> tuple[Path, str]:
-    """For ``auditdocs allocate``: the workbook written and a summary to print."""
-    result = allocate(workspace, month, seed, cases, auditors, replace_existing=replace_existing)
-    assert result.path is not None
-    return result.path, result.summary()
-
-
-def read_checked_allocation(workspace: Workspace, path: Path, auditors: Path | None = None) -> list[Allocation]:
+def read_checked_allocation(ws: Workspace, path: Path, auditors: Path | None = None) -> list[Allocation]:
     """An allocation workbook (perhaps adjusted by hand) checked again against the
     auditors (default: the list named in config): for ``auditdocs generate``."""
-    settings = workspace.config.settings
+    settings = ws.config.settings
     spec = settings.imports.auditors
     return read_allocation(
-        path, read_auditors(auditors or workspace.root / spec.file, spec), own_manager_tools(settings)
+        path, read_auditors(auditors or ws.root / spec.file, spec), own_manager_tools(settings)
     )
 
 

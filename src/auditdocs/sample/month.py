@@ -14,13 +14,14 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from auditdocs.allocate import plan_allocation
-from auditdocs.allocation import Allocation, write_allocation
-from auditdocs.cases import Auditor, Case
+from auditdocs.allocation.allocate import plan_allocation
+from auditdocs.allocation.record import Allocation
+from auditdocs.allocation.workbook import write_allocation
+from auditdocs.allocation.lists import Auditor, Case
 from auditdocs.config import Settings, load_config
-from auditdocs.workspace import Workspace, bundled_root
+from auditdocs.workspace import SAMPLE_MONTH, Workspace, bundled_root, create_workspace
+from auditdocs.sheets import first_sheet
 
-SAMPLE_MONTH = "2026-11"
 _FIRST = [
     "Avery",
     "Rowan",
@@ -122,8 +123,7 @@ def write_sheet(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
     """A one-sheet workbook as a case management system exports one: a header row, then
     rows (dates as real Excel dates, shown dd/mm/yyyy)."""
     wb = Workbook()
-    ws = wb.active
-    assert ws is not None
+    ws = first_sheet(wb, "Sheet")
     ws.append(header)
     for row in rows:
         ws.append(row)
@@ -136,7 +136,7 @@ def write_sheet(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
 
 
 def sample_allocation_path(ws: Workspace) -> Path:
-    return ws.sample_dir / f"allocation-{SAMPLE_MONTH}.xlsx"
+    return ws.sample_allocation
 
 
 def write_sample(ws: Workspace) -> None:
@@ -155,3 +155,10 @@ def write_sample(ws: Workspace) -> None:
         [[a.name, a.email, a.role, a.team, a.capacity] for a in auditors],
     )
     write_allocation(sample_allocation_path(ws), allocations)
+
+
+def init_workspace(root: Path) -> Workspace:
+    """Create a workspace folder with config, templates, a sample month and a key."""
+    ws = create_workspace(root)
+    write_sample(ws)
+    return ws

@@ -1,0 +1,46 @@
+"""Finishing touches on a rendered Word document: alternative text on its pictures and
+table columns sized by what they hold."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from lxml import etree
+
+from auditdocs.ooxml.namespaces import w
+
+WP = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
+
+
+def describe_pictures(body: etree._Element, alts: Sequence[str]) -> None:
+    """Alternative text for the body's pictures, in order (screen readers; Word's
+    accessibility check)."""
+    for pr, alt in zip(body.iter(f"{{{WP}}}docPr"), alts, strict=False):
+        pr.set("descr", alt)
+
+
+def fit_table_columns(body: etree._Element) -> None:
+    """Share each table's width among its columns by the length of what they hold
+    (a template's grid gives every column the same width)."""
+    for table in body.iter(w("tbl")):
+        _fit_columns(table)
+
+
+def _fit_columns(table: etree._Element) -> None:
+    grid = table.find(w("tblGrid"))
+    if grid is None:
+        return
+    cols = grid.findall(w("gridCol"))
+    longest = [4] * len(cols)
+    for r, tr in enumerate(table.iter(w("tr"))):
+        for n, tc in enumerate(tr.findall(w("tc"))[: len(cols)]):
+            text = "".join(t.text or "" for t in tc.iter(w("t")))
+            word = max((len(w) for w in text.split()), default=0) + 1
+            # a header may wrap between words; body text wraps past a few words
+            longest[n] = max(longest[n], word if r == 0 else max(word, min(len(text), 28)))
+    total = sum(int(float(c.get(w("w")) or 0)) for c in cols)
+    if not total:
+        return
+    sizes = [n + 2 for n in longest]  # cell margins
+    for col, size in zip(cols, sizes, strict=True):
+        col.set(w("w"), str(int(total * size / sum(sizes))))

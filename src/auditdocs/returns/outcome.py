@@ -1,0 +1,72 @@
+"""What ingest made of each file, as data: the batch report, the summary workbook and
+the feedback are all written from these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from auditdocs.allocation.record import Allocation
+from auditdocs.files import display
+from auditdocs.returns.findings import Finding
+
+ACCEPTED, AMEND, REJECTED, DUPLICATE = "accepted", "needs amendment", "rejected", "already received"
+IGNORED = "ignored"
+
+
+@dataclass
+class Outcome:
+    """What happened to one input file (no evidence text: this goes into logs and summaries)."""
+
+    name: str
+    origin: str
+    status: str
+    reason: str | None = None
+    sha256: str | None = None
+    audit_id: str | None = None
+    document: str | None = None
+    allocation: Allocation | None = None
+    version: int | None = None
+    late: bool = False
+    urgent: bool = False
+    converted_from: str | None = None
+    resubmit_by: date | None = None
+    findings: list[Finding] = field(default_factory=list)
+    feedback: list[Path] = field(default_factory=list)
+
+
+@dataclass
+class BatchResult:
+    outcomes: list[Outcome]
+    summary_path: Path | None = None
+
+    def count(self, status: str) -> int:
+        return sum(o.status == status for o in self.outcomes)
+
+    def report(self) -> list[str]:
+        """The end-of-batch summary for a person: counts, then a line per file."""
+        n = len(self.outcomes)
+        counts = ", ".join(f"{self.count(s)} {s}" for s in (ACCEPTED, AMEND, REJECTED, DUPLICATE))
+        if self.count(IGNORED):
+            counts += f", {self.count(IGNORED)} {IGNORED}"
+        lines = [f"{n} file{'' if n == 1 else 's'}: {counts}"]
+        for o in self.outcomes:
+            notes = []
+            if o.urgent and o.allocation:
+                notes.append(f"URGENT: immediate safeguarding concern, notify {o.allocation.team_manager} now")
+            if o.status == AMEND and o.resubmit_by:
+                notes.append(f"{sum(f.severity == 'error' for f in o.findings)} to fix by {o.resubmit_by:%d/%m/%Y}")
+            if o.version and o.version > 1:
+                notes.append(f"version {o.version}")
+            if o.late:
+                notes.append("late")
+            if o.converted_from:
+                notes.append(f"converted from .{o.converted_from}")
+            if o.reason:
+                notes.append(o.reason)
+            audit = f" {o.audit_id}" if o.audit_id else ""
+            lines.append(f"  {display(o.name)}:{audit} {o.status}" + (f" ({'; '.join(notes)})" if notes else ""))
+        if self.summary_path:
+            lines.append(f"Summary workbook: {display(self.summary_path)}")
+        return lines
