@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import stat
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -581,3 +582,17 @@ def test_an_inadequate_case_is_re_audited_each_month_until_it_improves(tmp_path:
     april = allocate(ws, "2027-04", seed=4, scheduled=False)
     assert april.reaudits == []
     assert first.case_reference not in {a.case_reference for a in april.allocations}
+
+
+def test_formula_like_text_in_the_allocation_workbook_stays_text(tmp_path: Path) -> None:
+    """A team or worker name a spreadsheet could run as a formula is written as quoted text."""
+    alloc = replace(stored("2026-10", 1, "A-1"), team='=HYPERLINK("http://example.invalid","x")', worker="+SUM(1,2)")
+    path = tmp_path / "allocation.xlsx"
+    write_allocation(path, [alloc], [("Made by", "@auditdocs")])
+    sheet = load_workbook(path)["Allocation"]
+    cells = {c.value: c for c in sheet[2]}
+    for text in (alloc.team, alloc.worker):
+        assert cells[text].data_type == "s" and cells[text].quotePrefix
+    about = load_workbook(path)["About"]
+    assert about["B1"].value == "@auditdocs" and about["B1"].quotePrefix
+    assert read_allocation(path) == [alloc]

@@ -1,1 +1,2 @@
-"""Forms in audit terms: which fields a tool type's document has, and in what order."""
+"""Forms: their fields in audit terms (``layout``), their signed identity, making them
+(``generate``) and reading them back (``parse``)."""

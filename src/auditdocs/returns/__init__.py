@@ -1,1 +1,1 @@
-"""Returned forms: where they come from and where they are kept."""
+"""Returned forms: where they come from, how they are checked, stored and answered."""
