@@ -118,18 +118,17 @@ def config_schema_cmd(out: Path | None) -> None:
               help="Auditor list to check a hand-edited allocation against (default: the one in config).")
 def generate(workspace: Path | None, month: str | None, allocation: Path | None, auditors: Path | None) -> None:
     """Write an audit tool and an improvement plan for each allocated case."""
-    from auditdocs.forms.generate import allocations_to_generate
+    from auditdocs.forms.generate import Generated, allocations_to_generate
     from auditdocs.forms.generate import generate as run
     from auditdocs.workspace import Workspace
 
     ws = Workspace.open(workspace)
     allocations = allocations_to_generate(ws, month, allocation, auditors)
     with click.progressbar(length=len(allocations), label="Generating", file=sys.stderr) as bar:
-        paths = run(ws, allocations, progress=lambda _a: bar.update(1))
-    months = sorted({a.month for a in allocations})
+        result = Generated(allocations, run(ws, allocations, progress=lambda _a: bar.update(1)))
     click.echo(
-        f"Wrote {len(paths)} documents for {len(allocations)} audits to "
-        + ", ".join(display(ws.output_dir / m) + "/" for m in months)
+        f"Wrote {len(result.paths)} documents for {len(allocations)} audits to "
+        + ", ".join(display(ws.output_dir / m) + "/" for m in result.months)
     )
 
 
