@@ -12,8 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from auditdocs.dates import parse_uk_date
 from auditdocs.forms.identity import Identity
-from auditdocs.forms.parse import parse_bytes, parse_uk_date
+from auditdocs.forms.parse import parse_bytes
 from auditdocs.ooxml import namespaces as ns
 from auditdocs.ooxml.fill import WordStyle, fill_form
 from auditdocs.ooxml.package import OLE_MAGIC

@@ -31,6 +31,7 @@ from auditdocs.reports.word import render_word
 from auditdocs.sample.month import init_workspace
 from auditdocs.workspace import Workspace
 from tests.conftest import REQUIRE_LO, libreoffice_convert
+from tests.ooxml_check import check_office_files, office_files
 from tests.quarter import AS_OF, FORMULA, NASTY, Quarter, build_quarter
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -338,6 +339,15 @@ def test_workbook_text_is_never_a_formula_and_charts_are_native(reports):
     with zipfile.ZipFile(reports["2026Q4"][2]) as z:
         assert any(b"<lineChart>" in z.read(n) for n in z.namelist() if n.startswith("xl/charts/"))
     assert len(list(quarterly["Data"].iter_rows())) - 1 == 30 * 7
+
+
+def test_every_office_file_of_the_quarter_validates_and_binds(quarter, reports):
+    """A quarter's forms, returns, feedback copies, summaries and reports (monthly and
+    quarterly, Word and Excel) pass Microsoft's Open XML SDK validator, bound nodes agree."""
+    files = office_files(quarter.ws.root)
+    assert {p for paths in reports.values() for p in paths if p.suffix in (".docx", ".xlsx")} <= set(files)
+    assert any("feedback" in p.parts for p in files)
+    check_office_files(files)
 
 
 def test_files_are_owner_only(reports):

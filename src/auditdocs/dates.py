@@ -20,6 +20,34 @@ if TYPE_CHECKING:
 
 _SUBDIVISION = {"england-and-wales": "ENG", "scotland": "SCT", "northern-ireland": "NIR"}
 
+# --- dates as people write them ----------------------------------------------------------
+
+_DATE_FORMATS = (
+    "%d/%m/%Y",
+    "%d/%m/%y",
+    "%d-%m-%Y",
+    "%d.%m.%Y",
+    "%Y-%m-%d",
+    "%d %B %Y",
+    "%d %b %Y",
+    "%A, %d %B %Y",
+    "%A %d %B %Y",
+    "%B %d, %Y",
+)
+_ORDINAL = re.compile(r"(?<=\d)(st|nd|rd|th)\b", re.I)
+
+
+def parse_uk_date(text: str) -> date | None:
+    """A date as a UK user writes it: 05/12/2026, 5 December 2026, 2026-12-05..."""
+    cleaned = _ORDINAL.sub("", " ".join(text.split())).strip()
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(cleaned, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
 # --- months and quarters ----------------------------------------------------------------
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")

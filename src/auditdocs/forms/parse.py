@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -20,6 +19,7 @@ from typing import Any
 
 from lxml import etree
 
+from auditdocs.dates import parse_uk_date
 from auditdocs.errors import RejectedFile
 from auditdocs.forms.identity import Identity, manifest_hash
 from auditdocs.forms.layout import Field, Layout, Table, layout_source
@@ -35,15 +35,16 @@ from auditdocs.ooxml.package import (
 )
 from auditdocs.ooxml.reader import (
     Control,
+    chosen_item,
     custom_properties,
     form_manifest,
     has_body,
     is_word_main_part,
     read_cell,
     read_controls,
+    shows_placeholder,
     table_cells,
 )
-from auditdocs.text import norm
 from auditdocs.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,9 @@ class Issue:
     field: str | None
     severity: str  # "error" | "warning"
     message: str
+    # A warning about how a value was read (a fallback, a guess between two readings):
+    # ingest stores it with the return and asks the auditor to confirm the value.
+    affects_value: bool = False
 
 
 @dataclass
@@ -73,13 +77,14 @@ class ParsedForm:
     # (for feedback comments anchored at the field).
     package: Package | None = field(default=None, repr=False)
     main_part: str | None = field(default=None, repr=False)
+    manifest: list[dict[str, str]] | None = field(default=None, repr=False)
     locations: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def error(self, field_id: str | None, message: str) -> None:
         self.issues.append(Issue(field_id, "error", message))
 
-    def warn(self, field_id: str | None, message: str) -> None:
-        self.issues.append(Issue(field_id, "warning", message))
+    def warn(self, field_id: str | None, message: str, affects_value: bool = False) -> None:
+        self.issues.append(Issue(field_id, "warning", message, affects_value))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -93,42 +98,11 @@ class ParsedForm:
 
 # --- values -------------------------------------------------------------------------
 
-_DATE_FORMATS = (
-    "%d/%m/%Y",
-    "%d/%m/%y",
-    "%d-%m-%Y",
-    "%d.%m.%Y",
-    "%Y-%m-%d",
-    "%d %B %Y",
-    "%d %b %Y",
-    "%A, %d %B %Y",
-    "%A %d %B %Y",
-    "%B %d, %Y",
-)
-_ORDINAL = re.compile(r"(?<=\d)(st|nd|rd|th)\b", re.I)
-
-
-def parse_uk_date(text: str) -> date | None:
-    """A date as a UK user writes it: 05/12/2026, 5 December 2026, 2026-12-05..."""
-    cleaned = _ORDINAL.sub("", " ".join(text.split())).strip()
-    for fmt in _DATE_FORMATS:
-        try:
-            return datetime.strptime(cleaned, fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
-def _is_placeholder(ctl: Control, placeholder: str) -> bool:
-    """LibreOffice drops ``w:showingPlcHdr``: placeholder text reads as content, so
-    compare with the placeholder the form was generated with."""
-    return ctl.showing_placeholder or ctl.text.strip() == placeholder.strip() or ctl.text == ""
-
 
 def read_value(entry: dict[str, str], ctl: Control, out: ParsedForm) -> Value:
     fid, kind, placeholder = entry["id"], entry["k"], entry.get("p", "")
     if ctl.tracked_changes:
-        out.warn(fid, "unaccepted tracked changes: read as if every change were accepted")
+        out.warn(fid, "unaccepted tracked changes: read as if every change were accepted", affects_value=True)
     if kind == "checkbox":
         if ctl.checked_note:
             out.error(fid, f"{ctl.checked_note}; tick or untick the box again")
@@ -136,26 +110,28 @@ def read_value(entry: dict[str, str], ctl: Control, out: ParsedForm) -> Value:
         if ctl.checked is not None:
             return ctl.checked
         glyph = ctl.text.strip()
-        if glyph in ("\u2612", "\u2611", "\u2713", "\u2714", "X", "x"):
-            out.warn(fid, "checkbox state read from the symbol shown (no checkbox control left)")
-            return True
-        if glyph in ("\u2610", ""):
-            out.warn(fid, "checkbox state read from the symbol shown (no checkbox control left)")
-            return False
+        if glyph in ("\u2612", "\u2611", "\u2713", "\u2714", "X", "x", "\u2610", ""):
+            # In a file converted from .doc/.odt every box is read so (the return says it was
+            # converted); elsewhere a control lost its state: ask the auditor to confirm.
+            out.warn(
+                fid,
+                "checkbox state read from the symbol shown (no checkbox control left)",
+                affects_value=ctl.kind != "cell",
+            )
+            return glyph not in ("\u2610", "")
         out.error(fid, f"checkbox shows {glyph!r}; tick or untick the box again")
         return None
     if kind in ("text", "richtext"):
         return _text_value(fid, placeholder, ctl, out)
-    if _is_placeholder(ctl, placeholder):
+    if shows_placeholder(ctl.text, placeholder):
         return None
     if kind == "dropdown":
-        for display, value in ctl.items:
-            if ctl.text == display:
-                return value
-        for display, value in ctl.items:
-            if norm(ctl.text) in (norm(display), norm(value)):
-                out.warn(fid, f"shows {ctl.text!r}, read as the choice {display!r}")
-                return value
+        item = chosen_item(ctl)
+        if item is not None:
+            if not item[1]:
+                meant = next(display for display, value in ctl.items if value == item[0])
+                out.warn(fid, f"shows {ctl.text!r}, read as the choice {meant!r}", affects_value=True)
+            return item[0]
         out.error(fid, f"shows {ctl.text!r}, which is not one of the choices; choose from the list")
         return None
     if kind == "date":
@@ -168,10 +144,16 @@ def read_value(entry: dict[str, str], ctl: Control, out: ParsedForm) -> Value:
                 picked = None
         if shown is not None:
             if picked is not None and picked != shown:
-                out.warn(fid, f"shows {ctl.text!r} but the date picker holds {picked.isoformat()}; used the date shown")
+                out.warn(
+                    fid,
+                    f"shows {ctl.text!r} but the date picker holds {picked.isoformat()}; used the date shown",
+                    affects_value=True,
+                )
             return shown.isoformat()
         if picked is not None:
-            out.warn(fid, f"{ctl.text!r} is not a date; used the date picker's {picked.isoformat()}")
+            out.warn(
+                fid, f"{ctl.text!r} is not a date; used the date picker's {picked.isoformat()}", affects_value=True
+            )
             return picked.isoformat()
         out.error(fid, f"{ctl.text!r} is not a date; write it as dd/mm/yyyy or use the date picker")
         return None
@@ -179,16 +161,19 @@ def read_value(entry: dict[str, str], ctl: Control, out: ParsedForm) -> Value:
 
 
 def _text_value(fid: str, placeholder: str, ctl: Control, out: ParsedForm) -> str | None:
-    text: str | None = None if _is_placeholder(ctl, placeholder) else ctl.text
+    text: str | None = None if shows_placeholder(ctl.text, placeholder) else ctl.text
     if text is not None and placeholder and text.startswith(placeholder):
         # LibreOffice keeps a deleted placeholder as text when changes were tracked.
         text = text[len(placeholder) :]
-        out.warn(fid, "the field's placeholder text was left in front of the answer; it was removed")
+        out.warn(
+            fid, "the field's placeholder text was left in front of the answer; it was removed", affects_value=True
+        )
     if ctl.after_in_cell:
         out.warn(
             fid,
             "text after the field in the same box was included "
             "(LibreOffice moves a field's later paragraphs out of it)",
+            affects_value=True,
         )
         text = "\n".join([*([text] if text is not None else []), *ctl.after_in_cell])
     return text or None
@@ -222,7 +207,9 @@ def match_controls(manifest: list[dict[str, str]], controls: list[Control], out:
             if method == "tag" and how[index] != "tag":
                 pass  # a tagged control beats a fallback match
             else:
-                out.warn(manifest[index]["id"], "the form has this field twice; the first one was read")
+                out.warn(
+                    manifest[index]["id"], "the form has this field twice; the first one was read", affects_value=True
+                )
                 keyed.append(None)
                 continue
         if index is not None:
@@ -251,7 +238,11 @@ def match_controls(manifest: list[dict[str, str]], controls: list[Control], out:
                 found[i], how[i] = controls[p], "position"
     for index, method in sorted(how.items()):
         if method != "tag":
-            out.warn(manifest[index]["id"], f"field tag missing (saved by LibreOffice?); found by {method}")
+            out.warn(
+                manifest[index]["id"],
+                f"field tag missing (saved by LibreOffice?); found by {method}",
+                affects_value=method == "position",
+            )
     return found
 
 
@@ -332,6 +323,7 @@ def code_trace(exc: BaseException) -> str:
 
 def _rejected(out: ParsedForm, message: str) -> ParsedForm:
     out.status, out.fields, out.locations, out.package, out.main_part = "rejected", {}, {}, None, None
+    out.manifest = None
     out.issues = [Issue(None, "error", message)]
     return out
 
@@ -376,7 +368,7 @@ def _parse_package(pkg: Package, key: bytes, out: ParsedForm, layouts: LayoutSou
             )
         manifest = layout.manifest()
         out.warn(None, "the form's own field list was missing (emptied by LibreOffice?); rebuilt from the config")
-    out.package, out.main_part = pkg, main
+    out.package, out.main_part, out.manifest = pkg, main, manifest
     found = match_controls(manifest, read_controls(root), out)
     # No control found at all: a file converted from .doc or .odt (its fields became plain
     # text or legacy fields); read each field from its table cell instead.

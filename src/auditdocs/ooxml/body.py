@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from auditdocs.forms.layout import Block, Field, Heading, Layout, Paragraph, Table
+from auditdocs.ooxml.binding import form_xml
 from auditdocs.ooxml.namespaces import FORM_NS
 from auditdocs.ooxml.text import attr, paragraph, run
 
@@ -161,18 +162,6 @@ def render_body(layout: Layout, binding: Binding, first_id: int) -> tuple[str, i
 def manifest_xml(layout: Layout) -> str:
     """The custom XML part: the form's own description of its fields (id, kind,
     placeholder, alias; in document order), so a returned form can be read without
-    today's config, and one empty ``ad:v`` per field as the binding target.
-
-    The two are kept apart because LibreOffice rewrites a bound node, attributes and
-    all, when it saves the control's text into it.
-    """
-    items = "".join(
-        "<ad:f " + " ".join(f"{name}={attr(value)}" for name, value in entry.items()) + "/>"
-        for entry in layout.manifest()
-    )
-    values = "<ad:v/>" * len(layout.fields)
-    return (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        f'<ad:form xmlns:ad="{FORM_NS}"><ad:manifest>{items}</ad:manifest>'
-        f"<ad:values>{values}</ad:values></ad:form>"
-    )
+    today's config, and one ``ad:v`` per field as the binding target (``false`` for a
+    checkbox, as Word stores an unticked box; empty for the rest)."""
+    return form_xml(layout.manifest(), ["false" if f.kind == "checkbox" else "" for f in layout.fields])

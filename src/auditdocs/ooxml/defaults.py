@@ -137,7 +137,10 @@ def _report_table(doc) -> None:  # type: ignore[no-untyped-def]
     tbl_pr = table._tbl.tblPr
     for old in tbl_pr.findall(f"{{{W}}}tblW"):
         tbl_pr.remove(old)
-    tbl_pr.append(parse_xml(f'<w:tblW xmlns:w="{W}" w:w="5000" w:type="pct"/>'))
+    style = tbl_pr.find(f"{{{W}}}tblStyle")
+    width = parse_xml(f'<w:tblW xmlns:w="{W}" w:w="5000" w:type="pct"/>')
+    # Schema order (CT_TblPr): tblW right after tblStyle, before tblLook.
+    tbl_pr.insert(0 if style is None else list(tbl_pr).index(style) + 1, width)
     header, loop, body, end = table.rows
     header._tr.get_or_add_trPr().append(parse_xml(f'<w:tblHeader xmlns:w="{W}"/>'))
     for row, (first, middle, last) in (
@@ -234,6 +237,11 @@ def slim(path: Path) -> None:
         if style.get(f"{w}type") == "table" and style.get(f"{w}styleId") not in _KEEP_TABLE_STYLES:
             styles.remove(style)
     parts["word/styles.xml"] = etree.tostring(styles, xml_declaration=True, encoding="UTF-8", standalone=True)
+    # python-docx's default settings write <w:zoom w:val="bestFit"/>; w:percent is required.
+    settings = etree.fromstring(parts["word/settings.xml"])
+    for zoom in settings.iter(f"{w}zoom"):
+        zoom.set(f"{w}percent", "100")
+    parts["word/settings.xml"] = etree.tostring(settings, xml_declaration=True, encoding="UTF-8", standalone=True)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
         for name, data in parts.items():
             out.writestr(name, data)

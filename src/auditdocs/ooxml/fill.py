@@ -10,9 +10,10 @@ all of those, so the parser is tested against what really comes back.
 from __future__ import annotations
 
 import io
+import itertools
 import random
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -20,6 +21,7 @@ from lxml import etree
 
 from auditdocs.errors import InternalError
 from auditdocs.ooxml import namespaces as ns
+from auditdocs.ooxml.binding import bind_shown_values
 from auditdocs.ooxml.package import Package
 
 W, W14 = ns.W, ns.W14
@@ -44,10 +46,14 @@ class WordStyle:
     author: str = "Auditor"
 
 
-def _runs(text: str, rng: random.Random, style: WordStyle, bold_words: bool = False) -> list[etree._Element]:
-    """Runs for one paragraph's text: \\n → w:br, \\t → w:tab, split like Word does."""
+def _runs(
+    text: str, rng: random.Random, style: WordStyle, bookmarks: Iterator[int], bold_words: bool = False
+) -> list[etree._Element]:
+    """Runs for one paragraph's text: \\n → w:br, \\t → w:tab, split like Word does (with a
+    bookmark whose id, from ``bookmarks``, is unique in the document, as Word's are)."""
     runs: list[etree._Element] = []
     pieces: list[str] = []
+    bookmark = ""
     if style.split_runs and len(text) > 3:
         cuts = sorted(rng.sample(range(1, len(text)), min(4, len(text) - 1)))
         pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
@@ -72,15 +78,12 @@ def _runs(text: str, rng: random.Random, style: WordStyle, bold_words: bool = Fa
         runs.append(r)
         if style.split_runs and n == 0 and len(pieces) > 1:
             runs.append(etree.Element(_w("proofErr"), {_w("type"): "spellStart"}))
-            runs.append(
-                etree.Element(
-                    _w("bookmarkStart"), {_w("id"): str(rng.randrange(1000)), _w("name"): f"_Hlk{rng.randrange(10**8)}"}
-                )
-            )
+            bookmark = str(next(bookmarks))
+            runs.append(etree.Element(_w("bookmarkStart"), {_w("id"): bookmark, _w("name"): f"_Hlk{bookmark}"}))
         if style.split_runs and n == 1:
             runs.append(etree.Element(_w("proofErr"), {_w("type"): "spellEnd"}))
-    if style.split_runs and len(pieces) > 1:
-        runs.append(etree.Element(_w("bookmarkEnd"), {_w("id"): "0"}))
+    if bookmark:
+        runs.append(etree.Element(_w("bookmarkEnd"), {_w("id"): bookmark}))
     return runs
 
 
@@ -90,6 +93,7 @@ class _Filler:
         self.rng = random.Random(style.seed)
         self.change_id = 9000
         self.comments: list[tuple[int, str]] = []
+        self.bookmarks = itertools.count(100)
 
     def _tracked(self, tag: str, children: list[etree._Element]) -> etree._Element:
         self.change_id += 1
@@ -130,7 +134,7 @@ class _Filler:
         before, after = self._comment_runs()
         new_paras = []
         for n, line in enumerate(lines):
-            runs = _runs(line, self.rng, self.style, bold_words=True)
+            runs = _runs(line, self.rng, self.style, self.bookmarks, bold_words=True)
             if n == 0:
                 runs = before + runs
             if n == len(lines) - 1:
@@ -256,4 +260,5 @@ def fill_form(data: bytes, values: Mapping[str, Value], style: WordStyle | None 
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         for name, raw in parts.items():
             z.writestr(name, raw)
-    return out.getvalue()
+    # Word updates a bound control's XML node as the choice is made.
+    return bind_shown_values(out.getvalue())

@@ -1,5 +1,5 @@
-"""Finishing touches on a rendered Word document: alternative text on its pictures and
-table columns sized by what they hold."""
+"""Finishing touches on a rendered Word document: alternative text on its pictures, table
+columns sized by what they hold, table properties in schema order."""
 
 from __future__ import annotations
 
@@ -17,6 +17,46 @@ def describe_pictures(body: etree._Element, alts: Sequence[str]) -> None:
     accessibility check)."""
     for pr, alt in zip(body.iter(f"{{{WP}}}docPr"), alts, strict=False):
         pr.set("descr", alt)
+
+
+#: CT_TblPr's children in schema order (ISO/IEC 29500-1 §17.4.60): Word for the web opens a
+#: document whose table properties are out of order as corrupt.
+_TABLE_PROPERTY_ORDER = [
+    w(t)
+    for t in (
+        "tblStyle",
+        "tblpPr",
+        "tblOverlap",
+        "bidiVisual",
+        "tblStyleRowBandSize",
+        "tblStyleColBandSize",
+        "tblW",
+        "jc",
+        "tblCellSpacing",
+        "tblInd",
+        "tblBorders",
+        "shd",
+        "tblLayout",
+        "tblCellMar",
+        "tblLook",
+        "tblCaption",
+        "tblDescription",
+        "tblPrChange",
+    )
+]
+
+
+def order_table_properties(body: etree._Element) -> None:
+    """Put every table's ``w:tblPr`` children in schema order (a template restyled by
+    hand, or written by an older auditdocs, may have them out of order)."""
+    rank = {tag: n for n, tag in enumerate(_TABLE_PROPERTY_ORDER)}
+    for pr in body.iter(w("tblPr")):
+        children = list(pr)
+        ordered = sorted(children, key=lambda el: rank.get(el.tag, len(rank)))
+        if ordered != children:
+            for el in children:
+                pr.remove(el)
+            pr.extend(ordered)
 
 
 def fit_table_columns(body: etree._Element) -> None:

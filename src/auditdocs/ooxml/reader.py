@@ -16,6 +16,7 @@ from lxml import etree
 from auditdocs.errors import RejectedFile
 from auditdocs.ooxml import namespaces as ns
 from auditdocs.ooxml.package import Package
+from auditdocs.text import norm
 
 W, W14 = ns.W, ns.W14
 
@@ -221,6 +222,25 @@ def read_control(sdt: etree._Element, plain: bool = False) -> Control:
         after_in_cell=_after_in_cell(sdt) if kind in ("text", "richtext") else [],
         element=sdt,
     )
+
+
+def shows_placeholder(text: str, placeholder: str) -> bool:
+    """Whether a control shows nothing but its placeholder.  Decided by the text, not by
+    ``w:showingPlcHdr``: LibreOffice drops the flag, and keeps it beside a date typed
+    with the keyboard."""
+    return text.strip() == "" or text.strip() == placeholder.strip()
+
+
+def chosen_item(ctl: Control) -> tuple[str, bool] | None:
+    """The drop-down item a control shows: (its value, whether the text matched exactly);
+    None when the text is none of the items."""
+    for display, value in ctl.items:
+        if ctl.text == display:
+            return value, True
+    for display, value in ctl.items:
+        if norm(ctl.text) in (norm(display), norm(value)):
+            return value, False
+    return None
 
 
 def read_cell(tc: etree._Element) -> Control:

@@ -17,7 +17,7 @@ from jinja2 import TemplateError as JinjaError
 
 from auditdocs.errors import TemplateError
 from auditdocs.files import display
-from auditdocs.ooxml.finish import describe_pictures, fit_table_columns
+from auditdocs.ooxml.finish import describe_pictures, fit_table_columns, order_table_properties
 from auditdocs.reports.content import Chart, Document, Heading, Para, Table
 
 CHART_WIDTH = Mm(165)
@@ -62,6 +62,7 @@ def render_word(doc: Document, template: Path) -> bytes:
     body = tpl.docx.element.body
     describe_pictures(body, [c.alt for c in doc.charts()])
     fit_table_columns(body)
+    order_table_properties(body)
     out = io.BytesIO()
     tpl.save(out)
     return out.getvalue()

@@ -15,6 +15,7 @@ from auditdocs.errors import InternalError
 from auditdocs.files import safe_name, write_private
 from auditdocs.forms.layout import layout_for
 from auditdocs.forms.parse import ParsedForm
+from auditdocs.ooxml.binding import bind_shown_values
 from auditdocs.ooxml.comments import add_comments
 from auditdocs.workspace import Workspace
 
@@ -51,7 +52,9 @@ def write_feedback(
         for f in [*errors, *warnings]
     ]
     root = parsed.package.xml(parsed.main_part)
-    commented = add_comments(parsed.package, parsed.main_part, root, comments)
+    # The copy opens in Word showing what the auditor wrote: bound nodes follow the body
+    # (LibreOffice never updates them, and may have emptied the part).
+    commented = bind_shown_values(add_comments(parsed.package, parsed.main_part, root, comments), parsed.manifest)
     document = outcome.document or "audit"
     if version is None:
         version = len(_existing(ws, alloc, document)) + 1
