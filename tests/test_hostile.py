@@ -38,11 +38,11 @@ from auditdocs.allocation.workbook import read_allocation
 from auditdocs.errors import RejectedFile, TemplateError
 from auditdocs.forms.generate import generate
 from auditdocs.forms.parse import parse_bytes, read_forms
+from auditdocs.ooxml.convert import legacy_kind, to_docx
 from auditdocs.ooxml.fill import fill_form
 from auditdocs.ooxml.package import DEFAULT_LIMITS, Limits, Package, ole_kind, parse_xml, xml_parser
 from auditdocs.ooxml.zipout import Part, zip_bytes
 from auditdocs.returns import ingest as ingest_module
-from auditdocs.returns.convert import legacy_kind, to_docx
 from auditdocs.returns.ingest import ACCEPTED, AMEND, REJECTED, Ingester, ingest
 from auditdocs.returns.outcome import BatchResult, Outcome
 from auditdocs.returns.sources import Incoming, Unreadable, expand

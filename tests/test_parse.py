@@ -246,6 +246,42 @@ def test_a_deleted_field_is_an_error(audit_form, parse):
     assert "was deleted from the form" in messages(result, "domain.plans.grade")[0]
 
 
+def test_a_field_typed_over_in_place_is_read_from_its_cell(audit_form, parse):
+    """Selecting a whole grey field and typing replaces the control with plain text (Word
+    and LibreOffice both): the text is read from the field's place in the table, and the
+    auditor is asked to confirm it."""
+
+    def overtype(root):
+        sdt = control(root, "overall.good_practice")
+        for p in sdt.find(q("sdtContent")):
+            for t in p.iter(q("t")):
+                t.text = "Typed over the grey box."
+            sdt.addprevious(p)
+        sdt.getparent().remove(sdt)
+
+    result = parse(edit_document(audit_form, overtype))
+    assert result.fields["overall.good_practice"] == "Typed over the grey box."
+    [issue] = [i for i in result.issues if i.field == "overall.good_practice"]
+    assert "typed over" in issue.message and issue.affects_value
+
+
+def test_a_line_break_written_as_a_second_text_in_the_run_is_kept(audit_form, parse):
+    """LibreOffice writes a line break typed in a field as ``<w:t>a</w:t><w:t>b</w:t>`` in one
+    run (measured, 7.4 .docx): the lines must not be glued."""
+
+    def libreoffice_break(root):
+        sdt = control(root, "plan.1.action")
+        content = sdt.find(q("sdtContent"))
+        for child in list(content):
+            content.remove(child)
+        run = etree.SubElement(content, q("r"))
+        for text in ("", "Check the plan & <review>", "it's due – soon", ""):
+            etree.SubElement(run, q("t")).text = text
+
+    result = parse(edit_document(audit_form, libreoffice_break))
+    assert result.fields["plan.1.action"] == "Check the plan & <review>\nit's due – soon"
+
+
 def test_a_field_pasted_twice_reads_the_first_and_warns(audit_form, parse):
     def duplicate(root):
         sdt = control(root, "overall.summary")

@@ -147,7 +147,10 @@ def parse(files: tuple[Path, ...], as_json: bool, workspace: Path | None) -> Non
     else:
         for r in results:
             filled = sum(v is not None and v is not False for v in r.fields.values())
-            click.echo(f"{r.file}: {r.status} audit {r.audit_id or '-'}: {filled}/{len(r.fields)} fields filled")
+            converted = f" (converted from .{r.converted_from})" if r.converted_from else ""
+            click.echo(
+                f"{r.file}{converted}: {r.status} audit {r.audit_id or '-'}: {filled}/{len(r.fields)} fields filled"
+            )
             for issue in r.issues:
                 click.echo(f"  {issue.severity}: {issue.field or '(file)'}: {issue.message}")
     if any(r.status != "ok" for r in results):

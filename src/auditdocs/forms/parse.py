@@ -23,6 +23,8 @@ from auditdocs.dates import parse_uk_date
 from auditdocs.errors import RejectedFile
 from auditdocs.forms.identity import Identity, manifest_hash
 from auditdocs.forms.layout import Field, Layout, Table, layout_source
+from auditdocs.ooxml.convert import TIMEOUT as CONVERT_TIMEOUT
+from auditdocs.ooxml.convert import legacy_kind, to_docx
 from auditdocs.ooxml.package import (
     DEFAULT_LIMITS,
     Limits,
@@ -78,6 +80,7 @@ class ParsedForm:
     package: Package | None = field(default=None, repr=False)
     main_part: str | None = field(default=None, repr=False)
     manifest: list[dict[str, str]] | None = field(default=None, repr=False)
+    converted_from: str | None = None  # "doc" | "odt": read after LibreOffice converted it
     locations: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def error(self, field_id: str | None, message: str) -> None:
@@ -92,7 +95,7 @@ class ParsedForm:
             "status": self.status,
             "audit_id": self.audit_id,
             "fields": self.fields,
-            "issues": [vars(i) for i in self.issues],
+            "issues": [{"field": i.field, "severity": i.severity, "message": i.message} for i in self.issues],
         }
 
 
@@ -176,6 +179,13 @@ def _text_value(fid: str, placeholder: str, ctl: Control, out: ParsedForm) -> st
             affects_value=True,
         )
         text = "\n".join([*([text] if text is not None else []), *ctl.after_in_cell])
+    if text and ctl.form_text_field:
+        out.warn(
+            fid,
+            "saved as .doc by LibreOffice, which drops line breaks typed in a field: "
+            "check that no lines were run together",
+            affects_value=True,
+        )
     return text or None
 
 
@@ -370,14 +380,24 @@ def _parse_package(pkg: Package, key: bytes, out: ParsedForm, layouts: LayoutSou
         out.warn(None, "the form's own field list was missing (emptied by LibreOffice?); rebuilt from the config")
     out.package, out.main_part, out.manifest = pkg, main, manifest
     found = match_controls(manifest, read_controls(root), out)
-    # No control found at all: a file converted from .doc or .odt (its fields became plain
-    # text or legacy fields); read each field from its table cell instead.
-    cells = _cells_by_field(layout, table_cells(root)) if layout is not None and not found else {}
+    # A field without its control: in a file converted from .doc or .odt (no control found
+    # at all: its fields became plain text or legacy fields), or one typed over in place
+    # (selecting a grey field and typing replaces it, in Word and in LibreOffice): read it
+    # from its table cell.
+    missing = len(found) < len(manifest)
+    cells = _cells_by_field(layout, table_cells(root)) if layout is not None and missing else {}
     for i, entry in enumerate(manifest):
         fid = entry["id"]
         ctl = found.get(i)
-        if ctl is None and fid in cells:
-            out.warn(fid, "field control missing (converted from .doc or .odt?); read from its place in the table")
+        if ctl is None and fid in cells and (not found or cells[fid].text.strip()):
+            if found:
+                out.warn(
+                    fid,
+                    "the field's box was typed over and is gone; its text was read from its place in the table",
+                    affects_value=True,
+                )
+            else:
+                out.warn(fid, "field control missing (converted from .doc or .odt?); read from its place in the table")
             ctl = cells[fid]
         if ctl is not None:
             out.fields[fid] = read_value(entry, ctl, out)
@@ -419,8 +439,33 @@ def _as_kind(cell: Control, f: Field) -> Control:
     return replace(cell, kind=f.kind, items=items, text=text)
 
 
+def read_return(
+    data: bytes,
+    name: str,
+    key: bytes,
+    limits: Limits = DEFAULT_LIMITS,
+    layouts: LayoutSource | None = None,
+    convert_timeout: float = CONVERT_TIMEOUT,
+) -> ParsedForm:
+    """A returned file read as ingest reads it: a .doc or .odt is converted to .docx by
+    LibreOffice first (``converted_from`` says so); never raises for bad input."""
+    try:
+        kind = legacy_kind(data, limits)
+        if kind is not None:
+            data = to_docx(data, kind, convert_timeout)
+    except RejectedFile as exc:
+        return _rejected(ParsedForm(file=name), str(exc))
+    parsed = parse_bytes(data, name, key, limits, layouts)
+    parsed.converted_from = kind
+    return parsed
+
+
 def parse_file(
-    path: Path, key: bytes, limits: Limits = DEFAULT_LIMITS, layouts: LayoutSource | None = None
+    path: Path,
+    key: bytes,
+    limits: Limits = DEFAULT_LIMITS,
+    layouts: LayoutSource | None = None,
+    convert_timeout: float = CONVERT_TIMEOUT,
 ) -> ParsedForm:
     def rejected(message: str) -> ParsedForm:
         return ParsedForm(str(path), "rejected", issues=[Issue(None, "error", message)])
@@ -432,22 +477,30 @@ def parse_file(
         data = path.read_bytes()
     except OSError as exc:
         return rejected(f"cannot read the file ({exc.strerror})")
-    return parse_bytes(data, str(path), key, limits, layouts)
+    return read_return(data, str(path), key, limits, layouts, convert_timeout)
 
 
 def parse_files(
-    paths: list[Path], key: bytes, layouts: LayoutSource | None = None, limits: Limits = DEFAULT_LIMITS
+    paths: list[Path],
+    key: bytes,
+    layouts: LayoutSource | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    convert_timeout: float = CONVERT_TIMEOUT,
 ) -> list[ParsedForm]:
-    return [parse_file(p, key, limits, layouts) for p in paths]
+    return [parse_file(p, key, limits, layouts, convert_timeout) for p in paths]
 
 
 def to_json(results: list[ParsedForm]) -> str:
     return json.dumps([r.to_json() for r in results], indent=2, ensure_ascii=False)
 
 
-__all__ = ["ParsedForm", "parse_bytes", "parse_file", "parse_files", "to_json"]
+__all__ = ["ParsedForm", "parse_bytes", "parse_file", "parse_files", "read_return", "to_json"]
 
 
 def read_forms(ws: Workspace, paths: Iterable[Path]) -> list[ParsedForm]:
-    """Parse returned files with the workspace's key, config and limits."""
-    return parse_files(list(paths), ws.key(), layout_source(ws.config), Limits.configured(ws.config.settings.limits))
+    """Parse returned files with the workspace's key, config and limits, as ingest reads
+    them (.doc and .odt converted by LibreOffice first)."""
+    limits = ws.config.settings.limits
+    return parse_files(
+        list(paths), ws.key(), layout_source(ws.config), Limits.configured(limits), limits.conversion_timeout_seconds
+    )

@@ -21,10 +21,9 @@ from auditdocs.config.models import LimitSettings
 from auditdocs.dates import add_working_days, uk_day
 from auditdocs.errors import AuditDocsError, InternalError, RejectedFile, StoreError
 from auditdocs.forms.layout import layout_source
-from auditdocs.forms.parse import ParsedForm, code_trace, parse_bytes
+from auditdocs.forms.parse import ParsedForm, code_trace, read_return
 from auditdocs.ooxml.package import Limits
 from auditdocs.returns.archive import Archive
-from auditdocs.returns.convert import legacy_kind, to_docx
 from auditdocs.returns.feedback import write_feedback
 from auditdocs.returns.findings import Finding
 from auditdocs.returns.outcome import ACCEPTED, AMEND, DUPLICATE, IGNORED, REJECTED, BatchResult, Outcome
@@ -192,12 +191,8 @@ class Ingester:
             outcome.status, outcome.audit_id = DUPLICATE, known["audit_id"]
             outcome.reason = f"the same file was received on {known['received_at']:%d/%m/%Y} ({known['outcome']})"
             return
-        data = item.data
-        kind = legacy_kind(data, self.limits)
-        if kind is not None:
-            data = to_docx(data, kind, self.convert_timeout)
-            outcome.converted_from = kind
-        parsed = parse_bytes(data, item.name, self.key, self.limits, self.layouts)
+        parsed = read_return(item.data, item.name, self.key, self.limits, self.layouts, self.convert_timeout)
+        outcome.converted_from = parsed.converted_from
         outcome.audit_id = parsed.audit_id
         if parsed.status == "rejected":
             raise RejectedFile(parsed.issues[0].message)
