@@ -27,13 +27,14 @@ from auditdocs.ooxml.fill import WordStyle, fill_form
 from auditdocs.returns.archive import sha256
 from auditdocs.returns.ingest import ACCEPTED, AMEND, DUPLICATE, REJECTED, Ingester, ingest
 from auditdocs.returns.outcome import IGNORED
+from auditdocs.returns.status import month_status
 from auditdocs.sample.answers import AUDIT_DATE, careless, complete_values
 from auditdocs.sample.month import init_workspace, sample_allocation_path
 from auditdocs.store.schema import SCHEMA_VERSION
 from auditdocs.store.store import Store
 from auditdocs.workspace import Workspace
 from tests.conftest import blank_form, libreoffice_convert, month_workspace, needs_libreoffice
-from tests.xmledit import edit_part, q
+from tests.xmledit import control, edit_document, edit_part, q
 
 RECEIVED = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # before the due date (30/11/2026)
 LATE = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
@@ -233,6 +234,32 @@ def test_status_shows_states_deadlines_and_urgency(batch, ws):
     assert "issued" in lines["2026-11-011"] and "30/11/2026" in lines["2026-11-011"]
     bad = CliRunner().invoke(main, ["status", "--month", "November", "--workspace", str(ws.root)])
     assert bad.exit_code == 2 and "use YYYY-MM" in bad.output
+
+
+def test_values_read_by_a_fallback_are_kept_and_shown_to_confirm(tmp_path):
+    """A parse warning that may affect a value is stored with the return, and shown in the
+    batch report, the summary workbook and status (ingest used to keep errors only)."""
+
+    ws = month_workspace(tmp_path / "qa")
+
+    def drift(root):
+        for t in control(root, "overall.grade").iter(q("t")):
+            t.text = t.text.upper()  # "GOOD": read as the choice Good, to confirm
+
+    data = edit_document(fill_form(form(ws, "2026-11-001"), GOOD), drift)
+    result = ingest(ws, [write(tmp_path, "drift.docx", data)], received_at=RECEIVED)
+    [outcome] = result.outcomes
+    assert outcome.status == ACCEPTED
+    confirm = [f for f in outcome.findings if f.rule == "form.read"]
+    assert [(f.field, f.severity) for f in confirm] == [("overall.grade", "warning")]
+    store = ws.store()
+    [submission] = store.submissions_of("2026-11-001")
+    assert confirm[0] in store.findings_of(submission["id"])
+    assert "1 value to confirm" in "\n".join(result.report())
+    rows = list(load_workbook(result.summary_path).active.iter_rows(values_only=True))
+    assert dict(zip(rows[0], rows[1], strict=True))["Values to confirm (read by a fallback)"] == 1
+    [row] = [r for r in month_status(ws, "2026-11").rows if r.audit_id == "2026-11-001"]
+    assert "1 value to confirm" in row.flags
 
 
 def test_an_edited_identity_or_another_workspaces_form_is_rejected(ws, tmp_path):

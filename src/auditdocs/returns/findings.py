@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 Severity = Literal["error", "warning"]
+#: The rule of findings about reading the form itself (not the config's validation rules):
+#: errors (a field unreadable) and warnings on values read by a fallback, to confirm.
+READING_RULE = "form.read"
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from auditdocs.forms.parse import ParsedForm, code_trace, read_return
 from auditdocs.ooxml.package import Limits
 from auditdocs.returns.archive import Archive
 from auditdocs.returns.feedback import write_feedback
-from auditdocs.returns.findings import Finding
+from auditdocs.returns.findings import READING_RULE, Finding
 from auditdocs.returns.outcome import ACCEPTED, AMEND, DUPLICATE, IGNORED, REJECTED, BatchResult, Outcome
 from auditdocs.returns.sources import Incoming, SourceLimits, Unreadable, expand
 from auditdocs.returns.summary import write_summary
@@ -256,7 +256,7 @@ class Ingester:
             for audit_id, values in self.store.current_values(alloc.month, "domain.", field_suffix=".evidence").items()
             if audit_id != alloc.audit_id
         }
-        reading = [Finding(i.field, "error", "form.read", i.message) for i in parsed.issues if i.severity == "error"]
+        reading = [Finding(i.field, "error", READING_RULE, i.message) for i in parsed.issues if i.severity == "error"]
         unreadable = {f.field for f in reading}
         checked = validate(
             parsed.fields,
@@ -266,8 +266,15 @@ class Ingester:
             audit_date=audit_date,
             other_evidence=others,
         )
+        # Warnings about how a value was read (a fallback, LibreOffice's losses) are kept with
+        # the return: the QA officer sees them in status and the summary, the auditor in feedback.
+        to_confirm = [
+            Finding(i.field, "warning", READING_RULE, i.message)
+            for i in parsed.issues
+            if i.severity == "warning" and i.affects_value
+        ]
         # A field that could not be read is reported once, as unreadable, not also as empty.
-        outcome.findings = reading + [f for f in checked if f.field not in unreadable or f.field is None]
+        outcome.findings = reading + [f for f in checked if f.field not in unreadable or f.field is None] + to_confirm
         outcome.urgent = parsed.fields.get("concern.immediate") is True
         outcome.late = received > alloc.due_date
         if any(f.severity == "error" for f in outcome.findings):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from auditdocs.allocation.record import Allocation
 from auditdocs.files import display
-from auditdocs.returns.findings import Finding
+from auditdocs.returns.findings import READING_RULE, Finding
 
 ACCEPTED, AMEND, REJECTED, DUPLICATE = "accepted", "needs amendment", "rejected", "already received"
 IGNORED = "ignored"
@@ -57,6 +57,9 @@ class BatchResult:
                 notes.append(f"URGENT: immediate safeguarding concern, notify {o.allocation.team_manager} now")
             if o.status == AMEND and o.resubmit_by:
                 notes.append(f"{sum(f.severity == 'error' for f in o.findings)} to fix by {o.resubmit_by:%d/%m/%Y}")
+            confirm = sum(f.rule == READING_RULE and f.severity == "warning" for f in o.findings)
+            if confirm:
+                notes.append(f"{confirm} value{'' if confirm == 1 else 's'} to confirm")
             if o.version and o.version > 1:
                 notes.append(f"version {o.version}")
             if o.late:

@@ -24,7 +24,8 @@ class AuditStatus:
     due: date
     returned: date | None  # UK day the current version came in
     version: int | None
-    flags: list[str] = field(default_factory=list)  # URGENT, late, OVERDUE, resubmit by
+    # URGENT, late, OVERDUE, resubmit by, values to confirm (read by a fallback: see the summary)
+    flags: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,9 @@ def month_status(ws: Workspace, month: str, today: date | None = None) -> MonthS
             flags.append("OVERDUE")
         if r["state"] == "needs_amendment" and r["resubmit_by"]:
             flags.append(f"resubmit by {uk_date(r['resubmit_by'])}")
+        if r["to_confirm"]:
+            n = r["to_confirm"]
+            flags.append(f"{n} value{'' if n == 1 else 's'} to confirm")
         rows.append(
             AuditStatus(
                 audit_id=r["audit_id"],

@@ -12,6 +12,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from auditdocs.files import write_private
+from auditdocs.returns.findings import READING_RULE
 from auditdocs.sheets import text_cells
 from auditdocs.workspace import Workspace
 
@@ -37,12 +38,13 @@ HEADER = [
     "Resubmit by",
     "Errors",
     "Warnings",
+    "Values to confirm (read by a fallback)",
     "Findings",
 ]
 
 
 _DATE_COLUMNS = (11, 16)
-_WIDTHS = (40, 30, 16, 50, 14, 9, 8, 16, 24, 20, 11, 6, 12, 20, 10, 11, 7, 9, 80)
+_WIDTHS = (40, 30, 16, 50, 14, 9, 8, 16, 24, 20, 11, 6, 12, 20, 10, 11, 7, 9, 12, 80)
 
 
 def write_summary(ws: Workspace, result: BatchResult, when: datetime) -> Path:
@@ -79,6 +81,7 @@ def write_summary(ws: Workspace, result: BatchResult, when: datetime) -> Path:
             o.resubmit_by,
             len(errors),
             len(warnings),
+            sum(f.rule == READING_RULE for f in warnings),
             "\n".join(f"{f.severity}: {f.field or 'form'}: {f.message}" for f in o.findings),
         ]
         style = {"fill": urgent_fill} if o.urgent else {}

@@ -34,7 +34,7 @@ from sqlalchemy.pool import QueuePool
 
 from auditdocs.allocation.record import Allocation
 from auditdocs.errors import StoreConflict, StoreDisconnected, StoreError
-from auditdocs.returns.findings import Finding
+from auditdocs.returns.findings import READING_RULE, Finding
 from auditdocs.store.schema import (
     MIGRATIONS,
     STATES,
@@ -361,9 +361,20 @@ class Store:
         return [Finding(r.field_id, r.severity, r.rule, r.message) for r in rows]
 
     def month_status(self, month: str) -> list[dict[str, Any]]:
-        """One row per allocation of the month with its current audit return, if any."""
+        """One row per allocation of the month with its current audit return, if any, and
+        how many of its values were read by a fallback (``to_confirm``)."""
         current = (
             select(submissions).where(submissions.c.is_current.is_(True), submissions.c.document == "audit").subquery()
+        )
+        to_confirm = (
+            select(func.count())
+            .select_from(findings)
+            .where(
+                findings.c.submission_id == current.c.id,
+                findings.c.rule == READING_RULE,
+                findings.c.severity == "warning",
+            )
+            .scalar_subquery()
         )
         query = (
             select(
@@ -374,6 +385,7 @@ class Store:
                 current.c.urgent,
                 current.c.resubmit_by,
                 current.c.id.label("submission_id"),
+                to_confirm.label("to_confirm"),
             )
             .outerjoin(current, current.c.audit_id == allocations.c.audit_id)
             .where(allocations.c.month == month)
