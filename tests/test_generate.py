@@ -100,15 +100,19 @@ def test_field_kinds_are_the_controls_word_expects(audit_form: bytes):
     )
 
 
-def test_prefilled_case_details_are_locked(audit_form: bytes):
+def test_prefilled_case_details_are_locked_and_fields_cannot_be_deleted(audit_form: bytes):
+    """Case details cannot be edited; every fillable control can be edited but not deleted
+    (typing over a selected cell would otherwise remove it); the document is not protected,
+    so spelling, comments and reading the guidance stay possible."""
     root = document_root(audit_form)
     for sdt in root.iter(f"{{{W}}}sdt"):
         tag = sdt.find(f"{{{W}}}sdtPr/{{{W}}}tag").get(f"{{{W}}}val")
         lock = sdt.find(f"{{{W}}}sdtPr/{{{W}}}lock")
-        if tag.startswith(("case.", "auditor.", "audit.")):
-            assert lock is not None and lock.get(f"{{{W}}}val") == "sdtContentLocked", tag
-        else:
-            assert lock is None, tag
+        assert lock is not None, tag
+        locked = "sdtContentLocked" if tag.startswith(("case.", "auditor.", "audit.")) else "sdtLocked"
+        assert lock.get(f"{{{W}}}val") == locked, tag
+    settings = zipfile.ZipFile(io.BytesIO(audit_form)).read("word/settings.xml")
+    assert b"documentProtection" not in settings
 
 
 def test_identity_is_stored_and_signed(

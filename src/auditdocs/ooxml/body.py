@@ -58,6 +58,9 @@ def _sdt_pr(f: Field, sdt_id: int, binding: str, kind_xml: str, placeholder: boo
     return (
         "<w:sdtPr>"
         f'<w:alias w:val={attr(f.label)}/><w:tag w:val={attr(f.id)}/><w:id w:val="{sdt_id}"/>'
+        # The control cannot be deleted (typing over a selected cell would remove it); its
+        # content stays editable, and the document is not protected.
+        '<w:lock w:val="sdtLocked"/>'
         + ("<w:showingPlcHdr/>" if placeholder else "")
         + binding
         + kind_xml
