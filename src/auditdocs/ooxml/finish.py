@@ -1,5 +1,6 @@
 """Finishing touches on a rendered Word document: alternative text on its pictures, table
-columns sized by what they hold, table properties in schema order."""
+columns sized by what they hold, table properties in schema order, row switches as Word
+writes them."""
 
 from __future__ import annotations
 
@@ -57,6 +58,22 @@ def order_table_properties(body: etree._Element) -> None:
             for el in children:
                 pr.remove(el)
             pr.extend(ordered)
+
+
+_ROW_SWITCHES = (w("cantSplit"), w("tblHeader"), w("hidden"))
+
+
+def plain_row_switches(body: etree._Element) -> None:
+    """Write table-row switches (``w:cantSplit``, ``w:tblHeader``, ``w:hidden``) as Word
+    does: present means on, absent means off.  LibreOffice writes ``w:val="true"``, which
+    ISO/IEC 29500 allows but the Open XML SDK (ST_OnOffOnly there) reports as invalid."""
+    for row in body.iter(w("trPr")):
+        for switch in [el for el in row if el.tag in _ROW_SWITCHES]:
+            value = (switch.get(w("val")) or "").lower()
+            if value in ("false", "off", "0"):
+                row.remove(switch)
+            elif value:
+                del switch.attrib[w("val")]
 
 
 def fit_table_columns(body: etree._Element) -> None:

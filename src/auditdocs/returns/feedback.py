@@ -17,6 +17,7 @@ from auditdocs.forms.layout import layout_for
 from auditdocs.forms.parse import ParsedForm
 from auditdocs.ooxml.binding import bind_shown_values
 from auditdocs.ooxml.comments import add_comments
+from auditdocs.ooxml.finish import plain_row_switches
 from auditdocs.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ def write_feedback(
         for f in [*errors, *warnings]
     ]
     root = parsed.package.xml(parsed.main_part)
+    plain_row_switches(root)  # a LibreOffice file's rows, as Word writes them
     # The copy opens in Word showing what the auditor wrote: bound nodes follow the body
     # (LibreOffice never updates them, and may have emptied the part).
     commented = bind_shown_values(add_comments(parsed.package, parsed.main_part, root, comments), parsed.manifest)
