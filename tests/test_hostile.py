@@ -226,6 +226,37 @@ def test_a_dtd_is_refused_in_utf16_and_after_a_long_comment(audit_form, parse):
         parse_xml(late, "x.xml")
 
 
+def test_a_part_in_an_encoding_office_never_writes_is_refused_before_lxml(audit_form, parse):
+    """In UTF-7 a part has no literal ``<`` or ``=`` for the node count and the DTD check to
+    see (issue 13): only UTF-8 and UTF-16, which Office writes, reach lxml."""
+    body = parts_of(audit_form)["word/document.xml"].decode("utf-8")
+    decl_end = body.index("?>") + 2
+    hidden = body[decl_end:].replace("<", "+ADw-").replace("=", "+AD0-")  # "<" and "=" in UTF-7's base64
+    declaration = b'<?xml version="1.0" encoding="UTF-7"?>'
+    utf7 = declaration + hidden.encode("ascii", errors="xmlcharrefreplace")
+    assert utf7[len(declaration) :].decode("utf-7") == body[decl_end:].encode("ascii", "xmlcharrefreplace").decode()
+    assert utf7.count(b"<") < 5
+    refused(parse, rezip(audit_form, {"word/document.xml": utf7}), r"written in UTF-7, not UTF-8 or UTF-16")
+    ebcdic = body.encode("cp500", errors="xmlcharrefreplace")  # EBCDIC: no "<" an ASCII check can see
+    refused(parse, rezip(audit_form, {"word/document.xml": ebcdic}), r"written in an unknown encoding")
+    with pytest.raises(RejectedFile, match="written in UTF-7"):
+        parse_xml(utf7, "x.xml")
+    # what Office writes still reads: UTF-16 with its declaration, UTF-8 with a BOM
+    utf16 = body.replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+    assert parse_xml(utf16, "x.xml").tag.endswith("document")
+    assert parse_xml(b"\xef\xbb\xbf" + body.encode(), "x.xml").tag.endswith("document")
+
+
+@pytest.mark.parametrize("second", ["word/document.xml", "Word/Document.XML"])
+def test_a_zip_with_two_entries_of_one_name_is_refused(audit_form, parse, second):
+    """Two entries named alike (or differing only in case) are read one way by us and
+    another by Word or LibreOffice: refused, whichever comes first."""
+    parts = parts_of(audit_form)
+    decoy = parts["word/document.xml"].replace(b"</w:body>", b"<w:p/></w:body>")
+    twice = zip_bytes([*(Part.of(n, raw) for n, raw in parts.items()), Part.of(second, decoy)])
+    refused(parse, twice, r"two parts named .*differing only in case")
+
+
 @pytest.fixture
 def listener():
     """A TCP port on loopback that records whether anything connected to it."""

@@ -105,13 +105,35 @@ _PARSER = xml_parser()
 _DTD_MARKS = (b"<!doctype", b"<!entity")
 
 
-def declares_dtd(head: bytes) -> bool:
-    """True if the start of an XML document declares a DTD (in UTF-8 or UTF-16)."""
+def _as_utf8(head: bytes) -> bytes:
+    """The start of an XML document in UTF-8, whether it was written in UTF-8 or UTF-16."""
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(head) > 1 and 0 in head[:2]):
         codec = "utf-16-be" if head.startswith(b"\xfe\xff") or head[:1] == b"\x00" else "utf-16-le"
-        head = head.decode(codec, errors="ignore").encode("utf-8", errors="ignore")
-    lowered = head.lower()
+        return head.decode(codec, errors="ignore").encode("utf-8", errors="ignore")
+    return head
+
+
+def declares_dtd(head: bytes) -> bool:
+    """True if the start of an XML document declares a DTD (in UTF-8 or UTF-16)."""
+    lowered = _as_utf8(head).lower()
     return any(mark in lowered for mark in _DTD_MARKS)
+
+
+_DECLARED_ENCODING = re.compile(rb"""^<\?xml[^>]*?\sencoding\s*=\s*["']([^"']*)["']""")
+_OFFICE_ENCODINGS = {b"utf-8", b"utf8", b"utf-16", b"utf-16le", b"utf-16be"}
+
+
+def foreign_encoding(head: bytes) -> str | None:
+    """The encoding an XML document declares or starts in when it is neither UTF-8 nor
+    UTF-16 (Office writes only those), else None.  In another encoding (UTF-7, EBCDIC...)
+    the ``<`` and ``=`` the node count and the DTD check look for need not appear at all."""
+    text = _as_utf8(head).removeprefix(b"\xef\xbb\xbf").lstrip()
+    if text and not text.startswith(b"<"):
+        return "an unknown encoding"
+    match = _DECLARED_ENCODING.match(text)
+    if match and match.group(1).strip().lower() not in _OFFICE_ENCODINGS:
+        return one_line(match.group(1).decode("ascii", errors="replace"))[:40]
+    return None
 
 
 def _dtd_refused(name: str) -> RejectedFile:
@@ -121,6 +143,11 @@ def _dtd_refused(name: str) -> RejectedFile:
 def parse_xml(data: bytes, name: str, max_nodes: int = DEFAULT_LIMITS.max_xml_nodes) -> etree._Element:
     """Parse one XML part; refuse DTDs outright (entity expansion, external entities)
     and parts too big a tree to build (every element or attribute has a ``<`` or ``=``)."""
+    encoding = foreign_encoding(data[:4096])
+    if encoding is not None:
+        raise RejectedFile(
+            f"part {name} is written in {encoding}, not UTF-8 or UTF-16 as Word and LibreOffice write; refusing it"
+        )
     if declares_dtd(data[:4096]):
         raise _dtd_refused(name)
     # Each node costs at least one byte, so a part no longer than the limit needs no count.
@@ -294,8 +321,14 @@ class Package:
                 raise RejectedFile(
                     f"part {info.filename} would expand to {info.file_size} bytes (a zip bomb?); refusing it"
                 )
-            # Part names are case-insensitive in OPC; the first of duplicates wins.
-            self.infos.setdefault(info.filename.lower(), info)
+            # Part names are case-insensitive in OPC: two entries whose names differ only in
+            # case, or repeat, would be read one way here and another by Word or LibreOffice.
+            if info.filename.lower() in self.infos:
+                raise RejectedFile(
+                    f"corrupt file: the package has two parts named {one_line(repr(info.filename))} "
+                    "(or differing only in case), which no Word file has; refusing it"
+                )
+            self.infos[info.filename.lower()] = info
         if total > limits.max_total_bytes:
             raise RejectedFile(f"package would expand to {total} bytes (a zip bomb?); refusing it")
         self._xml: dict[str, etree._Element] = {}
