@@ -262,6 +262,15 @@ def test_values_read_by_a_fallback_are_kept_and_shown_to_confirm(tmp_path):
     assert "1 value to confirm" in row.flags
 
 
+def test_a_possible_concern_is_called_out_in_the_batch_report(tmp_path):
+    ws = month_workspace(tmp_path / "qa")
+    values = {**GOOD, "concern.immediate": False, "concern.details": "Bruising seen; not raised yet."}
+    result = ingest(ws, [write(tmp_path, "possible.docx", fill_form(form(ws, "2026-11-002"), values))])
+    [outcome] = result.outcomes
+    assert any(f.rule == "concern.possible" for f in outcome.findings) and not outcome.urgent
+    assert "POSSIBLE CONCERN" in "\n".join(result.report())
+
+
 def test_an_edited_identity_or_another_workspaces_form_is_rejected(ws, tmp_path):
     def edit(root):
         for prop in root:

@@ -246,6 +246,23 @@ def test_a_deleted_field_is_an_error(audit_form, parse):
     assert "was deleted from the form" in messages(result, "domain.plans.grade")[0]
 
 
+@pytest.mark.parametrize(("shown", "state"), [("\u2612", "0"), ("\u2610", "1")])
+def test_a_checkbox_whose_symbol_and_state_disagree_is_an_error(audit_form, parse, shown, state):
+    """A box can show ☒ while Word holds it unticked (or the reverse): neither reading is
+    guessed (issue 13: the immediate concern was stored as "no concern")."""
+
+    def disagree(root):
+        sdt = control(root, "concern.immediate")
+        sdt.find(f".//{{{W14}}}checked").set(f"{{{W14}}}val", state)
+        for t in sdt.iter(q("t")):
+            t.text = shown
+
+    result = parse(edit_document(audit_form, disagree))
+    assert result.fields["concern.immediate"] is None
+    assert result.status == "invalid"
+    assert f"shows {shown} but is held as" in messages(result, "concern.immediate")[0]
+
+
 def test_a_field_typed_over_in_place_is_read_from_its_cell(audit_form, parse):
     """Selecting a whole grey field and typing replaces the control with plain text (Word
     and LibreOffice both): the text is read from the field's place in the table, and the

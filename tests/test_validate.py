@@ -311,6 +311,15 @@ def test_an_immediate_concern_comes_first(check: Check) -> None:
     assert "team manager must be notified" in findings[0].message
 
 
+def test_a_concern_written_out_beside_an_unticked_box_is_flagged_for_qa(check: Check) -> None:
+    """Err toward safety (issue 13): the details say there is a concern, the box says not."""
+    details = "Bruising seen at the visit; not yet raised with the team manager."
+    findings = check({"concern.immediate": False, "concern.details": details})
+    assert found(findings) == {("concern.possible", "concern.details", "warning")}
+    assert "not ticked" in findings[0].message
+    assert check({"concern.immediate": False}) == []
+
+
 # --- the improvement plan document ------------------------------------------------------
 
 

@@ -160,6 +160,7 @@ RULES: dict[str, Literal["error", "warning"]] = {
     "concern.immediate": "warning",
     "concern.details": "error",
     "concern.notified": "warning",
+    "concern.possible": "warning",
 }
 
 

@@ -8,6 +8,7 @@ LibreOffice's extra wrapper around checkboxes.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 
@@ -150,6 +151,23 @@ def _after_text(t: etree._Element) -> bool:
     return before is not None and before.tag == _T and bool(before.text)
 
 
+_CHECKED_STATE, _UNCHECKED_STATE = (f"{{{W14}}}{t}" for t in ("checkedState", "uncheckedState"))
+
+
+def shown_state(box: etree._Element, text: str) -> bool | None:
+    """Whether a checkbox's symbol shows it ticked (True), unticked (False) or neither, by
+    the control's own symbols (☒ and ☐ unless it names others)."""
+    symbols = {True: "\u2612", False: "\u2610"}
+    for tag, state in ((_CHECKED_STATE, True), (_UNCHECKED_STATE, False)):
+        el = box.find(tag)
+        code = el.get(f"{{{W14}}}val") if el is not None else None
+        if code:
+            with contextlib.suppress(ValueError, OverflowError):
+                symbols[state] = chr(int(code, 16))
+    shown = text.strip()
+    return True if shown == symbols[True] else False if shown == symbols[False] else None
+
+
 def _checkbox(box: etree._Element | None) -> tuple[bool | None, str | None]:
     if box is None:
         return None, None
@@ -212,6 +230,10 @@ def read_control(sdt: etree._Element, plain: bool = False) -> Control:
     else:
         kind = "richtext"
     checked, note = _checkbox(checkbox)
+    if checkbox is not None and checked is not None and shown_state(checkbox, text) is (not checked):
+        symbol = text.strip()
+        note = f"the box shows {symbol} but is held as {'ticked' if checked else 'not ticked'}"
+        checked = None
     items = []
     if dropdown is not None:
         for item in dropdown.iter(_ITEM):

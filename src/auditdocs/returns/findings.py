@@ -9,6 +9,8 @@ Severity = Literal["error", "warning"]
 #: The rule of findings about reading the form itself (not the config's validation rules):
 #: errors (a field unreadable) and warnings on values read by a fallback, to confirm.
 READING_RULE = "form.read"
+#: The rule that flags a concern written out beside an unticked concern box.
+POSSIBLE_CONCERN = "concern.possible"
 
 
 @dataclass(frozen=True)

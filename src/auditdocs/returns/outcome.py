@@ -9,7 +9,7 @@ from pathlib import Path
 
 from auditdocs.allocation.record import Allocation
 from auditdocs.files import display
-from auditdocs.returns.findings import READING_RULE, Finding
+from auditdocs.returns.findings import POSSIBLE_CONCERN, READING_RULE, Finding
 
 ACCEPTED, AMEND, REJECTED, DUPLICATE = "accepted", "needs amendment", "rejected", "already received"
 IGNORED = "ignored"
@@ -55,6 +55,8 @@ class BatchResult:
             notes = []
             if o.urgent and o.allocation:
                 notes.append(f"URGENT: immediate safeguarding concern, notify {o.allocation.team_manager} now")
+            elif any(f.rule == POSSIBLE_CONCERN for f in o.findings):
+                notes.append("POSSIBLE CONCERN: a concern is described but its box is not ticked; check it now")
             if o.status == AMEND and o.resubmit_by:
                 notes.append(f"{sum(f.severity == 'error' for f in o.findings)} to fix by {o.resubmit_by:%d/%m/%Y}")
             confirm = sum(f.rule == READING_RULE and f.severity == "warning" for f in o.findings)

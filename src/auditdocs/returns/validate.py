@@ -17,7 +17,7 @@ from types import MappingProxyType
 
 from auditdocs.config.models import Domain, Settings, ToolType, ValidationSettings
 from auditdocs.forms.layout import EVIDENCE_PLACEHOLDER, TEXT_PLACEHOLDER
-from auditdocs.returns.findings import Finding, Severity
+from auditdocs.returns.findings import POSSIBLE_CONCERN, Finding, Severity
 from auditdocs.text import norm
 
 Value = str | bool | None
@@ -204,7 +204,17 @@ def validate(
 
 
 def _concern(check: _Check) -> None:
-    if not check.tool.immediate_concern or check.fields.get("concern.immediate") is not True:
+    if not check.tool.immediate_concern:
+        return
+    if check.fields.get("concern.immediate") is not True:
+        # Err toward safety: a concern written out beside an unticked box may be one.
+        if check.text("concern.details") is not None:
+            check.flag(
+                POSSIBLE_CONCERN,
+                "concern.details",
+                "A concern is described but the immediate safeguarding concern box is not ticked: "
+                "tick it if this is an immediate concern; the Quality Assurance team will check with you.",
+            )
         return
     check.flag(
         "concern.immediate",
