@@ -17,7 +17,7 @@ from types import SimpleNamespace
 
 import pytest
 from docx import Document
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from PIL import Image
 
 from auditdocs.dates import check_month, parse_quarter
@@ -29,6 +29,7 @@ from auditdocs.reports.data import load_report_data
 from auditdocs.reports.monthly import monthly_document
 from auditdocs.reports.word import render_word
 from auditdocs.sample.month import init_workspace
+from auditdocs.sheets import text_row
 from auditdocs.workspace import Workspace
 from tests.conftest import REQUIRE_LO, libreoffice_convert
 from tests.ooxml_check import check_office_files, office_files
@@ -348,6 +349,19 @@ def test_every_office_file_of_the_quarter_validates_and_binds(quarter, reports):
     assert {p for paths in reports.values() for p in paths if p.suffix in (".docx", ".xlsx")} <= set(files)
     assert any("feedback" in p.parts for p in files)
     check_office_files(files)
+
+
+@pytest.mark.parametrize("control", ["\u202e", "\u202b", "\u2067", "\u200f", "\u061c"])
+def test_bidirectional_controls_never_reach_a_report_or_a_workbook(control, tmp_path):
+    """A U+202E inside a quote reversed the attribution after it (issue 13): report text and
+    every workbook cell drop bidirectional controls."""
+    quote = f"Plan reviewed {control}monthly by the team{control} (case NB-1)"
+    assert clean(quote) == "Plan reviewed monthly by the team (case NB-1)"
+    wb = Workbook()
+    text_row(wb.active, [quote])
+    path = tmp_path / "cells.xlsx"
+    wb.save(path)
+    assert load_workbook(path).active["A1"].value == "Plan reviewed monthly by the team (case NB-1)"
 
 
 def test_files_are_owner_only(reports):

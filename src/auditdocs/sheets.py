@@ -15,6 +15,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.worksheet.worksheet import Worksheet
 
+from auditdocs.text import without_bidi
+
 #: What spreadsheet programs read as the start of a formula when a cell is typed or
 #: pasted (a tab or carriage return first hides it from the eye).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\ufe62", "\uff0b", "\ufe63", "\uff0d")
@@ -22,8 +24,9 @@ DATE_FORMAT = "dd/mm/yyyy"
 
 
 def _clean(value: Any) -> Any:
-    # Control characters (a file name can hold them) are refused by openpyxl and by Excel.
-    return ILLEGAL_CHARACTERS_RE.sub("_", value) if isinstance(value, str) else value
+    # Control characters (a file name can hold them) are refused by openpyxl and by Excel;
+    # bidirectional controls could make a cell read backwards.
+    return ILLEGAL_CHARACTERS_RE.sub("_", without_bidi(value)) if isinstance(value, str) else value
 
 
 def _as_text(cell: Any) -> None:

@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
+#: Bidirectional controls (embeddings, overrides, isolates, marks): in a quote they can
+#: reverse what a reader sees (U+202E turned an attribution round).  Outputs drop them.
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def without_bidi(text: str) -> str:
+    """Text as shown in our outputs: bidirectional control characters removed."""
+    return _BIDI.sub("", text)
+
 
 def norm(text: str) -> str:
     """Names, teams and placeholders compare ignoring case and spacing ('Team  North' is 'team north')."""

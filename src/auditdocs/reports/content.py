@@ -15,6 +15,7 @@ from datetime import date, datetime
 
 from auditdocs.dates import uk_date
 from auditdocs.reports.data import Audit
+from auditdocs.text import without_bidi
 
 #: XML 1.0 cannot hold these; Word and browsers have no use for them either.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
@@ -24,11 +25,12 @@ _HONORIFIC = re.compile(r"\b(Mr|Mrs|Ms|Miss|Mx|Dr)\.?\s+[A-Z][\w'’-]+")
 
 
 def clean(text: object) -> str:
-    """One line of text safe for XML and HTML: control characters dropped, tabs,
-    vertical tabs and newlines turned into spaces, runs of spaces collapsed."""
+    """One line of text safe for XML and HTML: control characters and bidirectional
+    controls dropped, tabs, vertical tabs and newlines turned into spaces, runs of spaces
+    collapsed."""
     raw = "" if text is None else str(text)
     raw = raw.replace("\x0b", " ").replace("\t", " ")
-    return _SPACE.sub(" ", _CONTROL.sub("", raw)).strip()
+    return _SPACE.sub(" ", _CONTROL.sub("", without_bidi(raw))).strip()
 
 
 def anonymise(text: str, audit: Audit) -> str:
