@@ -4,6 +4,8 @@ column mapping from config: encodings, date forms, spellings, and one clear erro
 
 from __future__ import annotations
 
+import io
+import zipfile
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ from typing import Any
 import pytest
 
 from auditdocs.allocation.lists import Auditor, Case, read_auditors, read_cases
+from auditdocs.allocation.workbook import read_allocation
 from auditdocs.config.models import AuditorImport, CaseColumns, CaseImport
 from auditdocs.errors import DataError
 from auditdocs.sample.month import write_sheet
@@ -192,6 +195,42 @@ def test_files_that_are_not_case_lists(tmp_path: Path, name: str, data: bytes, m
     path = tmp_path / name
     path.write_bytes(data)
     assert message in error(read_cases, path, CASES)
+
+
+def _broken_workbooks(tmp_path: Path) -> dict[str, bytes]:
+    """A real workbook made damaged (a sheet cut short) and made to declare a DTD."""
+    good = write_sheet(tmp_path / "good.xlsx", HEADER, ROWS).read_bytes()
+    src = zipfile.ZipFile(io.BytesIO(good))
+    out = {}
+    for kind in ("damaged", "dtd"):
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+            for name in src.namelist():
+                raw = src.read(name)
+                if name == "xl/worksheets/sheet1.xml":
+                    if kind == "damaged":
+                        raw = raw[: len(raw) // 2]
+                    else:
+                        raw = b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>' + raw
+                        assert raw.startswith(b"<!DOCTYPE")  # openpyxl writes no XML declaration
+                z.writestr(name, raw)
+        out[kind] = buffer.getvalue()
+    return out
+
+
+@pytest.mark.parametrize("kind", ["damaged", "dtd"])
+def test_a_damaged_or_dtd_carrying_workbook_is_one_line_naming_the_file(tmp_path: Path, kind: str) -> None:
+    """Issue 13: openpyxl's own exceptions reached the user as a traceback."""
+    path = tmp_path / "cases.xlsx"
+    path.write_bytes(_broken_workbooks(tmp_path)[kind])
+    message = error(read_cases, path, CASES)
+    assert message.startswith(f"{path}: not a readable .xlsx workbook") and "\n" not in message
+    if kind == "dtd":
+        assert "declares a DTD" in message
+    allocation = tmp_path / "allocation-2026-11.xlsx"
+    allocation.write_bytes(_broken_workbooks(tmp_path)[kind])
+    with pytest.raises(DataError, match=r"not a readable \.xlsx workbook"):
+        read_allocation(allocation)
 
 
 def test_a_missing_file_is_named(tmp_path: Path) -> None:

@@ -16,18 +16,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import TypeVar
-from zipfile import BadZipFile
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 
 from auditdocs.allocation.record import Allocation
 from auditdocs.config.models import AuditorImport, CaseImport
-from auditdocs.errors import DataError
+from auditdocs.errors import DataError, RejectedFile
 from auditdocs.files import display
-from auditdocs.ooxml.package import OLE_MAGIC
-from auditdocs.text import norm
+from auditdocs.ooxml.package import MB, OLE_MAGIC, Limits, Package
+from auditdocs.text import norm, one_line
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ISO_DATETIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
@@ -142,16 +140,31 @@ def read_table(path: Path) -> Table:
     return Table(path, header_row, [_text(c) for c in header], body, spreadsheet)
 
 
-def _xlsx_rows(path: Path, data: bytes) -> Iterator[tuple[int, list[object]]]:
+#: Case and auditor lists can be large exports: far more room than a form gets, but still
+#: bounded, and every part checked (damage, DTDs) before openpyxl reads anything.
+_WORKBOOK_LIMITS = Limits(max_file_bytes=512 * MB, max_part_bytes=512 * MB, max_total_bytes=1024 * MB)
+
+
+def workbook_rows(path: Path, data: bytes) -> list[list[object]]:
+    """The rows of an .xlsx workbook's first sheet.  A damaged workbook, or one that
+    declares a DTD, is one error naming the file, whatever openpyxl would have raised."""
+    problem = f"{display(path)}: not a readable .xlsx workbook"
+    try:
+        Package(data, _WORKBOOK_LIMITS).verify()
+    except RejectedFile as exc:
+        raise DataError(f"{problem} ({exc}); save it again from Excel as .xlsx") from None
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, BadZipFile, OSError, KeyError, ValueError, TypeError) as exc:
-        raise DataError(f"{display(path)}: not a readable .xlsx workbook ({exc})") from None
-    try:
-        for n, row in enumerate(wb.worksheets[0].iter_rows(min_row=1, values_only=True), start=1):
-            yield n, list(row)
-    finally:
-        wb.close()
+        try:
+            return [list(row) for row in wb.worksheets[0].iter_rows(min_row=1, values_only=True)]
+        finally:
+            wb.close()
+    except Exception as exc:
+        raise DataError(f"{problem} ({type(exc).__name__}: {one_line(exc)}); save it again from Excel") from None
+
+
+def _xlsx_rows(path: Path, data: bytes) -> Iterator[tuple[int, list[object]]]:
+    yield from enumerate(workbook_rows(path, data), start=1)
 
 
 def _csv_rows(path: Path, data: bytes) -> Iterator[tuple[int, list[object]]]:

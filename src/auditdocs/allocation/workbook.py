@@ -12,17 +12,16 @@ import io
 from collections.abc import Collection, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from zipfile import BadZipFile
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font
-from openpyxl.utils.exceptions import InvalidFileException
 
-from auditdocs.allocation.lists import Auditor, parse_date
+from auditdocs.allocation.lists import Auditor, parse_date, workbook_rows
 from auditdocs.allocation.record import COLUMNS, Allocation
 from auditdocs.dates import is_month
 from auditdocs.errors import DataError
 from auditdocs.files import write_private
+from auditdocs.ooxml.package import ZIP_MAGIC
 from auditdocs.sheets import DATE_FORMAT, first_sheet, text_row
 from auditdocs.text import norm, same
 
@@ -41,15 +40,14 @@ def read_allocation(
     worker's own team manager instead."""
     path = Path(path)
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
+        data = path.read_bytes()
     except FileNotFoundError:
         raise DataError(f"{path}: allocation file not found") from None
-    except (InvalidFileException, BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise DataError(f"{path}: not a readable .xlsx workbook ({exc})") from None
-    try:
-        rows = list(wb.worksheets[0].iter_rows(values_only=True))
-    finally:
-        wb.close()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc.strerror})") from None
+    if not data.startswith(ZIP_MAGIC):
+        raise DataError(f"{path}: not a readable .xlsx workbook; save it from Excel as .xlsx")
+    rows = workbook_rows(path, data)
     if not rows:
         raise DataError(f"{path}: the first sheet is empty; it needs a header row: {', '.join(COLUMNS)}")
     header = [str(c).strip().lower() if c is not None else "" for c in rows[0]]
