@@ -345,9 +345,13 @@ def test_files_from_an_e_mail_carry_when_it_was_sent(tmp_path: Path, monkeypatch
     bad["Date"] = "the day after tomorrow"
     Path("bad.eml").write_bytes(bad.as_bytes())
     Path("none.eml").write_bytes(email_with(("n.docx", b"n")).as_bytes())
+    overflow = email_with(("o.docx", b"o"))
+    overflow["Date"] = "Fri, 31 Dec 9999 23:59:59 -1200"  # overflows when made UTC (issue 13)
+    Path("overflow.eml").write_bytes(overflow.as_bytes())
     Path("plain.docx").write_bytes(b"plain")
     sent = {item.name: item.sent_at for item in run(Path("."))}
     assert sent == {
+        str(Path("overflow.eml")) + "!o.docx": None,
         str(Path("fwd.eml")) + "!top.docx": datetime(2026, 12, 2, 9, 0, tzinfo=UTC),
         str(Path("fwd.eml")) + "!forwarded.eml!inner.docx": datetime(2026, 11, 30, 17, 45, tzinfo=UTC),
         str(Path("bad.eml")) + "!b.docx": None,

@@ -433,11 +433,12 @@ def _email_date(message: Message) -> datetime | None:
     try:
         raw = message.get("Date")
         when = email.utils.parsedate_to_datetime(str(raw)) if raw is not None else None
+        if when is None:
+            return None
+        # Converting to UTC can overflow (year 9999 at -12:00): that too is "not a date".
+        return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
     except Exception:  # a malformed header: the file is still read, with no sending time
         return None
-    if when is None:
-        return None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 def _expand_message(message: Message, name: str, depth: int, ctx: _Ctx) -> Iterator[Found]:
