@@ -113,16 +113,21 @@ def parse_date(value: object) -> date | None:
     return None
 
 
+def read_input(path: Path, missing: str = "file not found") -> bytes:
+    """A list or workbook's bytes; a file that is missing or unreadable is one error naming it."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"{display(path)}: {missing}") from None
+    except OSError as exc:
+        raise DataError(f"{display(path)}: cannot read ({exc.strerror})") from None
+
+
 def read_table(path: Path) -> Table:
     """The first sheet of an .xlsx workbook or a .csv file: a header row, then data rows
     (blank rows skipped)."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{display(path)}: file not found") from None
-    except OSError as exc:
-        raise DataError(f"{display(path)}: cannot read ({exc.strerror})") from None
+    data = read_input(path)
     if data.startswith(OLE_MAGIC):
         raise DataError(f"{display(path)}: an old .xls workbook (or a protected file); save it as .xlsx or .csv")
     if data.startswith(b"PK\x03\x04"):

@@ -16,7 +16,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from auditdocs.allocation.lists import Auditor, parse_date, workbook_rows
+from auditdocs.allocation.lists import Auditor, parse_date, read_input, workbook_rows
 from auditdocs.allocation.record import COLUMNS, Allocation
 from auditdocs.dates import is_month
 from auditdocs.errors import DataError
@@ -39,12 +39,7 @@ def read_allocation(
     ``own_manager_tools`` (case discussions, staff observations) are held by the
     worker's own team manager instead."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{path}: allocation file not found") from None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read ({exc.strerror})") from None
+    data = read_input(path, missing="allocation file not found")
     if not data.startswith(ZIP_MAGIC):
         raise DataError(f"{path}: not a readable .xlsx workbook; save it from Excel as .xlsx")
     rows = workbook_rows(path, data)

@@ -13,7 +13,6 @@ import logging
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +35,14 @@ from auditdocs.ooxml.package import (
     too_big,
 )
 from auditdocs.ooxml.reader import (
+    CHECKED_GLYPHS,
     Control,
     chosen_item,
     custom_properties,
     form_manifest,
     has_body,
     is_word_main_part,
+    picked_date,
     read_cell,
     read_controls,
     shows_placeholder,
@@ -113,7 +114,7 @@ def read_value(entry: dict[str, str], ctl: Control, out: ParsedForm) -> Value:
         if ctl.checked is not None:
             return ctl.checked
         glyph = ctl.text.strip()
-        if glyph in ("\u2612", "\u2611", "\u2713", "\u2714", "X", "x", "\u2610", ""):
+        if glyph in (*CHECKED_GLYPHS, "\u2610", ""):
             # In a file converted from .doc/.odt every box is read so (the return says it was
             # converted); elsewhere a control lost its state: ask the auditor to confirm.
             out.warn(
@@ -139,12 +140,7 @@ def read_value(entry: dict[str, str], ctl: Control, out: ParsedForm) -> Value:
         return None
     if kind == "date":
         shown = parse_uk_date(ctl.text)
-        picked: date | None = None
-        if ctl.full_date:
-            try:
-                picked = datetime.fromisoformat(ctl.full_date.replace("Z", "+00:00")).date()
-            except ValueError:
-                picked = None
+        picked = picked_date(ctl)
         if shown is not None:
             if picked is not None and picked != shown:
                 out.warn(
@@ -467,16 +463,13 @@ def parse_file(
     layouts: LayoutSource | None = None,
     convert_timeout: float = CONVERT_TIMEOUT,
 ) -> ParsedForm:
-    def rejected(message: str) -> ParsedForm:
-        return ParsedForm(str(path), "rejected", issues=[Issue(None, "error", message)])
-
     try:
         size = path.stat().st_size
         if size > limits.max_file_bytes:
-            return rejected("file is " + too_big(size, limits.max_file_bytes, _TOO_BIG))
+            return _rejected(ParsedForm(str(path)), "file is " + too_big(size, limits.max_file_bytes, _TOO_BIG))
         data = path.read_bytes()
     except OSError as exc:
-        return rejected(f"cannot read the file ({exc.strerror})")
+        return _rejected(ParsedForm(str(path)), f"cannot read the file ({exc.strerror})")
     return read_return(data, str(path), key, limits, layouts, convert_timeout)
 
 

@@ -25,7 +25,6 @@ import posixpath
 import re
 import zipfile
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 
 from lxml import etree
 
@@ -33,12 +32,19 @@ from auditdocs.dates import parse_uk_date
 from auditdocs.errors import RejectedFile
 from auditdocs.ooxml import namespaces as ns
 from auditdocs.ooxml.package import Package, parse_xml, rels_name
-from auditdocs.ooxml.reader import Control, chosen_item, form_manifest, read_controls, shows_placeholder
+from auditdocs.ooxml.reader import (
+    CHECKED_GLYPHS,
+    Control,
+    chosen_item,
+    form_manifest,
+    picked_date,
+    read_controls,
+    shows_placeholder,
+)
 from auditdocs.ooxml.text import attr
 
 W = ns.W
 _XPATH = re.compile(r"^/ad:form\[1\]/ad:values\[1\]/ad:v\[([1-9]\d{0,4})\]$")
-_CHECKED_GLYPHS = ("\u2612", "\u2611", "\u2713", "\u2714", "X", "x")
 _FORM, _VALUES, _V = (f"{{{ns.FORM_NS}}}{t}" for t in ("form", "values", "v"))
 
 #: A form's field list as stored in its custom XML part: dicts with id, k (kind), p
@@ -71,21 +77,15 @@ def stored_text(ctl: Control, placeholder: str) -> str:
     if ctl.kind == "checkbox":
         if ctl.checked is not None:
             return "true" if ctl.checked else "false"
-        return "true" if ctl.text.strip() in _CHECKED_GLYPHS else "false"
+        return "true" if ctl.text.strip() in CHECKED_GLYPHS else "false"
     if shows_placeholder(ctl.text, placeholder):
         return ""
     if ctl.kind == "dropdown":
         item = chosen_item(ctl)
         return item[0] if item is not None else ctl.text
     if ctl.kind == "date":
-        store_as = _date_storage(ctl.element)
-        day = parse_uk_date(ctl.text)
-        if day is None and ctl.full_date:
-            try:
-                day = datetime.fromisoformat(ctl.full_date.replace("Z", "+00:00")).date()
-            except ValueError:
-                day = None
-        if day is None or store_as == "text":
+        day = parse_uk_date(ctl.text) or picked_date(ctl)
+        if day is None or _date_storage(ctl.element) == "text":
             return ctl.text
         return day.isoformat() + "T00:00:00"
     return ctl.text
@@ -151,26 +151,32 @@ def bind_shown_values(data: bytes, manifest: Manifest | None = None) -> bytes:
     ``manifest`` (default: the form's own field list); without one it is left as it is."""
     pkg = Package(data)
     main = pkg.main_part()
+    return _rezip(data, pkg, bound_changes(pkg, main, pkg.xml(main), manifest))
+
+
+def bound_changes(
+    pkg: Package, main: str, root: etree._Element, manifest: Manifest | None = None
+) -> dict[str, bytes]:
+    """The parts to write so that the bound nodes of ``root`` (the main part, perhaps
+    edited since ``pkg`` was read) hold what its controls show: the custom XML part, and
+    when it had to be added, its properties, relationships and content types."""
     if manifest is None:
         manifest = form_manifest(pkg, main)
-    expected = expected_nodes(pkg.xml(main), manifest)
-    if not expected:
-        return data
     parts = _store_parts(pkg, main)
     changed: dict[str, bytes] = {}
-    for store, nodes in expected.items():
+    for store, nodes in expected_nodes(root, manifest).items():
         name = parts.get(store)
-        root = _form_root(pkg, name) if name else None
-        if root is None:
+        form = _form_root(pkg, name) if name else None
+        if form is None:
             if not manifest:
                 continue
-            root = parse_xml(form_xml(manifest).encode(), "custom XML")
+            form = parse_xml(form_xml(manifest).encode(), "custom XML")
         if name is None:
             name = _add_store_part(pkg, main, store, changed)
-        root = etree.fromstring(etree.tostring(root))  # a copy: the package caches its trees
-        values = root.find(_VALUES)
+        form = etree.fromstring(etree.tostring(form))  # a copy: the package caches its trees
+        values = form.find(_VALUES)
         if values is None:
-            values = etree.SubElement(root, _VALUES)
+            values = etree.SubElement(form, _VALUES)
         slots = values.findall(_V)
         while len(slots) < max(nodes):
             slots.append(etree.SubElement(values, _V))
@@ -180,8 +186,25 @@ def bind_shown_values(data: bytes, manifest: Manifest | None = None) -> bytes:
                 node.remove(child)
             node.attrib.clear()
             node.text = text or None
-        changed[name] = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
-    return _rezip(data, pkg, changed)
+        changed[name] = etree.tostring(form, xml_declaration=True, encoding="UTF-8", standalone=True)
+    return changed
+
+
+def data_store_parts(n: int, store_item_id: str) -> dict[str, bytes]:
+    """The properties of custom XML part ``customXml/item{n}.xml`` (its store item id,
+    which bound controls name) and the relationship from the part to them."""
+    return {
+        f"customXml/itemProps{n}.xml": (
+            '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'
+            f'<ds:datastoreItem ds:itemID="{store_item_id}" xmlns:ds="{ns.DS}"><ds:schemaRefs>'
+            f'<ds:schemaRef ds:uri="{ns.FORM_NS}"/></ds:schemaRefs></ds:datastoreItem>'
+        ).encode(),
+        f"customXml/_rels/item{n}.xml.rels": (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            f'<Relationships xmlns="{ns.PKG_REL}"><Relationship Id="rId1" Type="{ns.REL_CUSTOM_XML_PROPS}" '
+            f'Target="itemProps{n}.xml"/></Relationships>'
+        ).encode(),
+    }
 
 
 def _add_store_part(pkg: Package, main: str, store: str, changed: dict[str, bytes]) -> str:
@@ -191,16 +214,7 @@ def _add_store_part(pkg: Package, main: str, store: str, changed: dict[str, byte
     while pkg.has(f"customXml/item{n}.xml") or f"customXml/item{n}.xml" in changed:
         n += 1
     name = f"customXml/item{n}.xml"
-    changed[f"customXml/itemProps{n}.xml"] = (
-        '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'
-        f'<ds:datastoreItem ds:itemID="{store}" xmlns:ds="{ns.DS}"><ds:schemaRefs>'
-        f'<ds:schemaRef ds:uri="{ns.FORM_NS}"/></ds:schemaRefs></ds:datastoreItem>'
-    ).encode()
-    changed[f"customXml/_rels/item{n}.xml.rels"] = (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        f'<Relationships xmlns="{ns.PKG_REL}"><Relationship Id="rId1" Type="{ns.REL_CUSTOM_XML_PROPS}" '
-        f'Target="itemProps{n}.xml"/></Relationships>'
-    ).encode()
+    changed.update(data_store_parts(n, store))
     main_rels = rels_name(main)
     rels = (
         etree.fromstring(etree.tostring(pkg.xml(main_rels)))

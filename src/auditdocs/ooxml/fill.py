@@ -21,7 +21,7 @@ from lxml import etree
 
 from auditdocs.errors import InternalError
 from auditdocs.ooxml import namespaces as ns
-from auditdocs.ooxml.binding import bind_shown_values
+from auditdocs.ooxml.binding import bound_changes
 from auditdocs.ooxml.package import Package
 
 W, W14 = ns.W, ns.W14
@@ -240,6 +240,8 @@ def fill_form(data: bytes, values: Mapping[str, Value], style: WordStyle | None 
         raise KeyError(f"no such fields in the form: {sorted(unknown)}")
     parts = {info.filename: pkg.read(info.filename) for info in pkg.zip.infolist()}
     parts[main] = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    # Word updates a bound control's XML node as the choice is made.
+    parts.update(bound_changes(pkg, main, root))
     if filler.comments:
         parts["word/comments.xml"] = _comments_part(filler.comments)
         rels_name = "word/_rels/document.xml.rels"
@@ -260,5 +262,4 @@ def fill_form(data: bytes, values: Mapping[str, Value], style: WordStyle | None 
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         for name, raw in parts.items():
             z.writestr(name, raw)
-    # Word updates a bound control's XML node as the choice is made.
-    return bind_shown_values(out.getvalue())
+    return out.getvalue()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import re
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from lxml import etree
 
@@ -215,13 +216,13 @@ def read_control(sdt: etree._Element, plain: bool = False) -> Control:
     dropdown = props.get(_DROPDOWN)
     if dropdown is None:
         dropdown = props.get(_COMBO)
-    date = props.get(_DATE)
+    picker = props.get(_DATE)
     checkbox = props.get(_CHECKBOX)
     if checkbox is not None:
         kind = "checkbox"
     elif dropdown is not None:
         kind = "dropdown"
-    elif date is not None:
+    elif picker is not None:
         kind = "date"
     elif _TEXT in props:
         kind = "text"
@@ -254,7 +255,7 @@ def read_control(sdt: etree._Element, plain: bool = False) -> Control:
         checked=checked,
         checked_note=note,
         items=items,
-        full_date=date.get(_FULL_DATE) if date is not None else None,
+        full_date=picker.get(_FULL_DATE) if picker is not None else None,
         after_in_cell=_after_in_cell(sdt) if kind in ("text", "richtext") else [],
         element=sdt,
     )
@@ -265,6 +266,20 @@ def shows_placeholder(text: str, placeholder: str) -> bool:
     ``w:showingPlcHdr``: LibreOffice drops the flag, and keeps it beside a date typed
     with the keyboard."""
     return text.strip() == "" or text.strip() == placeholder.strip()
+
+
+#: Symbols that show a box ticked when no checkbox control is left to say so.
+CHECKED_GLYPHS = ("\u2612", "\u2611", "\u2713", "\u2714", "X", "x")
+
+
+def picked_date(ctl: Control) -> date | None:
+    """The day a date picker holds (``w:fullDate``), if any and readable."""
+    if not ctl.full_date:
+        return None
+    try:
+        return datetime.fromisoformat(ctl.full_date.replace("Z", "+00:00")).date()
+    except ValueError:
+        return None
 
 
 def chosen_item(ctl: Control) -> tuple[str, bool] | None:

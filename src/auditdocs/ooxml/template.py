@@ -23,6 +23,7 @@ from markupsafe import Markup, escape
 
 from auditdocs.errors import AuditDocsError, InternalError, TemplateError
 from auditdocs.ooxml import namespaces as ns
+from auditdocs.ooxml.binding import data_store_parts
 from auditdocs.ooxml.package import Package, macro_parts, parse_xml
 from auditdocs.ooxml.text import attr, runs_inner
 from auditdocs.ooxml.zipout import Part, Segment, zip_bytes
@@ -125,17 +126,7 @@ class PreparedDocument:
         n = 1
         while pkg.has(f"customXml/item{n}.xml"):
             n += 1
-        extra_parts = {
-            f"customXml/item{n}.xml": custom_xml.encode("utf-8"),
-            f"customXml/itemProps{n}.xml": (
-                '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'
-                f'<ds:datastoreItem ds:itemID="{store_item_id}" xmlns:ds="{ns.DS}"><ds:schemaRefs>'
-                f'<ds:schemaRef ds:uri="{ns.FORM_NS}"/></ds:schemaRefs></ds:datastoreItem>'
-            ).encode(),
-            f"customXml/_rels/item{n}.xml.rels": _add_rels(
-                _EMPTY_RELS, [(ns.REL_CUSTOM_XML_PROPS, f"itemProps{n}.xml")]
-            ),
-        }
+        extra_parts = {f"customXml/item{n}.xml": custom_xml.encode("utf-8"), **data_store_parts(n, store_item_id)}
         extra_rels = [(ns.REL_CUSTOM_XML, f"../customXml/item{n}.xml")]
         extra_types = {f"/customXml/itemProps{n}.xml": ns.CT_CUSTOM_XML_PROPS}
         root = _ensure_w14(pkg.xml(main))

@@ -35,6 +35,11 @@ class Outcome:
     findings: list[Finding] = field(default_factory=list)
     feedback: list[Path] = field(default_factory=list)
 
+    @property
+    def values_to_confirm(self) -> int:
+        """Values read by a fallback (parse warnings kept by ingest), for the auditor to confirm."""
+        return sum(f.rule == READING_RULE and f.severity == "warning" for f in self.findings)
+
 
 @dataclass
 class BatchResult:
@@ -59,8 +64,7 @@ class BatchResult:
                 notes.append("POSSIBLE CONCERN: a concern is described but its box is not ticked; check it now")
             if o.status == AMEND and o.resubmit_by:
                 notes.append(f"{sum(f.severity == 'error' for f in o.findings)} to fix by {o.resubmit_by:%d/%m/%Y}")
-            confirm = sum(f.rule == READING_RULE and f.severity == "warning" for f in o.findings)
-            if confirm:
+            if confirm := o.values_to_confirm:
                 notes.append(f"{confirm} value{'' if confirm == 1 else 's'} to confirm")
             if o.version and o.version > 1:
                 notes.append(f"version {o.version}")

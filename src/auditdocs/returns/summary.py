@@ -12,7 +12,6 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from auditdocs.files import write_private
-from auditdocs.returns.findings import READING_RULE
 from auditdocs.sheets import text_cells
 from auditdocs.workspace import Workspace
 
@@ -81,7 +80,7 @@ def write_summary(ws: Workspace, result: BatchResult, when: datetime) -> Path:
             o.resubmit_by,
             len(errors),
             len(warnings),
-            sum(f.rule == READING_RULE for f in warnings),
+            o.values_to_confirm,
             "\n".join(f"{f.severity}: {f.field or 'form'}: {f.message}" for f in o.findings),
         ]
         style = {"fill": urgent_fill} if o.urgent else {}
