@@ -852,6 +852,50 @@ def test_a_forms_identity_moved_onto_another_forms_body_is_rejected(ws, tmp_path
     assert re.search(r"field list was edited|integrity check failed|field .* was deleted", outcome.reason or "")
 
 
+def test_a_return_that_shows_one_grade_and_stores_another_is_sent_back(tmp_path):
+    """What the auditor sees is what is stored: a drop-down list edited to store Good for
+    Inadequate, a hidden copy of the overall grade, and a field pasted twice with the same
+    answer (accepted, with the warning stored for QA)."""
+    ws = month_workspace(tmp_path / "qa")
+    shown = {**GOOD, "overall.grade": "inadequate"}
+
+    def edited_list(root):
+        for item in control(root, "overall.grade").iter(q("listItem")):
+            if item.get(q("displayText")) == "Inadequate":
+                item.set(q("value"), "good")
+
+    def hidden_copy(root):
+        real = control(root, "overall.grade")
+        copy = etree.fromstring(etree.tostring(real))
+        for run in copy.iter(q("r")):
+            if run.find(q("rPr")) is None:
+                run.insert(0, etree.Element(q("rPr")))
+            etree.SubElement(run.find(q("rPr")), q("vanish"))
+        real.addprevious(copy)
+
+    def twice(root):
+        real = control(root, "overall.summary")
+        real.addnext(etree.fromstring(etree.tostring(real)))
+
+    cases = {"edited list.docx": (1, edited_list), "hidden copy.docx": (2, hidden_copy), "twice.docx": (3, twice)}
+    for name, (n, edit) in cases.items():
+        (tmp_path / name).write_bytes(edit_document(fill_form(form(ws, n), shown), edit))
+    result = ingest(ws, [tmp_path / name for name in cases], received_at=RECEIVED)
+    edited, hidden, twice = result.outcomes
+    assert edited.status == AMEND and hidden.status == AMEND, (edited.reason, hidden.reason)
+    assert any("list of choices in this field was edited" in f.message for f in edited.findings)
+    assert any("hidden copy of this field" in f.message for f in hidden.findings)
+    assert twice.status == ACCEPTED and twice.values_to_confirm == 1
+    store = ws.store()
+    [sub] = store.submissions_of("2026-11-003")
+    assert [f.message for f in store.findings_of(sub["id"]) if f.field == "overall.summary"] == [
+        "the form has this field twice, with the same answer; the copy was ignored"
+    ]
+    stored = store.current_values("2026-11", "overall.grade")
+    assert stored["2026-11-001"]["overall.grade"] is None  # not the "good" the edited list held
+    assert stored["2026-11-002"]["overall.grade"] == "inadequate"  # what Word shows
+
+
 # --- privacy ------------------------------------------------------------------------------
 
 EVIDENCE_MARK = "Zebedee-Quillfeather saw the bruising"
@@ -988,7 +1032,13 @@ def test_memory_stays_bounded_on_every_attack(audit_form, tmp_path):
         "7 many parts at the size limit": stored(
             base | {f"word/media/{n}.bin": bytes(DEFAULT_LIMITS.max_part_bytes - 1) for n in range(3)}
         ),
+        # just under the compression-ratio check (parts above 1 MB) and the total: each part
+        # is inflated to be verified, and none is held before the identity is checked
+        "8 parts of zeros": rezip(audit_form, {f"word/media/{n}.bin": bytes(MB) for n in range(240)}),
+        "9 xml parts of zeros": rezip(audit_form, {f"customXml/junk{n}.xml": bytes(MB) for n in range(240)}),
     }
+    # a form with junk beside it is still a form: only the memory and time matter here
+    readable = {"8 parts of zeros", "9 xml parts of zeros"}
     for name, data in attacks.items():
         (folder / name).write_bytes(data)
     run = subprocess.run(
@@ -997,8 +1047,8 @@ def test_memory_stays_bounded_on_every_attack(audit_form, tmp_path):
     measured = json.loads(run.stdout)
     assert set(measured) == set(attacks)
     for name, m in measured.items():
-        assert m["status"] == "rejected", (name, m)
-        assert m["grown"] < 200 * MB, (name, m["grown"] / MB)
+        assert m["status"] == "rejected" or name in readable, (name, m)
+        assert m["grown"] < (60 if name in readable else 200) * MB, (name, m["grown"] / MB)
         assert m["seconds"] < 5, (name, m["seconds"])
 
 

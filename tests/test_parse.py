@@ -299,15 +299,27 @@ def test_a_line_break_written_as_a_second_text_in_the_run_is_kept(audit_form, pa
     assert result.fields["plan.1.action"] == "Check the plan & <review>\nit's due – soon"
 
 
-def test_a_field_pasted_twice_reads_the_first_and_warns(audit_form, parse):
-    def duplicate(root):
-        sdt = control(root, "overall.summary")
-        sdt.addnext(etree.fromstring(etree.tostring(sdt)))
+def test_a_field_pasted_twice_is_an_error_unless_both_say_the_same(audit_form, parse):
+    def duplicate(answer):
+        def edit(root):
+            sdt = control(root, "overall.summary")
+            copy = etree.fromstring(etree.tostring(sdt))
+            if answer is not None:
+                next(copy.iter(q("t"))).text = answer
+            sdt.addnext(copy)
 
-    filled = edit_document(fill_form(audit_form, {"overall.summary": "Once."}), duplicate)
-    result = parse(filled)
-    assert result.fields["overall.summary"] == "Once."
-    assert "has this field twice" in messages(result, "overall.summary")[0]
+        return edit
+
+    filled = fill_form(audit_form, {"overall.summary": "Once."})
+    same = parse(edit_document(filled, duplicate(None)))
+    assert same.status == "ok" and same.fields["overall.summary"] == "Once."
+    assert messages(same, "overall.summary") == [
+        "the form has this field twice, with the same answer; the copy was ignored"
+    ]
+    assert same.issues[-1].affects_value  # stored with the return, for QA to see
+    other = parse(edit_document(filled, duplicate("Something else.")))
+    assert other.status == "invalid"
+    assert "twice, with different answers" in messages(other, "overall.summary")[0]
 
 
 def test_fields_without_tags_are_found_by_binding_alias_and_position(audit_form, parse):
@@ -513,3 +525,203 @@ def test_a_lost_field_list_is_not_rebuilt_from_a_config_that_changed(audit_form,
 
     result = parse_bytes(emptied, "x.docx", key, layouts=changed)
     assert result.status == "rejected" and "config that made it has changed" in result.issues[0].message
+
+
+# --- what a person sees is what is read (issue 13) ----------------------------------------
+
+
+def _grade_list(root, field_id="domain.assessment.grade"):
+    return control(root, field_id).find(f"{q('sdtPr')}/{q('dropDownList')}")
+
+
+def test_a_drop_down_is_read_through_the_signed_choices_not_the_forms_own_list(audit_form, parse):
+    filled = fill_form(audit_form, {"domain.assessment.grade": "inadequate"})
+    assert parse(filled).fields["domain.assessment.grade"] == "inadequate"
+
+    def store_good_for_inadequate(root):  # Developer > Properties: the item's value edited
+        for item in _grade_list(root):
+            if item.get(q("displayText")) == "Inadequate":
+                item.set(q("value"), "good")
+
+    edited = parse(edit_document(filled, store_good_for_inadequate))
+    assert edited.status == "invalid"
+    assert edited.fields["domain.assessment.grade"] is None
+    assert messages(edited, "domain.assessment.grade") == [
+        "the list of choices in this field was edited; choose again on a fresh copy of the form"
+    ]
+
+    def add_a_grade(root):
+        grades = _grade_list(root)
+        etree.SubElement(grades, q("listItem"), {q("displayText"): "Excellent", q("value"): "outstanding"})
+        next(control(root, "domain.assessment.grade").iter(q("t"))).text = "Excellent"
+
+    added = parse(edit_document(filled, add_a_grade))
+    assert added.status == "invalid" and "list of choices in this field was edited" in messages(added)[0]
+
+
+def test_the_choices_are_signed_with_the_field_list(audit_form, parse):
+    def edit(root):
+        for entry in root.iter(f"{{{ns.FORM_NS}}}f"):
+            if entry.get("k") == "dropdown":
+                entry.set("c", entry.get("c").replace('"good"', '"inadequate"', 1))
+                return
+
+    result = parse(edit_part(audit_form, _manifest_part(audit_form), edit))
+    assert result.status == "rejected" and "field list was edited" in result.issues[0].message
+
+
+def test_a_form_issued_before_choices_were_signed_reads_them_from_the_config(audit_form, parse, key):
+    """Forms already with auditors when choices began to be signed: their field list has
+    no choices and their identity the hash without them; today's config gives the choices."""
+    from auditdocs.forms.identity import manifest_hash
+
+    z = zipfile.ZipFile(io.BytesIO(audit_form))
+    entries = etree.fromstring(z.read(_manifest_part(audit_form))).iter(f"{{{ns.FORM_NS}}}f")
+    old_hash = manifest_hash((e.get("id"), e.get("k"), e.get("p")) for e in entries)
+    props = {p.get("name"): p[0].text for p in etree.fromstring(z.read("docProps/custom.xml"))}
+    identity, _code = Identity.from_properties({k.removeprefix("auditdocs."): v for k, v in props.items()})
+    old = Identity(**{**identity.__dict__, "manifest": old_hash})
+
+    def unsigned_choices(root):
+        for entry in root.iter(f"{{{ns.FORM_NS}}}f"):
+            entry.attrib.pop("c", None)
+
+    def old_identity(root):
+        for name, value in (("manifest", old_hash), ("integrity", old.code(key))):
+            _set_property(name, value)(root)
+
+    issued = edit_part(audit_form, _manifest_part(audit_form), unsigned_choices)
+    issued = edit_part(issued, "docProps/custom.xml", old_identity)
+    filled = fill_form(issued, {"domain.assessment.grade": "good"})
+    result = parse(filled)
+    assert result.status == "ok", result.issues
+    assert result.fields["domain.assessment.grade"] == "good"
+
+    def store_good_for_inadequate(root):
+        for item in _grade_list(root):
+            if item.get(q("displayText")) == "Good":
+                item.set(q("value"), "outstanding")
+
+    assert parse(edit_document(filled, store_good_for_inadequate)).status == "invalid"
+    # without the config that made it, its own list is all there is, and the value must be confirmed
+    bare = parse_bytes(filled, "x.docx", key)
+    assert bare.fields["domain.assessment.grade"] == "good"
+    assert "could not be checked against the config" in messages(bare, "domain.assessment.grade")[0]
+
+
+def _hide(run) -> None:
+    props = run.find(q("rPr"))
+    if props is None:
+        props = etree.Element(q("rPr"))
+        run.insert(0, props)
+    etree.SubElement(props, q("vanish"))
+
+
+def test_a_hidden_copy_placed_before_a_field_is_not_read_and_is_an_error(audit_form, parse):
+    filled = fill_form(audit_form, {"domain.assessment.grade": "inadequate", "overall.summary": "Seen."})
+
+    def hidden_copy(field_id, shown):
+        def edit(root):
+            sdt = control(root, field_id)
+            copy = etree.fromstring(etree.tostring(sdt))
+            for t in copy.iter(q("t")):
+                t.text = ""
+            first = next(copy.iter(q("t")))
+            first.text = shown
+            for run in copy.iter(q("r")):
+                _hide(run)
+            sdt.addprevious(copy)
+
+        return edit
+
+    grade = parse(edit_document(filled, hidden_copy("domain.assessment.grade", "Good")))
+    assert grade.fields["domain.assessment.grade"] == "inadequate"  # what Word shows
+    assert grade.status == "invalid"
+    assert "hidden copy of this field" in messages(grade, "domain.assessment.grade")[0]
+    text = parse(edit_document(filled, hidden_copy("overall.summary", "Nothing to see.")))
+    assert text.fields["overall.summary"] == "Seen."
+    assert "hidden copy of this field" in messages(text, "overall.summary")[0]
+
+
+def test_a_field_hidden_by_its_formatting_or_its_style_is_an_error(audit_form, parse):
+    filled = fill_form(audit_form, {"overall.summary": "Not shown."})
+
+    def hide_runs(root):
+        for run in control(root, "overall.summary").iter(q("r")):
+            _hide(run)
+
+    hidden = parse(edit_document(filled, hide_runs))
+    assert hidden.status == "invalid"
+    assert "formatted as hidden" in messages(hidden, "overall.summary")[0]
+
+    def hidden_style(root):
+        style = etree.SubElement(root, q("style"), {q("type"): "character", q("styleId"): "Quiet"})
+        etree.SubElement(style, q("basedOn"), {q("val"): "Hush"})
+        hush = etree.SubElement(root, q("style"), {q("type"): "character", q("styleId"): "Hush"})
+        etree.SubElement(etree.SubElement(hush, q("rPr")), q("vanish"))
+
+    def use_style(root):
+        for run in control(root, "overall.summary").iter(q("r")):
+            props = run.find(q("rPr"))
+            if props is None:
+                props = etree.Element(q("rPr"))
+                run.insert(0, props)
+            props.insert(0, etree.Element(q("rStyle"), {q("val"): "Quiet"}))
+
+    styled = parse(edit_part(edit_document(filled, use_style), "word/styles.xml", hidden_style))
+    assert styled.status == "invalid"
+    assert "formatted as hidden" in messages(styled, "overall.summary")[0]
+    # a style that turns hiding off again hides nothing
+    def unhide(root):
+        hidden_style(root)
+        quiet = next(s for s in root.iter(q("style")) if s.get(q("styleId")) == "Quiet")
+        etree.SubElement(etree.SubElement(quiet, q("rPr")), q("vanish"), {q("val"): "0"})
+
+    shown = parse(edit_part(edit_document(filled, use_style), "word/styles.xml", unhide))
+    assert shown.status == "ok", shown.issues
+
+
+def test_a_field_pasted_inside_another_is_an_error_on_both(audit_form, parse):
+    filled = fill_form(audit_form, {"overall.summary": "Outer.", "domain.assessment.evidence": "Inner."})
+
+    def nest(root):
+        inner = control(root, "domain.assessment.evidence")
+        outer = control(root, "overall.summary")
+        next(outer.iter(q("p"))).append(inner)  # moved into the summary's first paragraph
+
+    result = parse(edit_document(filled, nest))
+    assert result.status == "invalid"
+    assert "another field was pasted inside this one" in messages(result, "overall.summary")[0]
+    assert "pasted inside the field" in messages(result, "domain.assessment.evidence")[0]
+    assert result.fields["overall.summary"] == "Outer."  # its own text, not the other field's
+
+
+def test_deeply_nested_controls_are_read_in_time_linear_in_the_part(audit_form, parse):
+    """Each control once rescanned everything inside it: 120 nested controls around long
+    text took seconds.  Now nesting costs (almost) nothing beyond the text itself."""
+    import time
+
+    def nested(levels: int):
+        def edit(root):
+            inner = control(root, "overall.summary").find(q("sdtContent"))
+            for _ in range(levels):
+                sdt = etree.SubElement(inner, q("sdt"))
+                etree.SubElement(etree.SubElement(sdt, q("sdtPr")), q("text"))
+                inner = etree.SubElement(sdt, q("sdtContent"))
+            paragraph = etree.SubElement(inner, q("p"))
+            for _ in range(20_000):
+                etree.SubElement(etree.SubElement(paragraph, q("r")), q("t")).text = "x"
+
+        return edit_document(audit_form, edit)
+
+    def seconds(data: bytes) -> float:
+        best = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            result = parse(data)
+            best = min(best, time.perf_counter() - started)
+        assert result.status == "invalid"  # fields inside fields
+        return best
+
+    flat, deep = seconds(nested(1)), seconds(nested(120))
+    assert deep < 3 * flat + 0.05, (flat, deep)

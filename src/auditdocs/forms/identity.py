@@ -56,9 +56,13 @@ class Identity:
             )
 
 
-def manifest_hash(entries: Iterable[tuple[str, str, str]]) -> str:
-    """Hash of the (field id, kind, placeholder) list, in document order."""
+def manifest_hash(entries: Iterable[tuple[str, ...]]) -> str:
+    """Hash of the (field id, kind, placeholder[, choices]) list, in document order.
+
+    A drop-down's choices are signed too (a Word user can edit a list's items, and make it
+    show one grade and store another).  An entry without choices hashes as entries did
+    before choices were signed, so forms issued earlier still verify."""
     digest = hashlib.sha256()
     for entry in entries:
-        digest.update("\x1f".join(entry).encode("utf-8") + b"\x1e")
+        digest.update("\x1f".join(e for n, e in enumerate(entry) if n < 3 or e).encode("utf-8") + b"\x1e")
     return digest.hexdigest()[:16]

@@ -7,6 +7,7 @@ stored in every document, the parser's fallbacks.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -75,14 +76,41 @@ class Layout:
         return out
 
     def manifest(self) -> list[dict[str, str]]:
-        """What a document records of its fields: id, kind, placeholder, alias."""
-        return [{"id": f.id, "k": f.kind, "p": f.placeholder, "a": f.label} for f in self.fields]
+        """What a document records of its fields: id, kind, placeholder, alias and, for a
+        drop-down, its choices (see ``choices_text``)."""
+        return [
+            {"id": f.id, "k": f.kind, "p": f.placeholder, "a": f.label, **({"c": c} if (c := choices_text(f)) else {})}
+            for f in self.fields
+        ]
 
     @cached_property
     def digest(self) -> str:
         """The hash of the field list a form of this layout is signed with (worked out once:
         a layout is not changed after it is built)."""
+        return manifest_hash((f.id, f.kind, f.placeholder, choices_text(f)) for f in self.fields)
+
+    @cached_property
+    def unsigned_choices_digest(self) -> str:
+        """The hash forms issued before drop-down choices were signed carry."""
         return manifest_hash((f.id, f.kind, f.placeholder) for f in self.fields)
+
+
+def choices_text(f: Field) -> str:
+    """A drop-down's choices as the field list records them: JSON [[value, display], ...]."""
+    return json.dumps([list(c) for c in f.choices], ensure_ascii=False) if f.kind == "dropdown" else ""
+
+
+def read_choices(text: str) -> tuple[tuple[str, str], ...] | None:
+    """``choices_text`` read back (None if it is not a list of pairs of strings)."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(data, list) or not all(
+        isinstance(c, list) and len(c) == 2 and all(isinstance(x, str) for x in c) for c in data
+    ):
+        return None
+    return tuple((c[0], c[1]) for c in data)
 
 
 GRADE_PLACEHOLDER = "Choose a grade"

@@ -21,7 +21,7 @@ from lxml import etree
 from auditdocs.dates import parse_uk_date
 from auditdocs.errors import RejectedFile
 from auditdocs.forms.identity import Identity, manifest_hash
-from auditdocs.forms.layout import Field, Layout, Table, layout_source
+from auditdocs.forms.layout import Field, Layout, Table, choices_text, layout_source, read_choices
 from auditdocs.ooxml.convert import TIMEOUT as CONVERT_TIMEOUT
 from auditdocs.ooxml.convert import legacy_kind, to_docx
 from auditdocs.ooxml.package import (
@@ -39,6 +39,7 @@ from auditdocs.ooxml.reader import (
     Control,
     chosen_item,
     custom_properties,
+    document_hidden_styles,
     form_manifest,
     has_body,
     is_word_main_part,
@@ -127,16 +128,9 @@ def read_value(entry: dict[str, str], ctl: Control, out: ParsedForm) -> Value:
         return None
     if kind in ("text", "richtext"):
         return _text_value(fid, placeholder, ctl, out)
-    if shows_placeholder(ctl.text, placeholder):
-        return None
     if kind == "dropdown":
-        item = chosen_item(ctl)
-        if item is not None:
-            if not item[1]:
-                meant = next(display for display, value in ctl.items if value == item[0])
-                out.warn(fid, f"shows {ctl.text!r}, read as the choice {meant!r}", affects_value=True)
-            return item[0]
-        out.error(fid, f"shows {ctl.text!r}, which is not one of the choices; choose from the list")
+        return _dropdown_value(entry, ctl, out)
+    if shows_placeholder(ctl.text, placeholder):
         return None
     if kind == "date":
         shown = parse_uk_date(ctl.text)
@@ -157,6 +151,35 @@ def read_value(entry: dict[str, str], ctl: Control, out: ParsedForm) -> Value:
         out.error(fid, f"{ctl.text!r} is not a date; write it as dd/mm/yyyy or use the date picker")
         return None
     return ctl.text
+
+
+def _dropdown_value(entry: dict[str, str], ctl: Control, out: ParsedForm) -> str | None:
+    """The choice a drop-down shows, as the value the signed field list gives that choice:
+    never the value the form's own list gives it (any Word user can edit a list's items,
+    and make it show Inadequate and store Good)."""
+    fid = entry["id"]
+    issued = read_choices(entry["c"]) if "c" in entry else None
+    if issued is None:
+        # A form issued before choices were signed, read without today's config (changed
+        # since): its own list is all there is.
+        out.warn(fid, "the list's choices could not be checked against the config", affects_value=True)
+    else:
+        listed = [(display, value) for value, display in issued]
+        # A cell read from a converted file keeps no list of its own (or a legacy one).
+        if ctl.kind != "cell" and ctl.items != listed:
+            out.error(fid, "the list of choices in this field was edited; choose again on a fresh copy of the form")
+            return None
+        ctl = replace(ctl, items=listed)
+    if shows_placeholder(ctl.text, entry.get("p", "")):
+        return None
+    item = chosen_item(ctl)
+    if item is not None:
+        if not item[1]:
+            meant = next(display for display, value in ctl.items if value == item[0])
+            out.warn(fid, f"shows {ctl.text!r}, read as the choice {meant!r}", affects_value=True)
+        return item[0]
+    out.error(fid, f"shows {ctl.text!r}, which is not one of the choices; choose from the list")
+    return None
 
 
 def _text_value(fid: str, placeholder: str, ctl: Control, out: ParsedForm) -> str | None:
@@ -197,35 +220,35 @@ def match_controls(manifest: list[dict[str, str]], controls: list[Control], out:
     found: dict[int, Control] = {}
     how: dict[int, str] = {}
     keyed: list[int | None] = []
-    for ctl in controls:
-        if ctl.kind == "container":
-            keyed.append(None)  # LibreOffice's wrapper around a checkbox: the inner one counts
-            continue
+    claims: dict[int, list[tuple[int, str]]] = {}  # field → (position, how) of each control claiming it
+    for pos, ctl in enumerate(controls):
         index: int | None = None
-        method = ""
-        if ctl.tag is not None and ctl.tag in by_tag:
+        if ctl.kind == "container":
+            pass  # LibreOffice's wrapper around a checkbox: the inner one counts
+        elif ctl.tag is not None and ctl.tag in by_tag:
             index, method = by_tag[ctl.tag], "tag"
         elif ctl.binding_index is not None and 1 <= ctl.binding_index <= len(manifest):
             index, method = ctl.binding_index - 1, "data binding"
         elif ctl.alias and len(aliases.get(ctl.alias, [])) == 1:
             index, method = aliases[ctl.alias][0], "alias"
-        if index is not None and index in found:
-            if method == "tag" and how[index] != "tag":
-                pass  # a tagged control beats a fallback match
-            else:
-                out.warn(
-                    manifest[index]["id"], "the form has this field twice; the first one was read", affects_value=True
-                )
-                keyed.append(None)
-                continue
         if index is not None:
-            found[index], how[index] = ctl, method
+            claims.setdefault(index, []).append((pos, method))
         keyed.append(index)
+    copies: set[int] = set()
+    for index, claimed in claims.items():
+        # The control a person sees, found by its tag, first in the document; never silently.
+        pos, method = min(claimed, key=lambda c: (controls[c[0]].hidden, c[1] != "tag", c[0]))
+        found[index], how[index] = controls[pos], method
+        others = [controls[p] for p, _m in claimed if p != pos]
+        copies.update(p for p, _m in claimed if p != pos)
+        _check_copies(manifest[index]["id"], found[index], others, out)
+    for pos in copies:
+        keyed[pos] = None
     # Position: a run of unkeyed controls between two found fields is matched, in order,
     # to the fields missing between them when the counts and the kinds agree.
     groups: list[list[int]] = []
     for pos, ctl in enumerate(controls):
-        if keyed[pos] is None and ctl.kind != "container":
+        if keyed[pos] is None and ctl.kind != "container" and pos not in copies:
             if groups and groups[-1][-1] == pos - 1:
                 groups[-1].append(pos)
             else:
@@ -250,6 +273,50 @@ def match_controls(manifest: list[dict[str, str]], controls: list[Control], out:
                 affects_value=method == "position",
             )
     return found
+
+
+def _check_copies(fid: str, chosen: Control, others: list[Control], out: ParsedForm) -> None:
+    """Errors for a field that is not what a person sees: in hidden text, or twice with
+    different answers (pasted again, or a hidden copy placed before it)."""
+    if chosen.hidden:
+        out.error(
+            fid, "the field's text is formatted as hidden, which Word does not show; fill in a fresh copy of the form"
+        )
+    if any(other.hidden for other in others):
+        out.error(
+            fid,
+            "the form has a hidden copy of this field (text formatted as hidden, which Word does not show); "
+            "fill in a fresh copy of the form",
+        )
+    shown = [other for other in others if not other.hidden]
+    if any(_shows(other) != _shows(chosen) for other in shown):
+        out.error(fid, "the form has this field twice, with different answers; delete the copy you did not mean")
+    elif shown:
+        out.warn(fid, "the form has this field twice, with the same answer; the copy was ignored", affects_value=True)
+
+
+def _shows(ctl: Control) -> tuple[str, bool | None]:
+    return ctl.text.strip(), ctl.checked
+
+
+def check_nesting(
+    manifest: list[dict[str, str]], found: dict[int, Control], controls: list[Control], out: ParsedForm
+) -> None:
+    """An error for each field with another field inside it, or inside another field: its
+    text would be read as part of the other's, or the other's as part of it."""
+    by_element = {ctl.element: ctl for ctl in controls}
+    names = {ctl.element: entry.get("a") or entry["id"] for i, entry in enumerate(manifest) if (ctl := found.get(i))}
+    for index, ctl in found.items():
+        fid = manifest[index]["id"]
+        around = by_element.get(ctl.enclosing)
+        if around is not None and around.kind != "container":
+            out.error(
+                fid,
+                f"this field was pasted inside the field {names.get(around.element, 'another field')!r}; "
+                "fill in a fresh copy of the form",
+            )
+        elif ctl.holds_controls:
+            out.error(fid, "another field was pasted inside this one; fill in a fresh copy of the form")
 
 
 def _kind_fits(expected: str, seen: str) -> bool:
@@ -335,7 +402,7 @@ def _rejected(out: ParsedForm, message: str) -> ParsedForm:
 
 
 def _manifest_hash(manifest: list[dict[str, str]]) -> str:
-    return manifest_hash((e.get("id", ""), e.get("k", ""), e.get("p", "")) for e in manifest)
+    return manifest_hash((e.get("id", ""), e.get("k", ""), e.get("p", ""), e.get("c", "")) for e in manifest)
 
 
 def _parse_package(pkg: Package, key: bytes, out: ParsedForm, layouts: LayoutSource | None) -> None:
@@ -362,7 +429,7 @@ def _parse_package(pkg: Package, key: bytes, out: ParsedForm, layouts: LayoutSou
         raise RejectedFile(f"audit {identity.audit_id}: the form's field list was edited; it cannot be trusted")
     # The layout the form was made from, when today's config still makes the same fields.
     layout = layouts(identity) if layouts else None
-    if layout is not None and layout.digest != identity.manifest:
+    if layout is not None and identity.manifest not in (layout.digest, layout.unsigned_choices_digest):
         layout = None
     if manifest is None:
         # LibreOffice can leave custom XML parts empty, and .doc/.odt conversion drops them;
@@ -374,8 +441,14 @@ def _parse_package(pkg: Package, key: bytes, out: ParsedForm, layouts: LayoutSou
             )
         manifest = layout.manifest()
         out.warn(None, "the form's own field list was missing (emptied by LibreOffice?); rebuilt from the config")
+    elif layout is not None and identity.manifest == layout.unsigned_choices_digest:
+        # Issued before drop-down choices were signed: today's config, which makes the same
+        # fields, gives them.
+        manifest = _with_choices(manifest, layout)
     out.package, out.main_part, out.manifest = pkg, main, manifest
-    found = match_controls(manifest, read_controls(root), out)
+    controls = read_controls(root, document_hidden_styles(pkg, main))
+    found = match_controls(manifest, controls, out)
+    check_nesting(manifest, found, controls, out)
     # A field without its control: in a file converted from .doc or .odt (no control found
     # at all: its fields became plain text or legacy fields), or one typed over in place
     # (selecting a grey field and typing replaces it, in Word and in LibreOffice): read it
@@ -401,6 +474,16 @@ def _parse_package(pkg: Package, key: bytes, out: ParsedForm, layouts: LayoutSou
         else:
             out.fields[fid] = None
             out.error(fid, f"the field {entry.get('a') or fid!r} was deleted from the form; fill it in on a fresh copy")
+
+
+def _with_choices(manifest: list[dict[str, str]], layout: Layout) -> list[dict[str, str]]:
+    fields = {f.id: f for f in layout.fields}
+    return [
+        {**entry, "c": choices_text(fields[entry["id"]])}
+        if entry.get("k") == "dropdown" and "c" not in entry and entry.get("id") in fields
+        else entry
+        for entry in manifest
+    ]
 
 
 def _cells_by_field(layout: Layout, tables: list[list[list[etree._Element]]]) -> dict[str, Control]:

@@ -97,8 +97,16 @@ class Control:
     # A cell holding a legacy text form field (FORMTEXT): what a .doc saved by LibreOffice
     # makes of a form's text fields.
     form_text_field: bool = False
+    # Text formatted as hidden (w:vanish, directly or by its style) in the control: Word
+    # does not show it, so it is not what the person filling in the form saw.
+    hidden: bool = False
+    # Other controls inside this one (LibreOffice wraps a checkbox in a container; a field
+    # pasted into another is a second field inside the first): their text is not this one's.
+    holds_controls: bool = False
     # The w:sdt (or w:tc for a cell) itself, to anchor feedback comments on.
     element: etree._Element | None = field(default=None, repr=False, compare=False)
+    # The control this one is inside, if any.
+    enclosing: etree._Element | None = field(default=None, repr=False, compare=False)
 
 
 def content_text(content: etree._Element) -> tuple[str, bool]:
@@ -144,6 +152,42 @@ def _scan(content: etree._Element, visit: tuple[str, ...] = _VISIT) -> tuple[str
         if tag in _SKIP:
             skipped.update(el.iter(_VISIT))
     return "\n".join("".join(p) for p in paragraphs), tracked, nested
+
+
+def _scan_own(content: etree._Element) -> tuple[str, bool, int]:
+    """(text, tracked changes present, controls directly inside) of a control's content,
+    leaving out the controls inside it: every element is visited once however deep controls
+    nest (scanning each control's whole subtree made 120 nested controls around long text
+    take seconds)."""
+    paragraphs: list[list[str]] = [[]]
+    seen_paragraph = tracked = False
+    inside = 0
+    walk = etree.iterwalk(content, events=("start",), tag=_VISIT)
+    for _event, el in walk:
+        tag = el.tag
+        if el is content:
+            continue
+        if tag in _TRACKED:
+            tracked = True
+        if tag == _SDT or tag in _SKIP:
+            inside += tag == _SDT
+            walk.skip_subtree()
+        elif tag == _T:
+            text = el.text or ""
+            if text and _after_text(el):
+                paragraphs[-1].append("\n")
+            paragraphs[-1].append(text)
+        elif tag == _P:
+            if seen_paragraph:
+                paragraphs.append([])
+            seen_paragraph = True
+        elif tag == _TAB:
+            paragraphs[-1].append("\t")
+        elif tag in (_BR, _CR):
+            paragraphs[-1].append("\n")
+        elif tag == _NBH:
+            paragraphs[-1].append("-")
+    return "\n".join("".join(p) for p in paragraphs), tracked, inside
 
 
 def _after_text(t: etree._Element) -> bool:
@@ -203,14 +247,33 @@ def _after_in_cell(sdt: etree._Element) -> list[str]:
     return out
 
 
-def read_control(sdt: etree._Element, plain: bool = False) -> Control:
-    """One control; ``plain`` says its content holds none of ``_NOT_PLAIN`` (a faster read:
-    lxml matches fewer tags)."""
+@dataclass(frozen=True)
+class _Context:
+    """What read_controls works out for all of a part's controls in one pass each."""
+
+    involved: set[etree._Element]  # controls whose content holds any of _NOT_PLAIN
+    outer: set[etree._Element]  # controls with other controls inside
+    hidden: set[etree._Element]  # controls with hidden text in them
+    enclosing: dict[etree._Element, etree._Element]  # control → the control it is inside
+
+
+def read_control(sdt: etree._Element, context: _Context | None = None) -> Control:
+    """One control, read on its own or with what ``read_controls`` found for every control
+    of the part (the same result, in time linear in the part)."""
+    if context is None:
+        context = _context(sdt)
     parts = {child.tag: child for child in sdt}
     pr = parts.get(_PR)
     props = {child.tag: child for child in pr} if pr is not None else {}
     content = parts.get(_CONTENT)
-    text, tracked, nested = _scan(content, _PLAIN if plain else _VISIT) if content is not None else ("", False, False)
+    nested = sdt in context.outer
+    inside = 0
+    if content is None:
+        text, tracked = "", False
+    elif nested:
+        text, tracked, inside = _scan_own(content)
+    else:
+        text, tracked, _ = _scan(content, _VISIT if sdt in context.involved else _PLAIN)
     binding = props.get(_BINDING_EL)
     match = _BINDING.search(binding.get(_XPATH, "")) if binding is not None else None
     dropdown = props.get(_DROPDOWN)
@@ -226,8 +289,8 @@ def read_control(sdt: etree._Element, plain: bool = False) -> Control:
         kind = "date"
     elif _TEXT in props:
         kind = "text"
-    elif nested:
-        kind = "container"
+    elif nested and inside == 1 and not text.strip():
+        kind = "container"  # LibreOffice's wrapper around a checkbox: nothing of its own
     else:
         kind = "richtext"
     checked, note = _checkbox(checkbox)
@@ -257,7 +320,10 @@ def read_control(sdt: etree._Element, plain: bool = False) -> Control:
         items=items,
         full_date=picker.get(_FULL_DATE) if picker is not None else None,
         after_in_cell=_after_in_cell(sdt) if kind in ("text", "richtext") else [],
+        hidden=sdt in context.hidden,
+        holds_controls=nested,
         element=sdt,
+        enclosing=context.enclosing.get(sdt),
     )
 
 
@@ -334,17 +400,99 @@ def table_cells(root: etree._Element) -> list[list[list[etree._Element]]]:
     return out
 
 
-def read_controls(root: etree._Element) -> list[Control]:
+def read_controls(root: etree._Element, hidden_styles: frozenset[str] = frozenset()) -> list[Control]:
     """Every content control of a part, in document order.  Most controls hold plain
     paragraphs of text; the few with anything else in them (found in one C-level pass over
-    the part) are read element by element."""
+    the part) are read element by element.  ``hidden_styles``: the ids of the styles that
+    hide text (see ``hidden_style_ids``)."""
+    context = _context(root, hidden_styles)
+    return [read_control(sdt, context) for sdt in root.iter(_SDT)]
+
+
+def _mark(el: etree._Element, marked: set[etree._Element], nearest_only: bool = False) -> None:
+    """Add the controls around ``el`` to ``marked`` (stopping at one already there: so are
+    the controls around it)."""
+    for sdt in el.iterancestors(_SDT):
+        if sdt in marked:
+            break
+        marked.add(sdt)
+        if nearest_only:
+            break
+
+
+_VANISH, _RPR, _R, _RSTYLE, _PSTYLE = (_w(t) for t in ("vanish", "rPr", "r", "rStyle", "pStyle"))
+
+
+def _context(root: etree._Element, hidden_styles: frozenset[str] = frozenset()) -> _Context:
+    """Each a C-level pass over ``root`` (a part, or one control read on its own)."""
     involved: set[etree._Element] = set()
     for el in root.iter(*_NOT_PLAIN):
-        for sdt in el.iterancestors(_SDT):
-            if sdt in involved:
-                break  # and so are the controls around it
-            involved.add(sdt)
-    return [read_control(sdt, plain=sdt not in involved) for sdt in root.iter(_SDT)]
+        _mark(el, involved)
+    outer: set[etree._Element] = set()
+    enclosing: dict[etree._Element, etree._Element] = {}
+    for sdt in root.iter(_SDT):
+        around = next(sdt.iterancestors(_SDT), None)
+        if around is not None:
+            enclosing[sdt] = around
+            _mark(sdt, outer)
+    hidden: set[etree._Element] = set()
+    for el in root.iter(_VANISH):
+        # A run's own formatting (w:r/w:rPr/w:vanish), or the control's (w:sdtPr/w:rPr),
+        # hides text; the paragraph mark's (w:pPr/w:rPr) hides only the mark.
+        holder = el.getparent()
+        owner = holder.getparent() if holder is not None else None
+        if holder is not None and holder.tag == _RPR and owner is not None and owner.tag in (_R, _PR) and _on(el):
+            _mark(owner, hidden, nearest_only=True)
+    if hidden_styles:
+        for el in root.iter(_RSTYLE, _PSTYLE):
+            if el.get(_VAL) not in hidden_styles:
+                continue
+            paragraph = el.getparent()
+            if el.tag == _PSTYLE and paragraph is not None and paragraph.getparent() is not None:
+                hidden.update(paragraph.getparent().iter(_SDT))  # every run of it, in controls too
+            _mark(el, hidden, nearest_only=True)
+    return _Context(involved, outer, hidden, enclosing)
+
+
+def _on(el: etree._Element) -> bool:
+    """An ST_OnOff property element: on unless its w:val says off."""
+    return (el.get(_VAL) or "true").lower() not in _OFF
+
+
+def document_hidden_styles(pkg: Package, main: str) -> frozenset[str]:
+    """``hidden_style_ids`` of the main part's styles (none if it has no styles part)."""
+    for _id, rel_type, target in pkg.relationships(main):
+        if rel_type == ns.REL_STYLES and pkg.has(target):
+            # Most documents hide nothing: the bytes say so without building the tree.
+            return hidden_style_ids(pkg.xml(target)) if b"vanish" in pkg.read(target) else frozenset()
+    return frozenset()
+
+
+def hidden_style_ids(styles: etree._Element | None) -> frozenset[str]:
+    """The ids of the styles (styles.xml) that hide text: w:vanish in their run properties,
+    their own or inherited through w:basedOn, and not turned off again."""
+    if styles is None:
+        return frozenset()
+    own: dict[str, bool | None] = {}
+    based: dict[str, str] = {}
+    for style in styles.iter(_w("style")):
+        sid = style.get(_w("styleId"))
+        if not sid:
+            continue
+        vanish = style.find(f"{_RPR}/{_VANISH}")
+        own[sid] = _on(vanish) if vanish is not None else None
+        parent = style.find(_w("basedOn"))
+        if parent is not None and parent.get(_VAL):
+            based[sid] = parent.get(_VAL, "")
+    hidden = set()
+    for sid in own:
+        seen, at = set(), sid
+        while at in own and own[at] is None and at in based and at not in seen:
+            seen.add(at)
+            at = based[at]
+        if own.get(at):
+            hidden.add(sid)
+    return frozenset(hidden)
 
 
 def custom_properties(pkg: Package) -> dict[str, str]:
