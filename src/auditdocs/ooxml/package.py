@@ -51,6 +51,9 @@ class Limits:
     # Tags (start and end) and attributes in one XML part, counted before parsing: the
     # largest tree allowed takes lxml about 55 MB.
     max_xml_nodes: int = 300_000
+    # XML parts kept in memory once verified, so the reader need not inflate them again (a
+    # form's come to about 1 MB); beyond this, and pictures always, are verified and let go.
+    max_cached_bytes: int = 16 * MB
 
     @classmethod
     def configured(cls, settings: LimitSettings) -> Limits:
@@ -367,33 +370,39 @@ class Package:
         compressed data) or an XML part declaring a DTD is refused even where the form
         does not need that part, since Word would refuse the file too."""
         budget = self.limits.max_total_bytes
+        cache = self.limits.max_cached_bytes  # what may be held before the identity is checked
         for info in list(self.infos.values()):
             name = info.filename
+            xml = name.lower().endswith((".xml", ".rels"))
             if info.flag_bits & 0x1:
                 raise RejectedFile("the package is encrypted; save it without a password and send it again")
-            data = self._direct(info)
+            keep = xml and info.file_size <= min(cache, self.limits.max_part_bytes)
+            data = self._direct(info) if keep else None
             if data is not None:
-                if name.endswith((".xml", ".rels")) and declares_dtd(data[:4096]):
+                if declares_dtd(data[:4096]):
                     raise _dtd_refused(name)
                 self._raw[name.lower()] = data
                 budget -= len(data)
+                cache -= len(data)
                 continue
             try:
                 with self._open(name) as fh:
                     head = fh.read(4096)
-                    if name.endswith((".xml", ".rels")) and declares_dtd(head):
+                    if xml and declares_dtd(head):
                         raise _dtd_refused(name)
                     chunks, size = [head], len(head)
                     while chunk := fh.read(MB):
                         size += len(chunk)
                         if size > budget:
                             raise RejectedFile("the package expands to more than it claims (a zip bomb?); refusing it")
-                        chunks.append(chunk)
+                        if keep:
+                            chunks.append(chunk)
             except ZIP_ERRORS as exc:
                 raise RejectedFile(f"corrupt file: part {name} is damaged ({one_line(exc)})") from None
             budget -= size
-            if size <= self.limits.max_part_bytes:
+            if keep and size <= cache:
                 self._raw[name.lower()] = b"".join(chunks)  # read() then needs no second inflate
+                cache -= size
 
     def _direct(self, info: zipfile.ZipInfo) -> bytes | None:
         """A part inflated straight from the file's bytes, when its entry is a plain one
