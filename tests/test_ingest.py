@@ -24,9 +24,9 @@ from auditdocs.cli import main
 from auditdocs.forms.generate import generate
 from auditdocs.forms.parse import read_forms
 from auditdocs.ooxml.fill import WordStyle, fill_form
-from auditdocs.returns.archive import sha256
+from auditdocs.returns.archive import Archive, sha256
 from auditdocs.returns.ingest import ACCEPTED, AMEND, DUPLICATE, REJECTED, Ingester, ingest
-from auditdocs.returns.outcome import IGNORED
+from auditdocs.returns.outcome import IGNORED, BatchResult
 from auditdocs.returns.status import month_status
 from auditdocs.sample.answers import AUDIT_DATE, careless, complete_values
 from auditdocs.sample.month import init_workspace, sample_allocation_path
@@ -216,6 +216,82 @@ def test_a_return_by_e_mail_counts_as_returned_when_the_e_mail_was_sent(tmp_path
     expected = min(email.utils.parsedate_to_datetime(sent), LATE)
     stored = submission["received_at"]  # SQLite gives it back without its zone (UTC)
     assert submission["late"] is late and stored.replace(tzinfo=stored.tzinfo or UTC) == expected
+
+
+def mail(data: bytes, sent: str) -> bytes:
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "a@example.org", "qa@example.org", "Audit"
+    message["Date"] = sent
+    message.set_content("Attached.")
+    message.add_attachment(data, maintype="application", subtype="octet-stream", filename="audit.docx")
+    return message.as_bytes()
+
+
+def test_an_older_e_mail_ingested_after_a_newer_one_does_not_displace_it(tmp_path):
+    """Versions are current by when they were sent: the careless first return, found in
+    the inbox after its amendment was ingested, is kept as history, asks nothing of the
+    auditor and leaves the audit accepted."""
+    ws = month_workspace(tmp_path / "qa")
+    blank = form(ws, "2026-11-004")
+    amended = mail(fill_form(blank, GOOD), "Thu, 26 Nov 2026 10:00:00 +0000")
+    first = mail(fill_form(blank, careless(GOOD)), "Tue, 24 Nov 2026 09:00:00 +0000")
+    [newer] = ingest(ws, [write(tmp_path, "amended.eml", amended)], received_at=LATE).outcomes
+    [older] = ingest(ws, [write(tmp_path, "first.eml", first)], received_at=LATE).outcomes
+    assert newer.status == ACCEPTED and not newer.earlier
+    assert older.status == AMEND and older.earlier and older.version == 2
+    assert older.feedback == [] and not (ws.output_dir / "2026-11" / "feedback").exists()
+    store = ws.store()
+    assert [(s["version"], s["status"], s["is_current"]) for s in store.submissions_of("2026-11-004")] == [
+        (1, "accepted", True),
+        (2, "needs_amendment", False),
+    ]
+    assert store.allocation("2026-11-004")[1] == "accepted"
+    report = "\n".join(BatchResult([older]).report())
+    assert "sent before the version already stored, which stays current" in report
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        "Thu, 01 Jan 1970 00:00:00 +0000",  # a zero Unix time
+        "Mon, 01 Jan 1601 00:00:00 +0000",  # a zero Outlook time, written out as a Date
+        "Sat, 15 Aug 2026 09:00:00 +0000",  # months before the audit was issued
+    ],
+)
+def test_a_sending_time_before_the_audit_was_issued_is_not_believed(tmp_path, sent):
+    ws = month_workspace(tmp_path / "qa")
+    data = mail(fill_form(form(ws, "2026-11-005"), GOOD), sent)
+    [outcome] = ingest(ws, [write(tmp_path, "mail.eml", data)], received_at=LATE).outcomes
+    assert outcome.status == ACCEPTED
+    assert outcome.late  # received after the due date; not "on time" by a clock at zero
+    [note] = [f for f in outcome.findings if f.rule == "return.sent_time"]
+    assert note.severity == "warning" and note.message.startswith("the e-mail's sending time (")
+    assert f"the time it was received ({LATE:%d/%m/%Y}) was used" in note.message
+    store = ws.store()
+    [submission] = store.submissions_of("2026-11-005")
+    stored = submission["received_at"]
+    assert stored.replace(tzinfo=stored.tzinfo or UTC) == LATE
+    assert note in store.findings_of(submission["id"])
+
+
+def test_a_bug_opening_one_input_rejects_it_alone_and_the_summary_is_written(tmp_path, monkeypatch):
+    """The last-resort handler around each input: a bug met opening an e-mail (simulated:
+    the real ones found are fixed) makes that e-mail one rejected input."""
+    from auditdocs.returns import sources
+
+    def broken(*args, **kwargs):
+        raise OverflowError("a bug")
+
+    monkeypatch.setattr(sources, "_expand_eml", broken)
+    ws = month_workspace(tmp_path / "qa")
+    before = write(tmp_path, "a.docx", fill_form(form(ws, "2026-11-006"), GOOD))
+    bad = write(tmp_path, "b.eml", mail(fill_form(form(ws, "2026-11-007"), GOOD), "Tue, 24 Nov 2026 09:00:00 +0000"))
+    after = write(tmp_path, "c.docx", fill_form(form(ws, "2026-11-008"), GOOD))
+    result = ingest(ws, [before, bad, after], received_at=RECEIVED)
+    assert [o.status for o in result.outcomes] == [ACCEPTED, REJECTED, ACCEPTED]
+    assert result.outcomes[1].reason.startswith("could not be opened (internal error: OverflowError)")
+    assert result.summary_path is not None and result.summary_path.exists()
+    assert sha256(bad.read_bytes()) in Archive(ws.state_dir / "archive")  # kept as received
 
 
 def test_a_late_return_is_recorded_as_late(ws, tmp_path):

@@ -7,6 +7,8 @@ create databases (CI starts one); each test gets a database of its own.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 import subprocess
 import sys
@@ -21,10 +23,11 @@ from sqlalchemy import create_engine, func, select, text
 from auditdocs.allocation.workbook import read_allocation
 from auditdocs.cli import main
 from auditdocs.errors import StoreError
+from auditdocs.files import safe_name
 from auditdocs.ooxml.fill import WordStyle, fill_form
 from auditdocs.returns.findings import Finding
 from auditdocs.returns.ingest import Ingester
-from auditdocs.sample.answers import AUDIT_DATE, complete_values
+from auditdocs.sample.answers import AUDIT_DATE, careless, complete_values
 from auditdocs.sample.month import sample_allocation_path
 from auditdocs.store.schema import SCHEMA_VERSION, receipts, submissions
 from auditdocs.store.store import Store
@@ -190,15 +193,21 @@ print(",".join(o.status for o in result.outcomes))
 
 
 def test_two_ingest_processes_at_once_lose_nothing_and_duplicate_nothing(ws, tmp_path, store_url):
+    """Two ingests at once, each with a return of the same audits needing amendment: every
+    file is stored once, one version of each audit is current (the one received last), and
+    each feedback copy answers the version it is named by (it was once named by a version
+    counted before the transaction, and one ingest's copy overwrote the other's)."""
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     allocations = read_allocation(sample_allocation_path(ws))
     values = complete_values(AUDIT_DATE)
+    first = careless(values)  # three things to fix
+    second = {**values, "domain.visits.evidence": None}  # one thing to fix
     for n, alloc in enumerate(allocations):
         blank = blank_form(ws, alloc.audit_id)
-        (inbox / f"{alloc.audit_id}.docx").write_bytes(fill_form(blank, values, WordStyle(seed=n)))
+        (inbox / f"{alloc.audit_id}.docx").write_bytes(fill_form(blank, first, WordStyle(seed=n)))
         # a second, different return for the same audit: an amendment racing the first
-        (inbox / f"{alloc.audit_id} v2.docx").write_bytes(fill_form(blank, values, WordStyle(seed=100 + n)))
+        (inbox / f"{alloc.audit_id} v2.docx").write_bytes(fill_form(blank, second, WordStyle(seed=100 + n)))
     env = {**os.environ, "AUDITDOCS_DATABASE_URL": store_url}
     procs = [
         subprocess.Popen(
@@ -217,11 +226,32 @@ def test_two_ingest_processes_at_once_lose_nothing_and_duplicate_nothing(ws, tmp
     with store.engine.connect() as conn:
         # every file received once, stored once
         per_sha = dict(conn.execute(select(receipts.c.sha256, func.count()).group_by(receipts.c.sha256)).all())
-        subs = conn.execute(select(submissions.c.audit_id, submissions.c.version, submissions.c.is_current)).all()
+        subs = conn.execute(
+            select(
+                submissions.c.id,
+                submissions.c.audit_id,
+                submissions.c.version,
+                submissions.c.is_current,
+                submissions.c.received_at,
+            )
+        ).all()
     assert len(per_sha) == len(files) and set(per_sha.values()) == {1}
     assert len(subs) == len(files)
     for alloc in allocations:
-        mine = sorted((v, cur) for a, v, cur in subs if a == alloc.audit_id)
-        assert mine == [(1, False), (2, True)]
+        mine = sorted((r.version, r.received_at, r.is_current, r.id) for r in subs if r.audit_id == alloc.audit_id)
+        assert [v for v, *_ in mine] == [1, 2]
+        # current: the one received last (the later version when both came at once)
+        latest = max(mine, key=lambda r: (r[1], r[0]))
+        assert [r[2] for r in mine] == [r is latest for r in mine]
+        folder = ws.output_dir / alloc.month / "feedback" / safe_name(alloc.auditor)
+        for version, _when, _current, sub_id in mine:
+            draft = folder / f"{alloc.audit_id} {safe_name(alloc.case_reference)} amendments {version}.eml"
+            if not draft.exists():
+                continue  # stored while the other version was current: nothing asked of the auditor
+            message = email.message_from_bytes(draft.read_bytes(), policy=email.policy.default)
+            body = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+            listed = [line for line in body.splitlines() if line.startswith("  - ")]
+            assert len(listed) == len(store.findings_of(sub_id)), (alloc.audit_id, version)
+        assert (folder / f"{alloc.audit_id} {safe_name(alloc.case_reference)} amendments {latest[0]}.eml").exists()
     statuses = ",".join(out for out, _err in outputs).replace("\n", ",").split(",")
     assert "rejected" not in statuses

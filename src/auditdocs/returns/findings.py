@@ -11,6 +11,8 @@ Severity = Literal["error", "warning"]
 READING_RULE = "form.read"
 #: The rule that flags a concern written out beside an unticked concern box.
 POSSIBLE_CONCERN = "concern.possible"
+#: The rule that says a return's sending time was not believed (before the audit was issued).
+SENT_TIME_RULE = "return.sent_time"
 
 
 @dataclass(frozen=True)

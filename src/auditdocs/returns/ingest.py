@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from auditdocs.allocation.record import Allocation
@@ -25,7 +25,7 @@ from auditdocs.forms.parse import ParsedForm, code_trace, read_return
 from auditdocs.ooxml.package import Limits
 from auditdocs.returns.archive import Archive
 from auditdocs.returns.feedback import write_feedback
-from auditdocs.returns.findings import READING_RULE, Finding
+from auditdocs.returns.findings import READING_RULE, SENT_TIME_RULE, Finding
 from auditdocs.returns.outcome import ACCEPTED, AMEND, DUPLICATE, IGNORED, REJECTED, BatchResult, Outcome
 from auditdocs.returns.sources import Incoming, SourceLimits, Unreadable, expand
 from auditdocs.returns.summary import write_summary
@@ -82,7 +82,7 @@ class Ingester:
             with contextlib.suppress(OSError):  # reported below by expand()
                 if top.is_file() and top.stat().st_size <= self.source_limits.max_file_bytes:
                     self.archive.put(top.read_bytes())
-        for outcome in self._outcomes(expand(paths, self.source_limits), when, jobs):
+        for outcome in self._outcomes(self._found(paths), when, jobs):
             log.info("ingest %s: %s %s", outcome.name, outcome.status, outcome.audit_id or "")
             outcomes.append(outcome)
             if progress:
@@ -91,6 +91,21 @@ class Ingester:
         if outcomes:
             result.summary_path = write_summary(self.ws, result, when)
         return result
+
+    def _found(self, paths: list[Path]) -> Iterator[Incoming | Unreadable]:
+        """The files in each input, each input opened under a last-resort handler: a bug met
+        opening one (an e-mail, a zip) makes it one rejected input and the batch goes on."""
+        for path in paths:
+            try:
+                yield from expand([path], self.source_limits)
+            except Exception as exc:
+                log.error("ingest %s: unexpected %s opening it\n%s", path, type(exc).__name__, code_trace(exc))
+                yield Unreadable(
+                    str(path),
+                    str(path),
+                    f"could not be opened (internal error: {type(exc).__name__}); it is archived as received: "
+                    "report this, and take the files out of it and ingest them",
+                )
 
     def _outcomes(self, items: Iterable[Incoming | Unreadable], when: datetime, jobs: int) -> Iterator[Outcome]:
         if jobs <= 1:
@@ -120,8 +135,6 @@ class Ingester:
         not make returns late."""
         if isinstance(item, Unreadable):
             return Outcome(item.name, item.origin, REJECTED, reason=item.reason)
-        if item.sent_at is not None:
-            received_at = min(received_at, item.sent_at)
         if "!" in item.name and item.data.startswith(_IMAGE_MAGIC):
             # a signature logo or a pasted picture in an e-mail: archived, not a return
             return Outcome(
@@ -165,6 +178,8 @@ class Ingester:
     def _record_rejection(self, item: Incoming, outcome: Outcome, received_at: datetime) -> None:
         if outcome.sha256 is None or self.store.known_receipt(outcome.sha256):
             return
+        if item.sent_at is not None and _PLAUSIBLE_SINCE <= item.sent_at < received_at:
+            received_at = item.sent_at
         try:
             with self.store.transaction() as conn:
                 self.store.record_receipt(
@@ -210,12 +225,10 @@ class Ingester:
                 f"audit {alloc.audit_id} was allocated as {alloc.tool}, but the form is a {parsed.identity.tool}"
             )
         outcome.allocation, outcome.document = alloc, parsed.identity.document
+        received_at, doubtful = sending_time(item.sent_at, received_at, alloc)
         self._judge(parsed, alloc, outcome, received_at)
-        if outcome.status == AMEND:
-            # Named by the version this return will be: a re-run after a crash rewrites the same files.
-            document = parsed.identity.document
-            version = 1 + sum(s["document"] == document for s in self.store.submissions_of(alloc.audit_id))
-            outcome.feedback = write_feedback(self.ws, parsed, alloc, outcome, version)
+        if doubtful:
+            outcome.findings.append(Finding(None, "warning", SENT_TIME_RULE, doubtful))
         with self.store.transaction() as conn:
             receipt = self.store.record_receipt(
                 conn,
@@ -243,7 +256,14 @@ class Ingester:
                 values=parsed.fields,
                 found=outcome.findings,
             )
-        outcome.version = sub.version
+            outcome.version, outcome.earlier = sub.version, not sub.is_current
+            if outcome.status == AMEND and sub.is_current:
+                # Named by the version the store gave this return, written while this ingest
+                # holds that version (a concurrent ingest of the same audit waits, then takes
+                # the next): two ingests at once never write over each other's feedback, and
+                # a re-run after a crash before the commit rewrites the same files.  A return
+                # older than the current one asks nothing of the auditor.
+                outcome.feedback = write_feedback(self.ws, parsed, alloc, outcome, sub.version)
 
     def _judge(self, parsed: ParsedForm, alloc: Allocation, outcome: Outcome, received_at: datetime) -> None:
         settings = self.config.settings
@@ -284,6 +304,36 @@ class Ingester:
             )
         else:
             outcome.status = ACCEPTED
+
+
+#: No return was sent before this: an e-mail dated 1970 (a zero Unix time) or 1601 (a zero
+#: Outlook time) was sent by a machine with no idea of the time.
+_PLAUSIBLE_SINCE = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def sending_time(sent_at: datetime | None, received_at: datetime, alloc: Allocation) -> tuple[datetime, str | None]:
+    """When a return counts as returned, and why its sending time was not believed (None
+    if it was).  A file that came in an e-mail counts as returned when the e-mail was sent
+    (so an inbox ingested days later does not make returns late), never later than it was
+    received (a sender's clock set ahead gains nothing), and never before its audit was
+    issued: forms are issued from the month before the audit's month at the earliest, so a
+    sending time before that is a wrong clock, and the time received is used instead."""
+    if sent_at is None or sent_at >= received_at:
+        return received_at, None
+    if sent_at >= max(_PLAUSIBLE_SINCE, issued_from(alloc.month)):
+        return sent_at, None
+    return received_at, (
+        f"the e-mail's sending time ({uk_day(sent_at):%d/%m/%Y}) cannot be right: it is before the audit "
+        f"was issued; the time it was received ({uk_day(received_at):%d/%m/%Y}) was used"
+    )
+
+
+def issued_from(month: str) -> datetime:
+    """The earliest a form for an audit of ``month`` (YYYY-MM) can have been issued: the
+    first day of the month before (midnight UK time is no earlier than 23:00 UTC the day before)."""
+    year, number = int(month[:4]), int(month[5:7])
+    year, number = (year - 1, 12) if number == 1 else (year, number - 1)
+    return datetime(year, number, 1, tzinfo=UTC) - timedelta(hours=1)
 
 
 def configured_limits(limits: LimitSettings) -> tuple[Limits, SourceLimits, float]:

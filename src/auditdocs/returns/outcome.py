@@ -28,6 +28,8 @@ class Outcome:
     document: str | None = None
     allocation: Allocation | None = None
     version: int | None = None
+    # Stored as history: a version of this return sent later was already stored, and stays current.
+    earlier: bool = False
     late: bool = False
     urgent: bool = False
     converted_from: str | None = None
@@ -68,6 +70,8 @@ class BatchResult:
                 notes.append(f"{confirm} value{'' if confirm == 1 else 's'} to confirm")
             if o.version and o.version > 1:
                 notes.append(f"version {o.version}")
+            if o.earlier:
+                notes.append("sent before the version already stored, which stays current; kept as history")
             if o.late:
                 notes.append("late")
             if o.converted_from:

@@ -64,6 +64,8 @@ class Submission:
     status: str
     late: bool
     urgent: bool
+    # False when a version sent later is already stored: this one is kept as history
+    is_current: bool = True
 
 
 # Every store's engine, so that no pooled connection crosses a fork (``ingest --jobs``
@@ -260,20 +262,16 @@ class Store:
         values: dict[str, Any],
         found: list[Finding],
     ) -> Submission:
-        """A new version of an audit's return: the latest becomes current; older ones stay."""
-        previous = (
-            conn.scalar(
-                select(func.max(submissions.c.version)).where(
-                    submissions.c.audit_id == audit_id, submissions.c.document == document
-                )
-            )
-            or 0
-        )
-        conn.execute(
-            update(submissions)
-            .where(submissions.c.audit_id == audit_id, submissions.c.document == document)
-            .values(is_current=False)
-        )
+        """A new version of an audit's return, numbered in the order received.  The one
+        sent last (``received_at``: when it was sent, for a file that came in an e-mail) is
+        current: an older e-mail ingested after a newer one is kept as history and displaces
+        nothing.  Older versions stay."""
+        same = (submissions.c.audit_id == audit_id, submissions.c.document == document)
+        previous = conn.scalar(select(func.max(submissions.c.version)).where(*same)) or 0
+        later = conn.scalar(select(func.count()).where(*same, submissions.c.received_at > received_at)) or 0
+        is_current = later == 0
+        if is_current:
+            conn.execute(update(submissions).where(*same).values(is_current=False))
         sub_id = int(
             conn.execute(
                 insert(submissions).values(
@@ -284,7 +282,7 @@ class Store:
                     receipt_id=receipt_id,
                     received_at=received_at,
                     status=status,
-                    is_current=True,
+                    is_current=is_current,
                     late=late,
                     urgent=urgent,
                     converted_from=converted_from,
@@ -313,12 +311,12 @@ class Store:
                     for f in found
                 ],
             )
-        if document == "audit":
+        if document == "audit" and is_current:
             state = "accepted" if status == "accepted" else "needs_amendment"
             conn.execute(
                 update(allocations).where(allocations.c.audit_id == audit_id).values(state=state, updated_at=_now())
             )
-        return Submission(sub_id, audit_id, document, previous + 1, status, late, urgent)
+        return Submission(sub_id, audit_id, document, previous + 1, status, late, urgent, is_current)
 
     def current_values(
         self, month: str, field_prefix: str = "", document: str = "audit", field_suffix: str = ""
