@@ -631,6 +631,19 @@ def test_a_conversion_that_hangs_is_killed_with_everything_it_started(tmp_path, 
         pytest.fail("the converter's child was left running")
 
 
+def test_a_bug_in_a_conversion_rejects_that_file_alone(key, monkeypatch):
+    """The last-resort handler around conversion (a bug simulated: none is known)."""
+    from auditdocs.forms import parse as parse_module
+
+    def broken(*args, **kwargs):
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(parse_module, "to_docx", broken)
+    result = parse_module.read_return(PLAIN_DOC, "old.doc", key)
+    assert result.status == "rejected"
+    assert result.issues[0].message == "the file could not be converted (internal error: ValueError)"
+
+
 def ole_with_a_huge_sector_table(fat_sectors: int) -> bytes:
     """A small OLE file claiming thousands of sector-table sectors (olefile joins them
     one by one: minutes for a few MB)."""

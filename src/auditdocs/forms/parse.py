@@ -534,6 +534,10 @@ def read_return(
             data = to_docx(data, kind, convert_timeout)
     except RejectedFile as exc:
         return _rejected(ParsedForm(file=name), str(exc))
+    except Exception as exc:  # a bug in conversion: this file is rejected, the batch goes on
+        log.error("convert %s: unexpected %s\n%s", name, type(exc).__name__, code_trace(exc))
+        reason = f"the file could not be converted (internal error: {type(exc).__name__})"
+        return _rejected(ParsedForm(file=name), reason)
     parsed = parse_bytes(data, name, key, limits, layouts)
     parsed.converted_from = kind
     return parsed
