@@ -509,3 +509,20 @@ def test_messages_never_quote_the_evidence(check: Check) -> None:
 def test_validate_never_fails_on_odd_values(tool: ToolType, config_settings: Settings, fields: dict[str, Any]) -> None:
     findings = validate(fields, tool, config_settings, audit_date=AUDIT_DATE)
     assert all(f.severity in ("error", "warning") and f.rule in RULES and f.message for f in findings)
+
+
+def test_an_audit_with_every_domain_below_good_can_be_accepted(check, tool, workspace):
+    """Every domain below Good needs an action of its own (2.8): the plan has a row per
+    domain at least (it had five, so six or more domains below Good could never pass)."""
+    from auditdocs.forms.layout import audit_layout
+
+    rows = {f.id.split(".")[1] for f in audit_layout(workspace.config, tool).fields if f.id.startswith("plan.")}
+    assert len(rows) >= len(tool.domains) > 5
+    changes: dict[str, Any] = {f"domain.{d.id}.grade": "requires_improvement" for d in tool.domains}
+    action, owner, days, outcome, _domain = PLAN_ROWS[0]
+    for n, d in enumerate(tool.domains, 1):
+        changes |= plan_row(n, (f"{action} for {d.title.lower()}", owner, days, outcome, d.id))
+    assert not [f for f in check(changes) if f.severity == "error"]
+    # one domain without its action is still sent back
+    missing = check({**changes, f"plan.{len(tool.domains)}.domain": tool.domains[0].id})
+    assert ("plan.required", f"domain.{tool.domains[-1].id}.grade", "error") in found(missing)

@@ -73,7 +73,8 @@ class Deadlines(Model):
 
 class ImprovementPlan(Model):
     """The SMART improvement plan: a fixed number of numbered rows (LibreOffice drops
-    repeating sections, so rows cannot grow)."""
+    repeating sections, so rows cannot grow); never fewer than the tool's domains, since
+    every domain graded below Good needs an action of its own."""
 
     rows: int = Field(5, ge=1, le=20)
     guidance: Text = (
@@ -415,7 +416,9 @@ class LimitSettings(Model):
     defaults; raise them only for files you trust (limits stop zip bombs and the like)."""
 
     max_file_mb: int = Field(50, ge=1, le=2048)  # one file: a form, a zip, an e-mail
-    max_files_per_input: int = Field(2000, ge=1, le=100_000)  # files in one zip or e-mail
+    # Files in one zip or e-mail; in proportion, what reading one input may parse: MIME parts
+    # and header lines of e-mails, directory entries of Outlook messages.
+    max_files_per_input: int = Field(2000, ge=1, le=100_000)
     max_unpacked_mb: int = Field(500, ge=1, le=16_384)  # what one zip or e-mail unpacks to
     max_form_unzipped_mb: int = Field(256, ge=1, le=4096)  # what one Word form unzips to
     conversion_timeout_seconds: float = Field(120, gt=0, le=3600)  # one .doc/.odt via LibreOffice

@@ -137,11 +137,19 @@ def _rich(field_id: str, label: str, placeholder: str = TEXT_PLACEHOLDER) -> Fie
     return Field(field_id, "richtext", label, placeholder)
 
 
+def plan_rows(config: Config, tool: ToolType) -> int:
+    """The improvement plan's rows: the configured number, or one per domain if more."""
+    return max(config.settings.improvement_plan.rows, len(tool.domains))
+
+
 def _plan_blocks(config: Config, tool: ToolType) -> list[Block]:
     plan = config.settings.improvement_plan
     domain_choices = tuple((d.id, f"{n}. {d.title}") for n, d in enumerate(tool.domains, 1))
     rows: list[list[Cell]] = [["No.", "Action", "Owner", "Due by", "Outcome (how we will know)", "Domain"]]
-    for n in range(1, plan.rows + 1):
+    # Every domain graded below Good needs an action linked to it (2.8), so the plan has a
+    # row for each domain at least: with fewer, an audit with more domains below Good than
+    # rows could never be accepted.
+    for n in range(1, plan_rows(config, tool) + 1):
         p = f"plan.{n}"
         rows.append(
             [
