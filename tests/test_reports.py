@@ -200,6 +200,21 @@ def test_inadequate_cases_show_their_reaudit_chain(quarter, reports):
     assert len(chain[0]) == 4 + len(quarter.ws.config.tool("case_file_audit").domains)
 
 
+def test_only_audits_that_are_re_audited_are_listed_as_inadequate_cases(quarter):
+    """A supervision audit (or any tool but the case file audit) graded Inadequate is not
+    re-audited by a senior manager (2.12), so it is not listed among the cases that are."""
+    from dataclasses import replace
+
+    from auditdocs.reports.sections import inadequate_cases
+
+    data = load_report_data(quarter.ws.store(), quarter.ws.config, ["2026-10"], AS_OF)
+    first = next(a for a in data.audits if a.overall == "inadequate" and not a.reaudit_of)
+    supervision = replace(first, audit_id="2026-10-901", tool="supervision_audit")
+    assert inadequate_cases(data, [first, supervision]) == [first]
+    followed = replace(supervision, reaudit_of=first.audit_id)  # a re-audit is listed whatever its tool
+    assert inadequate_cases(data, [followed]) == [followed]
+
+
 def test_without_reaudit_links_only_the_current_month_is_shown(quarter, reports, tmp_path):
     """A store whose allocations table has no reaudit_of column (checked at run time)."""
     copy = tmp_path / "old.sqlite"

@@ -127,6 +127,10 @@ class ReportData:
     reaudit_links: bool = False
     #: Audits of earlier months reached through re-audit links, by audit id.
     earlier: dict[str, Audit] = field(default_factory=dict)
+    #: The tool whose audits are re-audited, and the overall grades that call for it (2.12;
+    #: config ``allocation.tool`` and ``allocation.reaudit_grades``).
+    reaudit_tool: str = "case_file_audit"
+    reaudit_grades: frozenset[str] = frozenset({"inadequate"})
     #: Results worked out once per report build (themes are read by two documents).
     cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
@@ -239,4 +243,6 @@ def load_report_data(store: Store, config: Config, months: Sequence[str], as_of:
         service=settings.organisation.service,
         reaudit_links=links,
         earlier=earlier,
+        reaudit_tool=settings.allocation.tool,
+        reaudit_grades=frozenset(settings.allocation.reaudit_grades),
     )

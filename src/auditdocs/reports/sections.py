@@ -112,8 +112,14 @@ def distribution(data: ReportData, title: str, what: str, rows: dict[str, Counte
 
 
 def inadequate_cases(data: ReportData, audits: Sequence[Audit]) -> list[Audit]:
-    """Audits judged Inadequate overall, and every re-audit whatever its grade."""
-    return [a for a in audits if a.returned and (a.overall == data.worst.id or a.reaudit_of)]
+    """Audits that call for a re-audit (case file audits judged Inadequate overall: a
+    supervision audit or a thematic audit is not re-audited), and every re-audit whatever
+    its grade."""
+    return [
+        a
+        for a in audits
+        if a.returned and (a.reaudit_of or (a.tool == data.reaudit_tool and a.overall in data.reaudit_grades))
+    ]
 
 
 def reaudit_section(data: ReportData, audits: Sequence[Audit]) -> list[Block]:
