@@ -10,7 +10,10 @@ import io
 import os
 import struct
 import tempfile
+import time
+import tracemalloc
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -718,6 +721,241 @@ def test_a_bad_msg_is_unreadable(tmp_path: Path, data: bytes, words: str) -> Non
     path.write_bytes(data)
     [item] = run(path)
     assert isinstance(item, Unreadable) and words in item.reason and one_line(item.reason)
+
+
+# -- resources: bounded before anything expensive ---------------------------------------------
+#
+# Each attack below cost seconds to minutes (or gigabytes) before it was bounded; each is now
+# refused, or read, in well under a second.
+
+MB = 1024 * 1024
+
+
+# Reading a file sizes its buffer to max_file_bytes: where memory is measured, that is small.
+SMALL_FILES = SourceLimits(max_file_bytes=2 * MB)
+
+
+def measured(call: Callable[[], list[Incoming | Unreadable]]) -> tuple[list[Incoming | Unreadable], float, int]:
+    """What ``call`` returned, the seconds it took and the peak of the memory it allocated."""
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        items = call()
+    finally:
+        seconds = time.perf_counter() - start
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return items, seconds, peak
+
+
+def timed(call: Callable[[], list[Incoming | Unreadable]]) -> tuple[list[Incoming | Unreadable], float]:
+    start = time.perf_counter()
+    items = call()
+    return items, time.perf_counter() - start
+
+
+def mime(*parts: bytes) -> bytes:
+    """A multipart e-mail of raw parts (each its header lines, a blank line and its body)."""
+    return (
+        b"From: auditor@example.org\r\nTo: qa@example.org\r\nSubject: Returned audit\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        + b"".join(b"--b\r\n" + part + b"\r\n" for part in parts)
+        + b"--b--\r\n"
+    )
+
+
+def attached(disposition: bytes = b"attachment; filename=form.docx", body: bytes = b"Zm9ybQ==") -> bytes:
+    return (
+        b"Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n"
+        b"Content-Disposition: " + disposition + b"\r\n\r\n" + body
+    )
+
+
+def encoded_words(count: int, between: bytes = b" ") -> bytes:
+    return between.join(b"=?utf-8?q?%c?=" % (97 + n % 26) for n in range(count))
+
+
+HOSTILE_HEADERS = {
+    # 56 KB: the email package took 0.4 s and 110 MB to parse them, growing with their square
+    # (a 0.5 MB e-mail of them: 7 GB).
+    "encoded words in a file name": mime(attached(b'attachment; filename="' + encoded_words(4000) + b'"')),
+    "a file name folded over 140 KB": mime(
+        attached(b'attachment; filename="' + encoded_words(10_000, b"\r\n ") + b'"')
+    ),
+    "encoded words in an attached e-mail's subject": mime(
+        b"Content-Type: message/rfc822\r\n\r\nFrom: a@example.org\r\nSubject: " + encoded_words(4000) + b"\r\n\r\nbody"
+    ),
+    # Empty parameters: 16 KB of them took 6 s (the package sums lists of defects).
+    "semicolons in a Content-Type": mime(b"Content-Type: application/octet-stream" + b";" * 16_000 + b"\r\n\r\nZm9y"),
+    "semicolons in a delivery report's second block": mime(
+        b"Content-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; example.org\r\n\r\n"
+        b"Content-Type: text/plain" + b";" * 16_000
+    ),
+}
+
+
+@pytest.mark.parametrize("attack", sorted(HOSTILE_HEADERS))
+def test_a_hostile_eml_header_is_refused_before_parsing(tmp_path: Path, attack: str) -> None:
+    path = tmp_path / "hostile.eml"
+    path.write_bytes(HOSTILE_HEADERS[attack])
+    [item], seconds, peak = measured(lambda: run(path, limits=SMALL_FILES))
+    assert isinstance(item, Unreadable) and item.name == str(path)
+    assert "(a hostile e-mail?)" in item.reason or "; a hostile e-mail?)" in item.reason
+    assert one_line(item.reason)
+    assert seconds < 1 and peak < 16 * MB, (seconds, peak / MB)
+
+
+def test_a_refused_header_is_named_with_its_limit(tmp_path: Path) -> None:
+    path = tmp_path / "hostile.eml"
+    path.write_bytes(HOSTILE_HEADERS["encoded words in a file name"])
+    [item] = run(path)
+    assert isinstance(item, Unreadable)
+    assert item.reason == (
+        "e-mail has a Content-Disposition header of 4,000 encoded words (limit 200; a hostile e-mail?); refusing it"
+    )
+
+
+def test_real_headers_are_read_as_before(tmp_path: Path) -> None:
+    """A long To: list, a folded non-ASCII file name (RFC 2231, in sections) and an Outlook-like
+    Content-Disposition with dates are far from every limit."""
+    to = b", ".join(b"=?utf-8?q?J=C3=B6rg_Nr_%d?= <j%d@example.org>" % (n, n) for n in range(600))  # never parsed
+    name = b";\r\n ".join(b"filename*%d*=%s" % (n, (b"utf-8''" if n == 0 else b"") + b"%C3%BC" * 20) for n in range(9))
+    disposition = (
+        b'attachment; filename="Case File Audit.docx"; size=48213;\r\n'
+        b' creation-date="Tue, 01 Apr 2025 10:00:00 GMT";\r\n modification-date="Tue, 01 Apr 2025 10:00:00 GMT"'
+    )
+    data = mime(attached(b"attachment;\r\n " + name), attached(disposition, b"Yg=="))
+    path = tmp_path / "real.eml"
+    path.write_bytes(data.replace(b"To: qa@example.org", b"To: " + to))
+    assert incoming(run(path)) == {f"{path}!{'ü' * 180}": b"form", f"{path}!Case File Audit.docx": b"b"}
+
+
+@pytest.mark.parametrize("newline", [b"\r\n", b"\r"])
+def test_an_eml_of_thousands_of_parts_is_refused_before_parsing(tmp_path: Path, newline: bytes) -> None:
+    """140,000 empty parts in 1 MB took the package 15 s (6 MB of them, a minute); a lone CR
+    ends a line for it too."""
+    path = tmp_path / "parts.eml"
+    path.write_bytes(mime(*[b""] * 140_000).replace(b"\r\n", newline))
+    [item], seconds = timed(lambda: run(path))
+    assert isinstance(item, Unreadable) and one_line(item.reason)
+    assert item.reason.startswith(
+        "e-mail has 140,001 parts (limit 16,100 in all, from config/organisation.yaml limits.max_files_per_input)"
+    )
+    assert seconds < 1
+
+
+def test_the_part_budget_is_shared_by_the_e_mails_of_a_zip(tmp_path: Path) -> None:
+    """A zip of e-mails cannot multiply the parts one input may hold (8 per file, and 100)."""
+    mail = mime(attached(), *[b""] * 69)  # 71 lines starting "--"
+    path = tmp_path / "mails.zip"
+    path.write_bytes(zip_bytes({"a.eml": mail, "b.eml": mail, "c.eml": mail}))
+    items = run(path, limits=SourceLimits(max_members=10))  # 180 parts
+    assert list(incoming(items)) == [f"{path}!a.eml!form.docx", f"{path}!b.eml!form.docx"]
+    assert "e-mail has 71 parts (limit 180 in all" in unreadable(items)[f"{path}!c.eml"]
+
+
+def test_an_eml_of_very_many_header_lines_is_refused(tmp_path: Path) -> None:
+    """Header lines cost the package a list entry each (a million: 2.5 s and 170 MB): one input
+    may have 128 per file it may hold, and 4,096."""
+    path = tmp_path / "lines.eml"
+    path.write_bytes(mime(attached()).replace(b"MIME-Version", b"X-A: 1\r\n" * 200_000 + b"MIME-Version"))
+    [item], seconds = timed(lambda: run(path, limits=SourceLimits(max_members=100)))
+    assert isinstance(item, Unreadable) and one_line(item.reason)
+    assert "e-mail headers run to more than 16,896 lines in all (limit from config/organisation.yaml" in item.reason
+    assert seconds < 1
+
+
+def test_the_separators_of_parsed_headers_are_budgeted(tmp_path: Path) -> None:
+    """Each separator in a Content-Type costs the package some 30 microseconds: one input may
+    have 64 per file it may hold, and 4,096 (here 4,736), in the headers it parses."""
+    dense = b"attachment; filename=form.docx" + b"; p=v" * 200  # 600 separators: under 1,024
+    path = tmp_path / "dense.eml"
+    path.write_bytes(mime(*[attached(dense)] * 10))
+    [item], seconds = timed(lambda: run(path, limits=SourceLimits(max_members=10)))
+    assert isinstance(item, Unreadable) and one_line(item.reason)
+    assert "more than 4,736 parameters and separators in all" in item.reason
+    assert seconds < 1
+
+
+def megabyte_forms(count: int) -> bytes:
+    """A zip of distinct members of exactly 1 MB: at the threshold of the per-member ratio check."""
+    return zip_bytes({f"form{n}.docx": n.to_bytes(4, "little") + bytes(MB - 4) for n in range(count)})
+
+
+@pytest.mark.parametrize("wrapped", ["zip", "zip in a zip", "zip in an e-mail"])
+def test_a_zip_unpacking_far_beyond_its_size_is_a_zip_bomb(tmp_path: Path, wrapped: str) -> None:
+    """40 MB of forms from 45 KB: each was read (and archived by ingest; 490 of them made
+    514 MB of 0.57 MB).  One input unpacks to at most 20 times its size, or 16 MB."""
+    bomb = megabyte_forms(40)
+    assert len(bomb) < 50_000
+    if wrapped == "zip":
+        path, data, inner = tmp_path / "bomb.zip", bomb, ""
+    elif wrapped == "zip in a zip":
+        path, data, inner = tmp_path / "outer.zip", zip_bytes({"bomb.zip": bomb}, zipfile.ZIP_STORED), "!bomb.zip"
+    else:
+        path, data, inner = tmp_path / "mail.eml", email_with(("bomb.zip", bomb)).as_bytes(), "!bomb.zip"
+    path.write_bytes(data)
+    [item], seconds, peak = measured(lambda: run(path, limits=SMALL_FILES))
+    assert isinstance(item, Unreadable) and item.name == f"{path}{inner}"
+    assert item.reason.startswith(
+        "zip archive would unpack to 40 MB, more than 20 times the size of the file it came in"
+    )
+    assert "(a zip bomb?)" in item.reason and one_line(item.reason)
+    assert seconds < 1 and peak < 16 * MB, (seconds, peak / MB)
+
+
+def test_a_small_zip_of_forms_may_unpack_to_16_mb(tmp_path: Path) -> None:
+    path = tmp_path / "forms.zip"
+    path.write_bytes(megabyte_forms(16))
+    assert len(incoming(run(path))) == 16
+
+
+def test_a_msg_of_too_many_entries_is_refused_before_olefile_reads_them(tmp_path: Path) -> None:
+    """olefile checks each stream against all those before it as it opens a file: 24,000
+    entries took 12 s (and the attachments were looked up by path, each among all)."""
+    path = tmp_path / "many.msg"
+    path.write_bytes(msg_bytes(*({"__substg1.0_37010102": b"x"} for _ in range(12_000))))
+    [item], seconds = timed(lambda: run(path))
+    assert isinstance(item, Unreadable) and one_line(item.reason)
+    assert item.reason.startswith("Outlook message has more than 17,000 entries inside (limit 17,000 a message")
+    assert "config/organisation.yaml limits.max_files_per_input" in item.reason
+    assert seconds < 1
+
+
+def embedded_message(number: int) -> Tree:
+    method5 = b"\0" * 8 + struct.pack("<IIQ", 0x37050003, 0x6, 5)
+    inner: Tree = {
+        "__substg1.0_0037001F": utf16(f"Forwarded {number}"),
+        "__attach_version1.0_#00000000": form_attachment(b"%d" % number, f"{number}.docx"),
+    }
+    return {"__substg1.0_3701000D": inner, "__properties_version1.0": method5}
+
+
+@pytest.mark.parametrize(
+    "attachments",
+    [
+        [form_attachment(b"%d" % n, f"{n}.docx") for n in range(2000)],  # took 2.2 s
+        [embedded_message(n) for n in range(1000)],  # took 2.3 s: all paths scanned for each
+    ],
+    ids=["2000 attachments", "1000 embedded messages"],
+)
+def test_a_msg_of_many_attachments_is_read_in_linear_time(tmp_path: Path, attachments: list[Tree]) -> None:
+    path = tmp_path / "many.msg"
+    path.write_bytes(msg_bytes(*attachments))
+    items, seconds = timed(lambda: run(path))
+    assert len(incoming(items)) == len(attachments) and not unreadable(items)
+    assert seconds < 1
+
+
+def test_the_outlook_entry_budget_is_shared_by_the_messages_of_a_zip(tmp_path: Path) -> None:
+    """A zip of messages cannot multiply the entries one input may hold (128 per file, and 1,000)."""
+    message = msg_bytes(*(form_attachment(b"x") for _ in range(300)))  # room for 904 entries
+    path = tmp_path / "messages.zip"
+    path.write_bytes(zip_bytes({"a.msg": message, "b.msg": message, "c.msg": message}))
+    reasons = unreadable(run(path, limits=SourceLimits(max_members=10)))  # 1,080 a message, 2,280 in all
+    assert "more than 10 attachments" in reasons[f"{path}!a.msg"]
+    assert "more than 10 attachments" in reasons[f"{path}!b.msg"]
+    assert reasons[f"{path}!c.msg"].startswith("Outlook message has more than 472 entries inside")
 
 
 # -- nothing raises for bad input -----------------------------------------------------------------

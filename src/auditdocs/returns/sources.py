@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 from pathlib import Path
+from typing import Any
 
 import olefile
 
@@ -48,7 +49,8 @@ class SourceLimits:
     """Safe defaults for untrusted inputs; raise them only for sources you trust.
 
     ``max_members`` and ``max_total_bytes`` are one budget per input file, shared by every
-    container nested inside it (so a zip of zips cannot multiply them).
+    container nested inside it (so a zip of zips cannot multiply them); so are the budgets
+    derived from ``max_members`` below, for the work of parsing e-mails and Outlook messages.
     """
 
     max_file_bytes: int = 50 * MB
@@ -56,6 +58,18 @@ class SourceLimits:
     max_total_bytes: int = 500 * MB
     max_ratio: int = 100  # uncompressed / compressed, for zip members above 1 MB
     max_depth: int = 3  # containers inside containers (a zip in a zip in an e-mail)
+    # Everything unpacked from one input, as a multiple of the input's own size, once past
+    # the floor (a small zip of forms).  Word files are compressed already: a zip of them
+    # unpacks to about its size, an e-mail's attachments to less (base64).
+    max_input_ratio: int = 20
+    input_ratio_floor: int = 16 * MB
+    # E-mail headers, checked before the email package parses them: its parser takes time
+    # and memory growing with the square of the encoded words ("=?utf-8?q?...?=") or the
+    # separators in one header (a 0.5 MB e-mail took 7 GB).  Real headers are a few KB; a
+    # file name has a handful of encoded words and a few dozen separators.
+    max_header_bytes: int = 64 * 1024  # one header, unfolded (a long To: list fits)
+    max_encoded_words: int = 200  # in one header
+    max_header_separators: int = 1024  # in one header the package parses field by field
 
     @classmethod
     def configured(cls, settings: LimitSettings) -> SourceLimits:
@@ -65,6 +79,39 @@ class SourceLimits:
             max_members=settings.max_files_per_input,
             max_total_bytes=settings.max_unpacked_mb * MB,
         )
+
+    # What parsing a container's structure may cost, in proportion to the files one input
+    # may hold: enough for an input of that many genuine e-mails or attachments, so that the
+    # cost of a hostile one stays near that of the largest genuine one.
+
+    @property
+    def max_mime_parts(self) -> int:
+        """MIME parts in the e-mails of one input: a genuine e-mail has two or three per
+        attachment and a few of its own (the text, its HTML copy)."""
+        return 8 * self.max_members + 100
+
+    @property
+    def max_header_lines(self) -> int:
+        """Header lines in the e-mails of one input: some hundred an e-mail (Received:,
+        DKIM and the like), a few an attachment."""
+        return 128 * self.max_members + 4096
+
+    @property
+    def max_parsed_separators(self) -> int:
+        """Separators in the headers parsed field by field (Content-Type and the like), in
+        the e-mails of one input: a few dozen an attachment."""
+        return 64 * self.max_members + 4096
+
+    @property
+    def max_msg_entries(self) -> int:
+        """Directory entries (storages and streams) of one Outlook message: some ten an
+        attachment.  olefile checks them in time growing with the square of their number."""
+        return 8 * self.max_members + 1000
+
+    @property
+    def max_ole_entries(self) -> int:
+        """Directory entries of all the Outlook messages of one input: some hundred a message."""
+        return 128 * self.max_members + 1000
 
 
 DEFAULT_LIMITS = SourceLimits()
@@ -96,10 +143,28 @@ Found = Incoming | Unreadable
 
 @dataclass
 class _Budget:
-    """What is left to take out of one input's containers."""
+    """What is left to take out of one input's containers, and to spend parsing them."""
 
     members: int
     total: int
+    unpacked: int  # under the input's own size times max_input_ratio
+    mime_parts: int
+    header_lines: int
+    parsed_separators: int
+    ole_entries: int
+
+    @classmethod
+    def of(cls, limits: SourceLimits, size: int) -> _Budget:
+        """The budget of one input of ``size`` bytes."""
+        return cls(
+            members=limits.max_members,
+            total=limits.max_total_bytes,
+            unpacked=max(limits.input_ratio_floor, limits.max_input_ratio * size),
+            mime_parts=limits.max_mime_parts,
+            header_lines=limits.max_header_lines,
+            parsed_separators=limits.max_parsed_separators,
+            ole_entries=limits.max_ole_entries,
+        )
 
 
 @dataclass(frozen=True)
@@ -151,7 +216,7 @@ def _expand_file(path: Path, origin: str, limits: SourceLimits, *, top_level: bo
     if isinstance(data, str):
         yield Unreadable(name, origin, data)
         return
-    ctx = _Ctx(origin, limits, _Budget(limits.max_members, limits.max_total_bytes))
+    ctx = _Ctx(origin, limits, _Budget.of(limits, len(data)))
     yield from _dispatch(name, data, 0, ctx)
 
 
@@ -282,7 +347,15 @@ def _take(name: str, size: int, ctx: _Ctx) -> Unreadable | None:
             f"more than {size_text(limits.max_total_bytes)} in all would be unpacked (a zip bomb?); "
             "send fewer files at a time",
         )
+    if size > budget.unpacked:
+        return Unreadable(
+            name,
+            ctx.origin,
+            f"more than {limits.max_input_ratio} times the size of the file it came in would be unpacked "
+            "(a zip bomb?); refusing it",
+        )
     budget.total -= size
+    budget.unpacked -= size
     return None
 
 
@@ -348,6 +421,16 @@ def _expand_zip(name: str, data: bytes, depth: int, ctx: _Ctx) -> Iterator[Found
                 "refusing it",
             )
             return
+        # Members refused for their own ratio are not read: they cannot spoil the others.
+        readable = sum(info.file_size for info in infos if not _ratio_bomb(info, limits))
+        if readable > budget.unpacked:
+            yield Unreadable(
+                name,
+                ctx.origin,
+                f"zip archive would unpack to {size_text(readable)}, more than {limits.max_input_ratio} times "
+                "the size of the file it came in (a zip bomb?); refusing it",
+            )
+            return
         members = [(info, _safe_path(info.filename)) for info in infos]
         members = [(info, member) for info, member in members if not any(map(_skipped, member.split("/")))]
         if not members:
@@ -363,13 +446,18 @@ def _expand_zip(name: str, data: bytes, depth: int, ctx: _Ctx) -> Iterator[Found
                 yield from _dispatch(member_name, found, depth + 1, ctx)
 
 
+def _ratio_bomb(info: zipfile.ZipInfo, limits: SourceLimits) -> bool:
+    """True for a member over 1 MB that would unpack more than max_ratio times larger."""
+    return info.file_size > MB and info.file_size > limits.max_ratio * max(info.compress_size, 1)
+
+
 def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, ctx: _Ctx) -> bytes | Unreadable:
     limits = ctx.limits
     if info.flag_bits & 0x1:
         return Unreadable(name, ctx.origin, "the file is password-protected; zip it again without a password")
     if stat.S_ISLNK(info.external_attr >> 16):
         return Unreadable(name, ctx.origin, "a link inside the zip archive, not a file; skipped")
-    if info.file_size > MB and info.file_size > limits.max_ratio * max(info.compress_size, 1):
+    if _ratio_bomb(info, limits):
         ratio = info.file_size // max(info.compress_size, 1)
         return Unreadable(
             name, ctx.origin, f"would unpack {ratio} times larger than it is packed (a zip bomb?); refusing it"
@@ -410,12 +498,143 @@ def _looks_like_email(data: bytes) -> bool:
 
 
 def _expand_eml(name: str, data: bytes, depth: int, ctx: _Ctx) -> Iterator[Found]:
+    refused = _check_email(data, ctx)
+    if refused is not None:
+        yield Unreadable(name, ctx.origin, refused)
+        return
     try:
         message = email.message_from_bytes(data, policy=email.policy.default)
     except Exception as exc:  # the email package is lenient, but not on every malformed input
         yield Unreadable(name, ctx.origin, f"e-mail is corrupt ({one_line(exc)}); save it from the mail program again")
         return
     yield from _expand_message(message, name, depth, ctx)
+
+
+# -- what parsing an e-mail will cost, from its bytes
+
+# A line as the email package splits them (a lone CR ends one too), and what it takes for a
+# header line (email.feedparser's headerRE): "Name:", a folded continuation (a space or tab
+# first) or an mbox "From " line.  The first other line ends the headers.
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+_HEADER_LINE = re.compile(rb"From |[!-9;-~]*:|[ \t]")
+# What the package's header parser splits a structured header at (RFC 2045 tspecials and
+# white space): its cost grows with them.
+_SEPARATORS = b'()<>@,;:\\"/[]?= \t'
+# The headers the package parses field by field as expand reads an e-mail: Content-Type
+# while parsing, Content-Disposition and Content-Transfer-Encoding for each attachment,
+# Date and Subject for each e-mail.  Others are only split off as text.
+_PARSED = re.compile(rb"(?i)content-|(?:date|subject)\Z")
+
+
+def _check_email(data: bytes, ctx: _Ctx) -> str | None:
+    """Why the e-mail in ``data`` is refused before the email package parses it, or None.
+
+    Its parts are counted (a line starting "--" may be a boundary) and its header blocks
+    measured: the e-mail's own and each part's (after such a line), all charged to the
+    input's budget.
+    """
+    limits, budget = ctx.limits, ctx.budget
+    parts = data.count(b"\n--") + data.count(b"\r--") + data.startswith(b"--")
+    if parts > budget.mime_parts:
+        return (
+            f"e-mail has {parts:,} parts (limit {limits.max_mime_parts:,} in all, from "
+            f"{SETTINGS}max_files_per_input); send fewer at a time"
+        )
+    budget.mime_parts -= parts
+    dashes = [0] if data.startswith(b"--") else []  # where lines starting "--" start
+    for mark in (b"\n--", b"\r--"):  # "\r\n--" is found once, as "\n--"
+        at = data.find(mark)
+        while at >= 0:
+            dashes.append(at + 1)
+            at = data.find(mark, at + len(mark))
+    starts = [0]  # where headers may start: the top, and after each "--" line
+    for at in dashes:
+        found = _LINE_END.search(data, at)
+        starts.append(found.end() if found else len(data))
+    read_to = 0
+    for start in sorted(starts):
+        if start < read_to:
+            continue  # read already, as headers of the part before
+        refused, read_to = _check_headers(data, start, ctx)
+        if refused is not None:
+            return refused
+    return None
+
+
+def _check_headers(data: bytes, pos: int, ctx: _Ctx) -> tuple[str | None, int]:
+    """Why the headers at ``pos`` are refused (or None), and where they end.
+
+    Headers end at the first line that is not one.  After a blank line the lines are read as
+    headers too while they look like them: a part may hold an e-mail, whose headers come next
+    (announced by message/rfc822, or not, in a multipart/digest).  A message/delivery-status
+    part holds header blocks down to the next "--" line.  Each line is charged to the budget.
+    """
+    limits, budget = ctx.limits, ctx.budget
+    name, size, words, separators, parsed = b"", 0, 0, 0, False  # the header being read
+    status = False  # in a message/delivery-status part
+    refused: str | None = None
+    while pos < len(data):
+        if budget.header_lines <= 0:
+            refused = (
+                f"e-mail headers run to more than {limits.max_header_lines:,} lines in all (limit from "
+                f"{SETTINGS}max_files_per_input); send fewer at a time"
+            )
+            break
+        budget.header_lines -= 1
+        found = _LINE_END.search(data, pos)
+        end, after = (found.start(), found.end()) if found else (len(data), len(data))
+        if end == pos or data[pos] not in b" \t":  # not a continuation: the header before is complete
+            refused = _header_refused(name, size, words, separators, ctx)
+            name, size, words, separators, parsed = b"", 0, 0, 0, False
+            if refused is not None:
+                break
+            if end > pos and _HEADER_LINE.match(data, pos) is None:  # a body
+                if not status or data.startswith(b"--", pos):
+                    return None, pos
+                pos = after  # a delivery-status block's text: its next block follows a blank line
+                continue
+            colon = data.find(b":", pos, end)
+            name = data[pos : min(colon, pos + 100)] if colon >= 0 else b""
+            parsed = _PARSED.match(name) is not None
+        size += end - pos
+        if size > limits.max_header_bytes:  # refused before a long line is copied
+            break
+        if parsed:  # a header never parsed (To:, Received:) costs nothing however it is encoded
+            words += data.count(b"=?", pos, end)
+            line = data[pos:end]
+            separators += len(line) - len(line.translate(None, _SEPARATORS))
+            status = status or (name.lower() == b"content-type" and b"delivery-status" in line.lower())
+        pos = after
+    return refused or _header_refused(name, size, words, separators, ctx), pos
+
+
+def _header_refused(name: bytes, size: int, words: int, separators: int, ctx: _Ctx) -> str | None:
+    """Why one header (its name, unfolded size, encoded words and separators if parsed
+    field by field) is refused, or None: its separators are then charged to the budget."""
+    limits, budget = ctx.limits, ctx.budget
+    if size > limits.max_header_bytes:
+        return f"{_named(name)} longer than {size_text(limits.max_header_bytes)} (a hostile e-mail?); refusing it"
+    if words > limits.max_encoded_words:
+        return (
+            f"{_named(name)} of {words:,} encoded words (limit {limits.max_encoded_words:,}; a hostile e-mail?); "
+            "refusing it"
+        )
+    if separators > limits.max_header_separators:
+        return (
+            f"{_named(name)} of {separators:,} parameters and separators (limit {limits.max_header_separators:,}; "
+            "a hostile e-mail?); refusing it"
+        )
+    if separators > budget.parsed_separators:
+        return (
+            f"e-mail headers hold more than {limits.max_parsed_separators:,} parameters and separators in all "
+            f"(limit from {SETTINGS}max_files_per_input); send fewer at a time"
+        )
+    budget.parsed_separators -= separators
+    return None
+
+
+def _named(name: bytes) -> str:
+    return f"e-mail has a {_clean(name.decode('ascii', 'replace'), 60)} header"
 
 
 def _sent_with(found: Iterable[Found], sent: datetime | None) -> Iterator[Found]:
@@ -545,6 +764,14 @@ _ATTACH_METHOD_TAG = 0x37050003  # PidTagAttachMethod, PT_LONG
 _SUBMIT_TIME_TAG = 0x00390040  # PidTagClientSubmitTime, PT_SYSTIME
 _ATTACH_OLE = 6
 _MAX_STRING_BYTES = 64 * 1024
+# [MS-CFB]: sector numbers from this one up are markers (end of chain, free, ...).
+_MAX_SECTOR = 0xFFFFFFFA
+_DIRECTORY_ENTRY_BYTES = 128
+
+# An entry of olefile's directory tree (OleDirectoryEntry: olefile has no type hints).
+# Looked up by name through its ``kids_dict``: olefile's own path lookups scan every sibling,
+# which for thousands of attachments costs time growing with the square of their number.
+_Entry = Any
 
 
 class _CorruptMsg(Exception):
@@ -552,6 +779,7 @@ class _CorruptMsg(Exception):
 
 
 def _expand_msg(name: str, data: bytes, depth: int, ctx: _Ctx) -> Iterator[Found]:
+    limits, budget = ctx.limits, ctx.budget
     if not data.startswith(OLE_MAGIC):
         yield Unreadable(
             name, ctx.origin, "not an Outlook message (corrupt, or another file renamed); save it from Outlook again"
@@ -561,6 +789,19 @@ def _expand_msg(name: str, data: bytes, depth: int, ctx: _Ctx) -> Iterator[Found
     if damaged is not None:
         yield Unreadable(name, ctx.origin, f"Outlook message is corrupt ({damaged}); save it from Outlook again")
         return
+    # olefile reads the whole directory on opening, checking each stream against all those
+    # before it: count the entries first.
+    cap = min(limits.max_msg_entries, budget.ole_entries)
+    entries = _ole_directory_entries(data, cap)
+    if entries > cap:
+        yield Unreadable(
+            name,
+            ctx.origin,
+            f"Outlook message has more than {cap:,} entries inside (limit {limits.max_msg_entries:,} a message, "
+            f"{limits.max_ole_entries:,} in all, from {SETTINGS}max_files_per_input); send fewer attachments at a time",
+        )
+        return
+    budget.ole_entries -= entries
     try:
         # A file object, never bytes: olefile treats short bytes as a file name to open.
         ole = olefile.OleFileIO(io.BytesIO(data), raise_defects=olefile.DEFECT_INCORRECT)
@@ -568,120 +809,165 @@ def _expand_msg(name: str, data: bytes, depth: int, ctx: _Ctx) -> Iterator[Found
         yield Unreadable(name, ctx.origin, f"Outlook message is corrupt ({one_line(exc)}); save it from Outlook again")
         return
     with ole:
-        try:
-            paths = [list(map(str, p)) for p in ole.listdir(streams=True, storages=True)]
-            # The mini stream holds every small stream and is read in one go on first use.
-            if ole.root.size > ctx.limits.max_file_bytes:
-                raise _CorruptMsg("its mini stream is larger than a message can be")
-        except Exception as exc:
+        # The mini stream holds every small stream and is read in one go on first use.
+        if ole.root.size > limits.max_file_bytes:
             yield Unreadable(
-                name, ctx.origin, f"Outlook message is corrupt ({one_line(exc)}); save it from Outlook again"
+                name,
+                ctx.origin,
+                "Outlook message is corrupt (its mini stream is larger than a message can be); "
+                "save it from Outlook again",
             )
             return
-        yield from _expand_msg_storage(ole, paths, [], name, depth, ctx)
+        yield from _expand_msg_storage(ole, ole.root, name, depth, ctx)
 
 
-def _expand_msg_storage(
-    ole: olefile.OleFileIO, paths: list[list[str]], prefix: list[str], name: str, depth: int, ctx: _Ctx
-) -> Iterator[Found]:
-    yield from _sent_with(_expand_msg_attachments(ole, paths, prefix, name, depth, ctx), _msg_sent(ole, prefix))
+def _ole_directory_entries(data: bytes, cap: int) -> int:
+    """How many directory entries the compound file ``data`` has room for, counted along its
+    directory's chain of sectors (``check_ole_header`` passed), stopping once past ``cap``.
+
+    A chain that cannot be followed ends the count: olefile says what is wrong with it."""
+    (shift,) = struct.unpack_from("<H", data, 0x1E)
+    size = 1 << shift
+    per_sector = size // 4
+    (first_directory,) = struct.unpack_from("<I", data, 0x30)
+    first_difat, difat_sectors = struct.unpack_from("<II", data, 0x44)
+    # Where the sector table is: 109 sectors named in the header, then a chain of DIFAT sectors.
+    fat = list(struct.unpack_from("<109I", data, 0x4C))
+    sector = first_difat
+    for _ in range(difat_sectors):
+        offset = (sector + 1) * size
+        if sector >= _MAX_SECTOR or offset + size > len(data):
+            break
+        *named, sector = struct.unpack_from(f"<{per_sector}I", data, offset)
+        fat.extend(named)
+    count = 0
+    sector = first_directory
+    while sector < _MAX_SECTOR and count <= cap:  # a chain that loops is stopped by the cap
+        count += size // _DIRECTORY_ENTRY_BYTES
+        table, index = divmod(sector, per_sector)
+        offset = (fat[table] + 1) * size + 4 * index if table < len(fat) else len(data)
+        if offset + 4 > len(data):
+            break
+        (sector,) = struct.unpack_from("<I", data, offset)
+    return count
+
+
+def _child(storage: _Entry, name: str) -> _Entry | None:
+    """The entry called ``name`` (in any case, as the format says) in ``storage``, or None."""
+    return storage.kids_dict.get(name.lower())
+
+
+def _stream(storage: _Entry, name: str) -> _Entry | None:
+    kid = _child(storage, name)
+    return kid if kid is not None and kid.entry_type == olefile.STGTY_STREAM else None
+
+
+def _read_stream(ole: olefile.OleFileIO, stream: _Entry, limit: int) -> bytes:
+    """At most ``limit`` bytes of ``stream`` (olefile's openstream would look it up by path)."""
+    return bytes(ole._open(stream.isectStart, stream.size).read(limit))
+
+
+def _expand_msg_storage(ole: olefile.OleFileIO, storage: _Entry, name: str, depth: int, ctx: _Ctx) -> Iterator[Found]:
+    yield from _sent_with(_expand_msg_attachments(ole, storage, name, depth, ctx), _msg_sent(ole, storage))
 
 
 def _expand_msg_attachments(
-    ole: olefile.OleFileIO, paths: list[list[str]], prefix: list[str], name: str, depth: int, ctx: _Ctx
+    ole: olefile.OleFileIO, storage: _Entry, name: str, depth: int, ctx: _Ctx
 ) -> Iterator[Found]:
-    """The attachments of the message stored at ``prefix`` (the root, or an embedded message)."""
+    """The attachments of the message in ``storage`` (the root, or an embedded message)."""
     budget = ctx.budget
-    wanted = [p.lower() for p in prefix]
-    storages = sorted(
-        p
-        for p in paths
-        if len(p) == len(prefix) + 1
-        and [q.lower() for q in p[:-1]] == wanted
-        and p[-1].lower().startswith(_ATTACH_PREFIX)
-        and ole.get_type(p) == olefile.STGTY_STORAGE
+    attachments = sorted(
+        (
+            kid
+            for kid in storage.kids
+            if kid.entry_type == olefile.STGTY_STORAGE and kid.name.lower().startswith(_ATTACH_PREFIX)
+        ),
+        key=lambda kid: kid.name,
     )
-    if not storages:
+    if not attachments:
         yield Unreadable(
             name, ctx.origin, "no attachments in the Outlook message; attach the completed form and send it again"
         )
         return
-    if len(storages) > budget.members:
+    if len(attachments) > budget.members:
         yield Unreadable(
             name, ctx.origin, f"Outlook message has more than {ctx.limits.max_members} attachments; send fewer"
         )
         return
-    for number, storage in enumerate(storages, 1):
+    for number, attachment in enumerate(attachments, 1):
         budget.members -= 1
         try:
-            filename, content = _msg_attachment(ole, storage, number, ctx)
+            filename, content = _msg_attachment(ole, attachment, number, ctx)
         except Exception as exc:  # olefile raises many exception types on malformed input
             yield Unreadable(f"{name}!attachment {number}", ctx.origin, f"attachment is corrupt ({one_line(exc)})")
             continue
         attachment_name = f"{name}!{filename}"
         if isinstance(content, str):
             yield Unreadable(attachment_name, ctx.origin, content)
-        elif isinstance(content, list):
-            if depth + 1 >= ctx.limits.max_depth:
-                yield _too_deep(attachment_name, "msg", ctx)
-            else:
-                yield from _expand_msg_storage(ole, paths, content, attachment_name, depth + 1, ctx)
-        else:
+        elif isinstance(content, bytes):
             yield from _dispatch(attachment_name, content, depth + 1, ctx)
+        elif depth + 1 >= ctx.limits.max_depth:
+            yield _too_deep(attachment_name, "msg", ctx)
+        else:
+            yield from _expand_msg_storage(ole, content, attachment_name, depth + 1, ctx)
 
 
 def _msg_attachment(
-    ole: olefile.OleFileIO, storage: list[str], number: int, ctx: _Ctx
-) -> tuple[str, bytes | list[str] | str]:
-    """(display name, content): the file's bytes, the storage path of an embedded message,
-    or the reason it cannot be read."""
+    ole: olefile.OleFileIO, storage: _Entry, number: int, ctx: _Ctx
+) -> tuple[str, bytes | str | _Entry]:
+    """(display name, content): the file's bytes, the storage of an embedded message, or
+    the reason it cannot be read."""
     filename = ""
     for prop in _ATTACH_NAMES:
         filename = _safe_basename(_msg_string(ole, storage, prop) or "")
         if filename:
             break
-    data_path = [*storage, _ATTACH_DATA]
-    object_path = [*storage, _ATTACH_OBJECT]
-    if ole.get_type(data_path) == olefile.STGTY_STREAM:
-        size = ole.get_size(data_path)
+    data_stream = _stream(storage, _ATTACH_DATA)
+    embedded = _child(storage, _ATTACH_OBJECT)
+    if data_stream is not None:
+        size = data_stream.size
         over = _take(f"attachment {number}", size, ctx)
         if over is not None:
             return filename or f"attachment {number}", over.reason
-        data = ole.openstream(data_path).read(size + 1)
+        data = _read_stream(ole, data_stream, size + 1)
         if len(data) != size:
             raise _CorruptMsg("attachment data is not the size it declares")
         return filename or f"attachment {number}", data
-    if ole.get_type(object_path) == olefile.STGTY_STORAGE and _attach_method(ole, storage) != _ATTACH_OLE:
+    if (
+        embedded is not None
+        and embedded.entry_type == olefile.STGTY_STORAGE
+        and _attach_method(ole, storage) != _ATTACH_OLE
+    ):
         if not filename:
-            filename = _safe_basename(_msg_string(ole, object_path, _SUBJECT) or "") or f"attached message {number}"
+            filename = _safe_basename(_msg_string(ole, embedded, _SUBJECT) or "") or f"attached message {number}"
         if not filename.lower().endswith(".msg"):
             filename += ".msg"
-        return filename, object_path
+        return filename, embedded
     return filename or f"attachment {number}", (
         "not an attached file (a link or an embedded object); attach the file itself and send it again"
     )
 
 
-def _msg_string(ole: olefile.OleFileIO, storage: list[str], prop: str) -> str | None:
+def _msg_string(ole: olefile.OleFileIO, storage: _Entry, prop: str) -> str | None:
     """A string property: Unicode (…001F, UTF-16LE) or, in old files, 8-bit (…001E)."""
     for suffix, codec in (("001F", "utf-16-le"), ("001E", "cp1252")):
-        path = [*storage, f"__substg1.0_{prop}{suffix}"]
-        if ole.get_type(path) != olefile.STGTY_STREAM or ole.get_size(path) > _MAX_STRING_BYTES:
+        stream = _stream(storage, f"__substg1.0_{prop}{suffix}")
+        if stream is None or stream.size > _MAX_STRING_BYTES:
             continue
-        text = ole.openstream(path).read(_MAX_STRING_BYTES).decode(codec, errors="replace").split("\x00")[0]
+        text = _read_stream(ole, stream, _MAX_STRING_BYTES).decode(codec, errors="replace").split("\x00")[0]
         if text.strip():
             return text
     return None
 
 
-def _fixed_property(ole: olefile.OleFileIO, storage: list[str], header: int, wanted: int) -> bytes | None:
+def _fixed_property(ole: olefile.OleFileIO, storage: _Entry, header: int, wanted: int) -> bytes | None:
     """The 8-byte value of property ``wanted`` in a storage's fixed-size property stream:
     a header (32 bytes for the message, 24 for an embedded one, 8 for an attachment),
     then 16-byte entries (tag, flags, value)."""
-    path = [*storage, _PROPERTIES]
-    if ole.get_type(path) != olefile.STGTY_STREAM or ole.get_size(path) > _MAX_STRING_BYTES:
+    stream = _stream(storage, _PROPERTIES)
+    if stream is None or stream.size > _MAX_STRING_BYTES:
         return None
-    raw = ole.openstream(path).read(_MAX_STRING_BYTES)
+    raw = _read_stream(ole, stream, _MAX_STRING_BYTES)
     for offset in range(header, len(raw) - 15, 16):
         (tag,) = struct.unpack_from("<I", raw, offset)
         if tag == wanted:
@@ -689,7 +975,7 @@ def _fixed_property(ole: olefile.OleFileIO, storage: list[str], header: int, wan
     return None
 
 
-def _attach_method(ole: olefile.OleFileIO, storage: list[str]) -> int | None:
+def _attach_method(ole: olefile.OleFileIO, storage: _Entry) -> int | None:
     """PidTagAttachMethod from the attachment's fixed-size property stream, if present."""
     value = _fixed_property(ole, storage, 8, _ATTACH_METHOD_TAG)
     return struct.unpack_from("<I", value)[0] if value is not None else None
@@ -699,10 +985,10 @@ def _attach_method(ole: olefile.OleFileIO, storage: list[str]) -> int | None:
 _FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=UTC)
 
 
-def _msg_sent(ole: olefile.OleFileIO, storage: list[str]) -> datetime | None:
-    """When the Outlook message at ``storage`` was sent (PidTagClientSubmitTime), in UTC."""
+def _msg_sent(ole: olefile.OleFileIO, storage: _Entry) -> datetime | None:
+    """When the Outlook message in ``storage`` was sent (PidTagClientSubmitTime), in UTC."""
     try:
-        value = _fixed_property(ole, storage, 32 if not storage else 24, _SUBMIT_TIME_TAG)
+        value = _fixed_property(ole, storage, 32 if storage is ole.root else 24, _SUBMIT_TIME_TAG)
         if value is None:
             return None
         (ticks,) = struct.unpack("<Q", value)
