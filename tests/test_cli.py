@@ -92,6 +92,31 @@ def test_each_workspace_gets_its_own_key(tmp_path: Path) -> None:
     assert Workspace.open(tmp_path / "a").key() != Workspace.open(tmp_path / "b").key()
 
 
+def test_init_points_to_the_real_cycle_and_month_defaults_to_the_latest_allocated(tmp_path: Path) -> None:
+    """Issue 14, defect 7: `init` said "Next: auditdocs generate", which issued the sample
+    month; `generate` without --month kept issuing it after another month was allocated,
+    while status and send required --month."""
+    root = tmp_path / "qa"
+    told = run("init", root).stdout
+    assert "auditdocs allocate --month" in told and "then auditdocs generate" in told
+    nothing = run("status", "--workspace", root)
+    assert nothing.exit_code == 2
+    assert one_line_error(nothing) == (
+        "Error: no month has been allocated yet: run `auditdocs allocate --month YYYY-MM` first"
+    )
+    assert run("allocate", "--month", "2027-01", "--workspace", root).exit_code == 0
+    generated = run("generate", "--workspace", root)
+    assert generated.exit_code == 0, generated.output
+    assert "output/2027-01/" in generated.stdout.replace("\\", "/")
+    assert not (root / "output" / "2026-11").exists()  # not the sample month
+    status = run("status", "--workspace", root)
+    assert status.exit_code == 0, status.output
+    assert "Month 2027-01 (the latest allocated" in status.stderr
+    assert "2027-01-001" in status.stdout and "2026-11-" not in status.stdout
+    sent = run("send", "--dry-run", "--workspace", root)
+    assert sent.exit_code == 0 and "Month 2027-01" in sent.stderr
+
+
 def test_init_refuses_an_existing_workspace_and_changes_nothing(fresh_workspace: Workspace) -> None:
     before = snapshot(fresh_workspace.root)
     result = run("init", fresh_workspace.root)

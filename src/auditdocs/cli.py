@@ -19,6 +19,7 @@ from auditdocs.files import display
 
 if TYPE_CHECKING:
     from auditdocs.mail.messages import Sent
+    from auditdocs.workspace import Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,6 +32,35 @@ def workspace_option(func: F) -> F:
         default=None,
         help="Workspace folder (default: the current folder).",
     )(func)
+
+
+def month_option(func: F) -> F:
+    return click.option(
+        "--month",
+        default=None,
+        callback=_check_month,
+        help="The audit month, YYYY-MM (default: the latest allocated).",
+    )(func)
+
+
+def _check_month(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    from auditdocs.dates import check_month
+
+    try:
+        return check_month(value) if value is not None else None
+    except UsageError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _month(ws: Workspace, month: str | None) -> str:
+    """The month given, or the latest allocated (said on stderr, so output stays clean)."""
+    if month is not None:
+        return month
+    from auditdocs.allocation.allocate import latest_month
+
+    month = latest_month(ws)
+    click.echo(f"Month {month} (the latest allocated; choose another with --month)", err=True)
+    return month
 
 
 class AuditDocsGroup(click.Group):
@@ -66,7 +96,15 @@ def init(folder: Path) -> None:
     click.echo(f"Created workspace {ws.root}")
     for name in ("config", "templates", "sample", "output"):
         click.echo(f"  {name}/")
-    click.echo(f"Next: cd {ws.root} && auditdocs generate")
+    from datetime import date
+
+    from auditdocs.dates import shift_month
+
+    month = shift_month(date.today().strftime("%Y-%m"), 1)
+    click.echo(
+        f"Next: cd {ws.root} && auditdocs allocate --month {month} (it writes a workbook to check), "
+        "then auditdocs generate; or see the whole cycle on the sample month: auditdocs demo"
+    )
 
 
 @main.group()
@@ -111,9 +149,10 @@ def config_schema_cmd(out: Path | None) -> None:
 
 @main.command()
 @workspace_option
-@click.option("--month", default=None, help="Generate the month made by `auditdocs allocate` (YYYY-MM).")
+@click.option("--month", default=None, callback=_check_month,
+              help="Generate the month made by `auditdocs allocate`, YYYY-MM (default: the latest allocated).")
 @click.option("--allocation", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="An allocation workbook (default: the month's, or the sample month's).")
+              help="An allocation workbook (default: the month's; before any month is allocated, the sample's).")
 @click.option("--auditors", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Auditor list to check a hand-edited allocation against (default: the one in config).")
 def generate(workspace: Path | None, month: str | None, allocation: Path | None, auditors: Path | None) -> None:
@@ -176,19 +215,6 @@ def ingest(paths: tuple[Path, ...], jobs: int, workspace: Path | None) -> None:
         sys.exit(1)
 
 
-def month_option(func: F) -> F:
-    return click.option("--month", required=True, callback=_check_month, help="The audit month, YYYY-MM.")(func)
-
-
-def _check_month(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
-    from auditdocs.dates import check_month
-
-    try:
-        return check_month(value)
-    except UsageError as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
 def _echo_deliveries(items: list[Sent]) -> int:
     """Print what was sent, drafted, skipped or (dry run) would go; returns how many failed."""
     from auditdocs.mail.messages import Delivery
@@ -211,13 +237,15 @@ def _echo_deliveries(items: list[Sent]) -> int:
 @click.option("--dry-run", is_flag=True, help="List what would be sent; write and send nothing.")
 @click.option("--force", is_flag=True, help="Send again messages already sent or drafted.")
 @workspace_option
-def send(month: str, dry_run: bool, force: bool, workspace: Path | None) -> None:
+def send(month: str | None, dry_run: bool, force: bool, workspace: Path | None) -> None:
     """Send each auditor their forms, and each team manager the improvement plans of
     accepted audits for the practitioner discussion. Drafts (.eml) unless SMTP is set up."""
     from auditdocs.mail.send import send as run
     from auditdocs.workspace import Workspace
 
-    items = run(Workspace.open(workspace), month, dry_run=dry_run, force=force)
+    ws = Workspace.open(workspace)
+    month = _month(ws, month)
+    items = run(ws, month, dry_run=dry_run, force=force)
     failed = _echo_deliveries(items)
     if not items:
         click.echo(f"Nothing to send for {month}.")
@@ -231,12 +259,14 @@ def send(month: str, dry_run: bool, force: bool, workspace: Path | None) -> None
               help="Chase as of this date (default: today), YYYY-MM-DD.")
 @click.option("--dry-run", is_flag=True, help="List the chasers; write and send nothing.")
 @workspace_option
-def chase(month: str, today: Any, dry_run: bool, workspace: Path | None) -> None:
+def chase(month: str | None, today: Any, dry_run: bool, workspace: Path | None) -> None:
     """Chase overdue audits, overdue amendments and practitioner discussions not recorded."""
     from auditdocs.mail.chase import send_chasers
     from auditdocs.workspace import Workspace
 
-    items = send_chasers(Workspace.open(workspace), month, today.date() if today else None, dry_run=dry_run)
+    ws = Workspace.open(workspace)
+    month = _month(ws, month)
+    items = send_chasers(ws, month, today.date() if today else None, dry_run=dry_run)
     if not items:
         click.echo(f"Nothing overdue for {month}.")
     if _echo_deliveries(items):
@@ -246,17 +276,18 @@ def chase(month: str, today: Any, dry_run: bool, workspace: Path | None) -> None
 @main.command()
 @month_option
 @workspace_option
-def status(month: str, workspace: Path | None) -> None:
+def status(month: str | None, workspace: Path | None) -> None:
     """Show each audit of a month: state, due date, returns, lateness, urgency."""
     from auditdocs.returns.status import month_status
     from auditdocs.workspace import Workspace
 
-    for line in month_status(Workspace.open(workspace), month).lines():
+    ws = Workspace.open(workspace)
+    for line in month_status(ws, _month(ws, month)).lines():
         click.echo(line)
 
 
 @main.command()
-@month_option
+@click.option("--month", required=True, callback=_check_month, help="The audit month to allocate, YYYY-MM.")
 @click.option("--seed", type=int, default=None, help="Seed for a random sample (recorded in the workbook).")
 @click.option("--cases", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Case list export, .xlsx or .csv (default: the file named in config).")
@@ -285,12 +316,13 @@ def report() -> None:
 @click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Judge overdue audits and discussions as of this date (default: today).")
 @workspace_option
-def report_monthly(month: str, as_of: Any, workspace: Path | None) -> None:
+def report_monthly(month: str | None, as_of: Any, workspace: Path | None) -> None:
     """The month's Audit Highlights: Word report, Excel workbook, HTML dashboard."""
     from auditdocs.reports import monthly_report
     from auditdocs.workspace import Workspace
 
-    paths = monthly_report(Workspace.open(workspace), month, as_of=as_of.date() if as_of else None)
+    ws = Workspace.open(workspace)
+    paths = monthly_report(ws, _month(ws, month), as_of=as_of.date() if as_of else None)
     for path in paths:
         click.echo(f"Wrote {display(path)}")
 

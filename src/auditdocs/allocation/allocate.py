@@ -13,6 +13,7 @@ allocation; the seed and rules are written on the workbook's "About" sheet.
 from __future__ import annotations
 
 import random
+import re
 import secrets
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -398,6 +399,24 @@ def _check_schedule_capacity(
 
 def allocation_path(ws: Workspace, month: str) -> Path:
     return ws.output_dir / month / f"allocation-{month}.xlsx"
+
+
+def allocated_months(ws: Workspace) -> list[str]:
+    """The months ``auditdocs allocate`` made a workbook for, in order."""
+    return sorted(
+        p.parent.name
+        for p in ws.output_dir.glob("*/allocation-*.xlsx")
+        if re.fullmatch(r"\d{4}-\d{2}", p.parent.name) and p.name == f"allocation-{p.parent.name}.xlsx"
+    )
+
+
+def latest_month(ws: Workspace) -> str:
+    """The month a command works on when none is given: the latest allocated (by
+    ``allocate``, or issued and stored); a usage error if there is none yet."""
+    months = [*allocated_months(ws), *filter(None, [ws.store().latest_month()])]
+    if not months:
+        raise UsageError("no month has been allocated yet: run `auditdocs allocate --month YYYY-MM` first")
+    return max(months)
 
 
 def allocate(

@@ -16,7 +16,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
-from auditdocs.allocation.allocate import allocation_path, read_checked_allocation
+from auditdocs.allocation.allocate import allocated_months, allocation_path, read_checked_allocation
 from auditdocs.allocation.record import Allocation
 from auditdocs.allocation.workbook import read_allocation
 from auditdocs.config import Config
@@ -168,6 +168,10 @@ def allocations_to_generate(
     (perhaps adjusted by hand) is checked again against the auditors when there is a list
     to check against: ``auditors``, or the one named in config if it exists."""
     if allocation is None:
+        if month is None:
+            # The latest month allocated; before any, the sample month made by `init`.
+            months = allocated_months(ws)
+            month = months[-1] if months else None
         allocation = allocation_path(ws, check_month(month)) if month else ws.sample_allocation
         if month and not allocation.exists():
             raise UsageError(

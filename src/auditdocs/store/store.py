@@ -200,6 +200,11 @@ class Store:
             ).all()
         return [(_alloc_from(r), r.state) for r in rows]
 
+    def latest_month(self) -> str | None:
+        """The latest month with allocations stored (YYYY-MM), if any."""
+        with self.reading() as conn:
+            return conn.scalar(select(func.max(allocations.c.month)))
+
     def month_allocations(self, month: str) -> list[tuple[Allocation, str]]:
         with self.reading() as conn:
             rows = conn.execute(
