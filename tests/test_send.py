@@ -270,3 +270,60 @@ def test_a_recorded_discussion_is_not_chased(ws, tmp_path):
     assert result.outcomes[0].document == "plan"
     later = date(2026, 12, 20)
     assert not [c for c in chasers(ws, MONTH, later) if c.reason == "discussion"]
+
+
+def test_a_returned_plan_is_judged_against_its_audit_and_answered_to_its_team_manager(tmp_path):
+    """Issue 14, defect 2: a plan back from the practitioner discussion was judged against
+    the day it was ingested (its due dates "not after the audit"), stored as late whatever
+    the date, and its amendments went to the auditor rather than the team manager."""
+    ws = month_workspace(tmp_path / "qa")
+    audited = date(2026, 12, 3)
+    _return(ws, "2026-11-005", complete_values(audited), datetime(2026, 12, 3, 15, tzinfo=UTC), tmp_path)
+    alloc = ws.store().allocation("2026-11-005")[0]
+    discussed = date(2026, 12, 10)  # within 10 working days of acceptance (due 17/12/2026)
+    plan = blank_form(ws, "2026-11-005", "improvement plan")
+    # a due date after the audit, though before the day the plan is ingested
+    back = {**discussed_plan(discussed), "plan.1.due": date(2026, 12, 20)}
+    path = tmp_path / "plan back.docx"
+    path.write_bytes(fill_form(plan, back))
+    [outcome] = ingest(ws, [path], received_at=datetime(2027, 1, 4, 9, tzinfo=UTC)).outcomes
+    assert outcome.document == "plan" and outcome.status == "accepted", outcome.findings
+    assert outcome.late  # back after the discussion deadline (17/12/2026)
+    on_time = tmp_path / "plan on time.docx"
+    on_time.write_bytes(fill_form(plan, {**back, "discussion.present": "Team manager, worker"}))
+    [kept] = ingest(ws, [on_time], received_at=datetime(2026, 12, 11, 9, tzinfo=UTC)).outcomes
+    assert kept.status == "accepted" and not kept.late
+    careless = tmp_path / "plan careless.docx"
+    careless.write_bytes(fill_form(plan, {**back, "plan.1.owner": "TBC"}))
+    [amend] = ingest(ws, [careless], received_at=datetime(2027, 1, 5, 9, tzinfo=UTC)).outcomes
+    assert amend.status == "needs amendment"
+    draft = next(p for p in amend.feedback if p.suffix == ".eml")
+    assert draft.parent.name == alloc.team_manager  # not the auditor's folder
+    message = email.message_from_bytes(draft.read_bytes(), policy=email.policy.default)
+    assert alloc.team_manager in str(message["To"]) and alloc.auditor not in str(message["To"])
+    assert f"Dear {alloc.team_manager}," in message.get_body(("plain",)).get_content()
+
+
+def test_send_chase_and_the_report_share_one_discussion_deadline(tmp_path):
+    """Issue 14, defect 5: send counted the discussion deadline from acceptance, the report
+    from the first return; for an amended audit they differed by the amendment's days."""
+    from auditdocs.reports.data import load_report_data
+    from auditdocs.reports.sections import discussion_due as report_due
+
+    ws = month_workspace(tmp_path / "qa")
+    values = complete_values(AUDIT_DATE)
+    careless = {**values, "domain.plans.grade": None}
+    _return(ws, "2026-11-002", careless, datetime(2026, 11, 24, 9, tzinfo=UTC), tmp_path)
+    _return(ws, "2026-11-002", values, datetime(2026, 12, 1, 9, tzinfo=UTC), tmp_path)  # amended: accepted
+    assert ws.store().allocation("2026-11-002")[1] == "accepted"
+    expected = date(2026, 12, 15)  # 10 working days (Requires Improvement) from acceptance on 01/12/2026
+    from auditdocs.mail.chase import send_discussion_plans
+
+    [sent] = [i for i in send_discussion_plans(ws, MONTH) if "2026-11-002" in i.path.name]
+    assert "by 15/12/2026" in sent.subject
+    data = load_report_data(ws.store(), ws.config, [MONTH], date(2026, 12, 20))
+    [audit] = [a for a in data.audits if a.audit_id == "2026-11-002"]
+    assert report_due(audit, ws.config.settings) == expected
+    [chaser] = [c for c in chasers(ws, MONTH, date(2026, 12, 16)) if c.reason == "discussion"]
+    assert any("15/12/2026" in line for line in chaser.lines)
+    assert not [c for c in chasers(ws, MONTH, date(2026, 12, 15)) if c.reason == "discussion"]

@@ -174,9 +174,12 @@ def discussion_working_days(settings: Settings, grade: str) -> int:
     return min(days.values(), default=10)
 
 
-def discussion_due(settings: Settings, grade: str, audited: date) -> date:
-    """When the team manager and worker must have discussed the findings (2.10)."""
-    return add_working_days(audited, discussion_working_days(settings, grade), settings.organisation.bank_holidays)
+def discussion_due(settings: Settings, grade: str | None, accepted: date) -> date:
+    """When the team manager and worker must have discussed the findings (2.10): working
+    days by the overall grade, counted from the day the audit was accepted (its plan then
+    goes to the team manager).  The one rule for send, chase, ingest and the reports."""
+    days = discussion_working_days(settings, grade or "")
+    return add_working_days(accepted, days, settings.organisation.bank_holidays)
 
 
 def resubmission_due(settings: Settings, returned: date) -> date:

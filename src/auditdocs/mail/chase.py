@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from auditdocs import dates
 from auditdocs.allocation.record import Allocation
-from auditdocs.dates import add_working_days, check_month, month_label, uk_date, uk_day, uk_today
+from auditdocs.dates import check_month, month_label, uk_date, uk_day, uk_today
 from auditdocs.errors import InternalError
 from auditdocs.files import safe_name, write_private
 from auditdocs.forms.generate import document_path
@@ -28,18 +29,12 @@ from auditdocs.workspace import Workspace
 
 def discussion_due(ws: Workspace, accepted_on: date, overall: str | None) -> date:
     """The practitioner discussion deadline for an audit accepted on ``accepted_on``."""
-    settings = ws.config.settings
-    days = settings.deadlines.discussion_working_days
-    n = days.get(overall or "", days.get("good", 10))
-    return add_working_days(accepted_on, n, settings.organisation.bank_holidays)
+    return dates.discussion_due(ws.config.settings, overall, accepted_on)
 
 
 def email_of(ws: Workspace, name: str, month: str) -> str:
     """A person's e-mail address as the store knows it (team managers audit too)."""
-    for alloc, _state in ws.store().month_allocations(month):
-        if alloc.auditor == name:
-            return alloc.auditor_email
-    return ""
+    return ws.store().email_of(name)
 
 
 @dataclass

@@ -65,6 +65,7 @@ class Audit:
     state: str
     reaudit_of: str | None = None
     first_received: datetime | None = None
+    accepted_at: datetime | None = None  # when the current return, accepted, came back
     first_late: bool = False
     versions: int = 0
     amended: bool = False  # sent back for amendment at least once
@@ -201,6 +202,7 @@ def _audits(rows: AuditRows) -> list[Audit]:
         audit.amended = audit.amended or row.status == "needs_amendment"
         if row.is_current:
             audit.current_status, audit.urgent = row.status, bool(row.urgent)
+            audit.accepted_at = row.received_at if row.status == "accepted" else None
             audit.resubmit_by = _as_date(row.resubmit_by) if row.resubmit_by is not None else None
     for audit_id, document, field_id, value in rows.values:
         key = PRACTITIONER_DISCUSSION if document == "plan" else field_id

@@ -29,13 +29,12 @@ def headline(data: ReportData, s: MonthStats, settings: Settings) -> list[Block]
     good, graded = good_or_better(s.overall, data)
     audits = data.of_month(s.month)
     cases = inadequate_cases(data, audits)
-    deadlines = settings.deadlines
     missing = sum(
         1
         for a in audits
         if a.accepted
         and not a.discussed
-        and (due := discussion_due(a, dict(deadlines.discussion_working_days), settings.organisation.bank_holidays))
+        and (due := discussion_due(a, settings))
         and due < data.as_of
     )
     reaudits = sum(1 for a in cases if a.reaudit_of)
@@ -112,9 +111,7 @@ def monthly_document(data: ReportData, config: Config, month: str) -> Document:
     doc.add(*concerns_section(data, audits))
     doc.add(*overdue_section(data, audits))
     doc.add(
-        *discussions_section(
-            data, audits, dict(settings.deadlines.discussion_working_days), settings.organisation.bank_holidays
-        )
+        *discussions_section(data, audits, settings)
     )
     doc.add(Heading("Good practice"), *quotes(data, audits, "good"))
     doc.add(Heading("Areas for development"), *quotes(data, audits, "development"))

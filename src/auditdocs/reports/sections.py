@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date
 
-from auditdocs.dates import add_working_days, month_label, uk_day
+from auditdocs import dates
+from auditdocs.config.models import Settings
+from auditdocs.dates import month_label, uk_day
 from auditdocs.reports import charts
 from auditdocs.reports.content import Block, Chart, Heading, Para, Table, clean, quote_of, uk
 from auditdocs.reports.data import Audit, ReportData
@@ -248,22 +250,24 @@ def _date(value: object) -> date | None:
     return None
 
 
-def discussion_due(a: Audit, working_days: dict[str, int], region: str) -> date | None:
-    """When the practitioner discussion of an accepted audit is due (from its first return)."""
-    days = working_days.get(a.overall or "", working_days.get("good", max(working_days.values(), default=10)))
-    return add_working_days(uk_day(a.first_received), days, region) if a.first_received else None
+def discussion_due(a: Audit, settings: Settings) -> date | None:
+    """When the practitioner discussion of an accepted audit is due: the one rule
+    (``dates.discussion_due``, from the day it was accepted) send and chase use."""
+    if a.accepted_at is None:
+        return None
+    when = a.accepted_at if a.accepted_at.tzinfo else a.accepted_at.replace(tzinfo=UTC)  # SQLite: no zone
+    return dates.discussion_due(settings, a.overall, uk_day(when))
 
 
-def discussions_section(
-    data: ReportData, audits: Sequence[Audit], working_days: dict[str, int], region: str
-) -> list[Block]:
+def discussions_section(data: ReportData, audits: Sequence[Audit], settings: Settings) -> list[Block]:
     """Accepted audits whose practitioner discussion is not yet recorded (the team manager
     returns the improvement plan with the date of the discussion)."""
+    working_days = dict(settings.deadlines.discussion_working_days)
     rows = []
     for a in audits:
         if not a.accepted or a.discussed:
             continue
-        due = discussion_due(a, working_days, region)
+        due = discussion_due(a, settings)
         overdue = "overdue" if due is not None and due < data.as_of else "not yet due"
         rows.append(
             [clean(a.case_reference), clean(a.team), clean(a.team_manager), data.label(a.overall), uk(due), overdue]

@@ -60,7 +60,14 @@ def write_feedback(
     document = outcome.document or "audit"
     if version is None:
         version = len(_existing(ws, alloc, document)) + 1
-    folder = ws.output_dir / alloc.month / "feedback" / safe_name(alloc.auditor)
+    # A plan comes back from the team manager, after the practitioner discussion: its
+    # amendments go to them, not to the auditor.
+    to_name, to_email = (
+        (alloc.team_manager, ws.store().email_of(alloc.team_manager))
+        if document == "plan"
+        else (alloc.auditor, alloc.auditor_email)
+    )
+    folder = ws.output_dir / alloc.month / "feedback" / safe_name(to_name)
     kind = "plan amendments" if document == "plan" else "amendments"
     stem = f"{safe_name(alloc.audit_id)} {safe_name(alloc.case_reference)} {kind} {version}"
     doc_path = folder / f"{stem}.docx"
@@ -68,7 +75,7 @@ def write_feedback(
 
     deadline = uk_date(outcome.resubmit_by) if outcome.resubmit_by else "within 3 working days"
     lines = [
-        f"Dear {alloc.auditor},",
+        f"Dear {to_name},",
         "",
         f"Thank you for returning audit {alloc.audit_id} (case {alloc.case_reference}). Before the Quality "
         f"Assurance team can accept it, please amend the points below and send it back by {deadline}.",
@@ -85,7 +92,7 @@ def write_feedback(
         ]
     lines += ["", "Quality Assurance team", ws.config.settings.organisation.name]
     msg = EmailMessage()
-    msg["To"] = f"{alloc.auditor} <{alloc.auditor_email}>"
+    msg["To"] = f"{to_name} <{to_email}>" if to_email else to_name
     msg["Subject"] = f"Audit {alloc.audit_id} ({alloc.case_reference}): amendments needed by {deadline}"
     msg["X-Unsent"] = "1"  # Outlook opens it as a draft to send
     from datetime import UTC, datetime
@@ -99,7 +106,8 @@ def write_feedback(
 
 
 def _existing(ws: Workspace, alloc: Allocation, document: str) -> list[Path]:
-    folder = ws.output_dir / alloc.month / "feedback" / safe_name(alloc.auditor)
+    who = alloc.team_manager if document == "plan" else alloc.auditor
+    folder = ws.output_dir / alloc.month / "feedback" / safe_name(who)
     if not folder.exists():
         return []
     found = folder.glob(f"{safe_name(alloc.audit_id)} * amendments *.docx")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from auditdocs.allocation.record import Allocation
 from auditdocs.config.models import LimitSettings
-from auditdocs.dates import add_working_days, uk_day
+from auditdocs.dates import add_working_days, discussion_due, uk_day
 from auditdocs.errors import AuditDocsError, InternalError, RejectedFile, StoreError
 from auditdocs.forms.layout import layout_source
 from auditdocs.forms.parse import ParsedForm, code_trace, read_return
@@ -265,12 +265,35 @@ class Ingester:
                 # older than the current one asks nothing of the auditor.
                 outcome.feedback = write_feedback(self.ws, parsed, alloc, outcome, sub.version)
 
+    def _audit_of_plan(self, alloc: Allocation) -> tuple[str | None, date | None, str | None]:
+        """(the audit's completion date, the day it was accepted, its overall grade) for the
+        audit a returned plan follows: Nones where it is not returned or not accepted."""
+        current = [s for s in self.store.submissions_of(alloc.audit_id) if s["document"] == "audit" and s["is_current"]]
+        accepted = None
+        if current and current[0]["status"] == "accepted":
+            when = current[0]["received_at"]  # SQLite gives it back without its zone (UTC)
+            accepted = uk_day(when if when.tzinfo else when.replace(tzinfo=UTC))
+        completed, overall = (
+            _text(self.store.current_values(alloc.month, field).get(alloc.audit_id, {}).get(field))
+            for field in ("completion.date", "overall.grade")
+        )
+        return completed, accepted, overall
+
     def _judge(self, parsed: ParsedForm, alloc: Allocation, outcome: Outcome, received_at: datetime) -> None:
         settings = self.config.settings
         tool = self.config.tool(alloc.tool)
         received = uk_day(received_at)
-        completed = parsed.fields.get("completion.date")
-        audit_date = date.fromisoformat(completed) if isinstance(completed, str) else received
+        document = parsed.identity.document if parsed.identity else "audit"
+        due = alloc.due_date
+        if document == "plan":
+            # A plan comes back from the practitioner discussion: it is judged against the
+            # audit it follows (its date, the discussion deadline from its acceptance).
+            completed, accepted, overall = self._audit_of_plan(alloc)
+            if accepted is not None:
+                due = discussion_due(settings, overall, accepted)
+        else:
+            completed = _text(parsed.fields.get("completion.date"))
+        audit_date = date.fromisoformat(completed) if completed else received
         others = {
             audit_id: [v for k, v in values.items() if k.endswith(".evidence") and isinstance(v, str)]
             for audit_id, values in self.store.current_values(alloc.month, "domain.", field_suffix=".evidence").items()
@@ -282,7 +305,7 @@ class Ingester:
             parsed.fields,
             tool,
             settings,
-            document=parsed.identity.document if parsed.identity else "audit",
+            document=document,
             audit_date=audit_date,
             other_evidence=others,
         )
@@ -296,7 +319,7 @@ class Ingester:
         # A field that could not be read is reported once, as unreadable, not also as empty.
         outcome.findings = reading + [f for f in checked if f.field not in unreadable or f.field is None] + to_confirm
         outcome.urgent = parsed.fields.get("concern.immediate") is True
-        outcome.late = received > alloc.due_date
+        outcome.late = received > due
         if any(f.severity == "error" for f in outcome.findings):
             outcome.status = AMEND
             outcome.resubmit_by = add_working_days(
@@ -334,6 +357,10 @@ def issued_from(month: str) -> datetime:
     year, number = int(month[:4]), int(month[5:7])
     year, number = (year - 1, 12) if number == 1 else (year, number - 1)
     return datetime(year, number, 1, tzinfo=UTC) - timedelta(hours=1)
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def configured_limits(limits: LimitSettings) -> tuple[Limits, SourceLimits, float]:

@@ -200,6 +200,18 @@ class Store:
             ).all()
         return [(_alloc_from(r), r.state) for r in rows]
 
+    def email_of(self, name: str) -> str:
+        """A person's e-mail address as the latest allocation naming them as auditor gives it
+        (team managers audit too), or "" if none does."""
+        with self.reading() as conn:
+            found = conn.scalar(
+                select(allocations.c.auditor_email)
+                .where(allocations.c.auditor == name)
+                .order_by(allocations.c.month.desc(), allocations.c.audit_id.desc())
+                .limit(1)
+            )
+        return found or ""
+
     def latest_month(self) -> str | None:
         """The latest month with allocations stored (YYYY-MM), if any."""
         with self.reading() as conn:
