@@ -327,3 +327,27 @@ def test_send_chase_and_the_report_share_one_discussion_deadline(tmp_path):
     [chaser] = [c for c in chasers(ws, MONTH, date(2026, 12, 16)) if c.reason == "discussion"]
     assert any("15/12/2026" in line for line in chaser.lines)
     assert not [c for c in chasers(ws, MONTH, date(2026, 12, 15)) if c.reason == "discussion"]
+
+
+def test_lateness_that_happened_leaves_a_trace(tmp_path):
+    """Issue 14, defect 9: an amendment returned after its resubmission date was stored as
+    on time, and a discussion held after its deadline appeared nowhere."""
+    ws = month_workspace(tmp_path / "qa")
+    values = complete_values(AUDIT_DATE)
+    careless = {**values, "domain.plans.grade": None}
+    _return(ws, "2026-11-003", careless, datetime(2026, 11, 16, 9, tzinfo=UTC), tmp_path)  # back by 19/11
+    _return(ws, "2026-11-003", values, datetime(2026, 11, 20, 9, tzinfo=UTC), tmp_path)  # a day late
+    _return(ws, "2026-11-004", careless, datetime(2026, 11, 16, 9, tzinfo=UTC), tmp_path)
+    _return(ws, "2026-11-004", values, datetime(2026, 11, 19, 9, tzinfo=UTC), tmp_path)  # in time
+    late = {s["audit_id"]: s["late"] for a in ("2026-11-003", "2026-11-004") for s in ws.store().submissions_of(a)}
+    assert late == {"2026-11-003": True, "2026-11-004": False}  # the amendments (the last of each)
+    # accepted on 20/11/2026, Requires Improvement: the discussion is due by 04/12/2026
+    plan = blank_form(ws, "2026-11-003", "improvement plan")
+    path = tmp_path / "plan.docx"
+    path.write_bytes(fill_form(plan, {**discussed_plan(date(2026, 12, 7)), "plan.1.due": date(2027, 1, 8)}))
+    [outcome] = ingest(ws, [path], received_at=datetime(2026, 12, 8, 9, tzinfo=UTC)).outcomes
+    assert outcome.status == "accepted" and outcome.late
+    [note] = [f for f in outcome.findings if f.rule == "discussion.late"]
+    assert note.message == "the practitioner discussion was held on 07/12/2026, after its deadline (04/12/2026)"
+    [stored] = [s for s in ws.store().submissions_of("2026-11-003") if s["document"] == "plan"]
+    assert stored["late"] and note in ws.store().findings_of(stored["id"])

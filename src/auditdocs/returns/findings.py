@@ -13,6 +13,8 @@ READING_RULE = "form.read"
 POSSIBLE_CONCERN = "concern.possible"
 #: The rule that says a return's sending time was not believed (before the audit was issued).
 SENT_TIME_RULE = "return.sent_time"
+#: The rule that records a practitioner discussion held after its deadline.
+LATE_DISCUSSION_RULE = "discussion.late"
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from auditdocs.forms.parse import ParsedForm, code_trace, read_return
 from auditdocs.ooxml.package import Limits
 from auditdocs.returns.archive import Archive
 from auditdocs.returns.feedback import write_feedback
-from auditdocs.returns.findings import READING_RULE, SENT_TIME_RULE, Finding
+from auditdocs.returns.findings import LATE_DISCUSSION_RULE, READING_RULE, SENT_TIME_RULE, Finding
 from auditdocs.returns.outcome import ACCEPTED, AMEND, DUPLICATE, IGNORED, REJECTED, BatchResult, Outcome
 from auditdocs.returns.sources import Incoming, SourceLimits, Unreadable, expand
 from auditdocs.returns.summary import write_summary
@@ -265,6 +265,14 @@ class Ingester:
                 # older than the current one asks nothing of the auditor.
                 outcome.feedback = write_feedback(self.ws, parsed, alloc, outcome, sub.version)
 
+    def _resubmit_by(self, alloc: Allocation) -> date | None:
+        """The date the audit's current return, sent back for amendment, must come back by."""
+        for sub in self.store.submissions_of(alloc.audit_id):
+            if sub["document"] == "audit" and sub["is_current"] and sub["status"] == "needs_amendment":
+                when = sub["resubmit_by"]
+                return when if isinstance(when, date) else None
+        return None
+
     def _audit_of_plan(self, alloc: Allocation) -> tuple[str | None, date | None, str | None]:
         """(the audit's completion date, the day it was accepted, its overall grade) for the
         audit a returned plan follows: Nones where it is not returned or not accepted."""
@@ -293,6 +301,8 @@ class Ingester:
                 due = discussion_due(settings, overall, accepted)
         else:
             completed = _text(parsed.fields.get("completion.date"))
+            # An amendment is due by the date the return it amends was sent back with.
+            due = self._resubmit_by(alloc) or due
         audit_date = date.fromisoformat(completed) if completed else received
         others = {
             audit_id: [v for k, v in values.items() if k.endswith(".evidence") and isinstance(v, str)]
@@ -320,6 +330,19 @@ class Ingester:
         outcome.findings = reading + [f for f in checked if f.field not in unreadable or f.field is None] + to_confirm
         outcome.urgent = parsed.fields.get("concern.immediate") is True
         outcome.late = received > due
+        held = _text(parsed.fields.get("discussion.date")) if document == "plan" else None
+        if held and date.fromisoformat(held) > due:
+            # Lateness that happened leaves a trace, however promptly the plan came back.
+            outcome.late = True
+            outcome.findings.append(
+                Finding(
+                    "discussion.date",
+                    "warning",
+                    LATE_DISCUSSION_RULE,
+                    f"the practitioner discussion was held on {date.fromisoformat(held):%d/%m/%Y}, "
+                    f"after its deadline ({due:%d/%m/%Y})",
+                )
+            )
         if any(f.severity == "error" for f in outcome.findings):
             outcome.status = AMEND
             outcome.resubmit_by = add_working_days(
