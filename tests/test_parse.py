@@ -514,14 +514,13 @@ def test_a_lost_field_list_is_rebuilt_from_the_config_and_checked(audit_form, pa
 
 
 def test_a_lost_field_list_is_not_rebuilt_from_a_config_that_changed(audit_form, key, workspace):
-    from auditdocs.forms.layout import Field, Table, layout_source
+    from auditdocs.forms.layout import Field, Layout, Table, layout_source
 
     emptied = rezip(audit_form, {_manifest_part(audit_form): None})
 
-    def changed(identity):
+    def changed(identity):  # a new layout: a layout is not changed once built (its digest is kept)
         layout = layout_source(workspace.config)(identity)
-        layout.blocks.append(Table([["New", Field("new.field", "text", "New", "x")]], widths=(1, 1)))
-        return layout
+        return Layout([*layout.blocks, Table([["New", Field("new.field", "text", "New", "x")]], widths=(1, 1))])
 
     result = parse_bytes(emptied, "x.docx", key, layouts=changed)
     assert result.status == "rejected" and "config that made it has changed" in result.issues[0].message
@@ -725,3 +724,21 @@ def test_deeply_nested_controls_are_read_in_time_linear_in_the_part(audit_form, 
 
     flat, deep = seconds(nested(1)), seconds(nested(120))
     assert deep < 3 * flat + 0.05, (flat, deep)
+
+
+def test_forms_issued_with_the_configured_plan_rows_are_still_rebuilt_from_the_config(workspace):
+    """Forms issued before the plan had a row per domain (five rows, unsigned choices) are
+    still with auditors: their layout is rebuilt for the fallbacks and their choices."""
+    from types import SimpleNamespace
+
+    from auditdocs.forms.layout import layout_for, layout_source
+
+    config = workspace.config
+    tool = config.tool("case_file_audit")
+    old = layout_for(config, tool, "audit", config.settings.improvement_plan.rows)
+    new = layout_for(config, tool, "audit")
+    assert len(new.fields) > len(old.fields)
+    lookup = layout_source(config)
+    for issued, manifest in ((old, old.unsigned_choices_digest), (new, new.digest)):
+        found = lookup(SimpleNamespace(tool="case_file_audit", document="audit", manifest=manifest))
+        assert found is not None and [f.id for f in found.fields] == [f.id for f in issued.fields]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, Literal
 
 from auditdocs.config import Config, ToolType
@@ -100,6 +100,7 @@ def choices_text(f: Field) -> str:
     return json.dumps([list(c) for c in f.choices], ensure_ascii=False) if f.kind == "dropdown" else ""
 
 
+@lru_cache(maxsize=256)  # the same few lists in every form of a tool: read once each
 def read_choices(text: str) -> tuple[tuple[str, str], ...] | None:
     """``choices_text`` read back (None if it is not a list of pairs of strings)."""
     try:
@@ -142,14 +143,14 @@ def plan_rows(config: Config, tool: ToolType) -> int:
     return max(config.settings.improvement_plan.rows, len(tool.domains))
 
 
-def _plan_blocks(config: Config, tool: ToolType) -> list[Block]:
+def _plan_blocks(config: Config, tool: ToolType, row_count: int | None = None) -> list[Block]:
     plan = config.settings.improvement_plan
     domain_choices = tuple((d.id, f"{n}. {d.title}") for n, d in enumerate(tool.domains, 1))
     rows: list[list[Cell]] = [["No.", "Action", "Owner", "Due by", "Outcome (how we will know)", "Domain"]]
     # Every domain graded below Good needs an action linked to it (2.8), so the plan has a
     # row for each domain at least: with fewer, an audit with more domains below Good than
     # rows could never be accepted.
-    for n in range(1, plan_rows(config, tool) + 1):
+    for n in range(1, (row_count or plan_rows(config, tool)) + 1):
         p = f"plan.{n}"
         rows.append(
             [
@@ -168,7 +169,7 @@ def _plan_blocks(config: Config, tool: ToolType) -> list[Block]:
     ]
 
 
-def audit_layout(config: Config, tool: ToolType) -> Layout:
+def audit_layout(config: Config, tool: ToolType, plan_row_count: int | None = None) -> Layout:
     """The audit tool: domains with guidance, criteria, grade and evidence; then the rest."""
     blocks: list[Block] = []
     for n, domain in enumerate(tool.domains, 1):
@@ -267,7 +268,7 @@ def audit_layout(config: Config, tool: ToolType) -> Layout:
             ),
         ]
     if tool.improvement_plan:
-        blocks += _plan_blocks(config, tool)
+        blocks += _plan_blocks(config, tool, plan_row_count)
     blocks += [
         Heading("Completion"),
         Table([["Audit completed on", _date("completion.date", "Audit completed on")]], widths=(30, 70)),
@@ -275,9 +276,9 @@ def audit_layout(config: Config, tool: ToolType) -> Layout:
     return Layout(blocks)
 
 
-def plan_layout(config: Config, tool: ToolType) -> Layout:
+def plan_layout(config: Config, tool: ToolType, plan_row_count: int | None = None) -> Layout:
     """The improvement plan taken to the practitioner discussion."""
-    blocks = _plan_blocks(config, tool)
+    blocks = _plan_blocks(config, tool, plan_row_count)
     blocks += [
         Heading("Practitioner discussion"),
         Table(
@@ -292,24 +293,34 @@ def plan_layout(config: Config, tool: ToolType) -> Layout:
     return Layout(blocks)
 
 
-def layout_for(config: Config, tool: ToolType, kind: DocumentKind) -> Layout:
-    return audit_layout(config, tool) if kind == "audit" else plan_layout(config, tool)
+def layout_for(config: Config, tool: ToolType, kind: DocumentKind, plan_row_count: int | None = None) -> Layout:
+    """The layout of a document of ``kind``, with ``plan_row_count`` plan rows if not today's rule."""
+    make = audit_layout if kind == "audit" else plan_layout
+    return make(config, tool, plan_row_count)
 
 
 def layout_source(config: Config) -> Callable[[Any], Layout | None]:
     """The layout a document was generated from, rebuilt from the config given its
-    identity.  The parser uses it when a form's own field list was lost, and to read
-    fields by their table cell in files converted from .doc or .odt; the signed
-    manifest hash decides whether the rebuilt layout is the one the form had."""
+    identity.  The parser uses it when a form's own field list was lost, to read fields
+    by their table cell in files converted from .doc or .odt, and for the choices of forms
+    issued before choices were signed; the signed manifest hash decides whether the
+    rebuilt layout is the one the form had.  Forms issued before the plan had a row per
+    domain had the configured number of rows: that layout is tried too."""
 
-    built: dict[tuple[str, str], Layout] = {}  # once per tool type and kind, not per file
+    built: dict[tuple[str, str], list[Layout]] = {}  # once per tool type and kind, not per file
 
     def lookup(identity: Any) -> Layout | None:
         if identity.tool not in config.tools or identity.document not in ("audit", "plan"):
             return None
         key = (identity.tool, identity.document)
         if key not in built:
-            built[key] = layout_for(config, config.tool(identity.tool), identity.document)
-        return built[key]
+            tool = config.tool(identity.tool)
+            built[key] = [
+                layout_for(config, tool, identity.document),
+                layout_for(config, tool, identity.document, config.settings.improvement_plan.rows),
+            ]
+        candidates = built[key]
+        signed = (c for c in candidates if identity.manifest in (c.digest, c.unsigned_choices_digest))
+        return next(signed, candidates[0])
 
     return lookup

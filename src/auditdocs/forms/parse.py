@@ -381,8 +381,7 @@ def parse_bytes(
     except RejectedFile as exc:
         return _rejected(out, str(exc))
     except Exception as exc:  # a bug: say so, rather than pass it off as a reading of the file
-        log.error("parse %s: unexpected %s\n%s", name, type(exc).__name__, code_trace(exc))
-        return _rejected(out, f"the file could not be read (internal error: {type(exc).__name__})")
+        return _bug(out, "read", exc)
     if any(i.severity == "error" for i in out.issues):
         out.status = "invalid"
     return out
@@ -392,6 +391,13 @@ def code_trace(exc: BaseException) -> str:
     """Where an exception was raised (files, lines, code) without its message: a message
     can quote the document (a value that failed to convert), and logs never hold evidence."""
     return "".join(traceback.format_tb(exc.__traceback__)).rstrip()
+
+
+def _bug(out: ParsedForm, step: str, exc: Exception) -> ParsedForm:
+    """A file rejected because of a bug met while it was ``step`` (read, converted): logged
+    by where it happened, never by its message (which may quote the document)."""
+    log.error("%s %s: unexpected %s\n%s", step, out.file, type(exc).__name__, code_trace(exc))
+    return _rejected(out, f"the file could not be {step} (internal error: {type(exc).__name__})")
 
 
 def _rejected(out: ParsedForm, message: str) -> ParsedForm:
@@ -535,9 +541,7 @@ def read_return(
     except RejectedFile as exc:
         return _rejected(ParsedForm(file=name), str(exc))
     except Exception as exc:  # a bug in conversion: this file is rejected, the batch goes on
-        log.error("convert %s: unexpected %s\n%s", name, type(exc).__name__, code_trace(exc))
-        reason = f"the file could not be converted (internal error: {type(exc).__name__})"
-        return _rejected(ParsedForm(file=name), reason)
+        return _bug(ParsedForm(file=name), "converted", exc)
     parsed = parse_bytes(data, name, key, limits, layouts)
     parsed.converted_from = kind
     return parsed

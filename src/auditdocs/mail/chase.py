@@ -32,11 +32,6 @@ def discussion_due(ws: Workspace, accepted_on: date, overall: str | None) -> dat
     return dates.discussion_due(ws.config.settings, overall, accepted_on)
 
 
-def email_of(ws: Workspace, name: str, month: str) -> str:
-    """A person's e-mail address as the store knows it (team managers audit too)."""
-    return ws.store().email_of(name)
-
-
 @dataclass
 class Accepted:
     allocation: Allocation
@@ -106,7 +101,7 @@ def send_discussion_plans(ws: Workspace, month: str, force: bool = False) -> lis
             msg = new_message(
                 ws.config.settings.email,
                 alloc.team_manager,
-                email_of(ws, alloc.team_manager, month),
+                ws.store().email_of(alloc.team_manager),
                 f"Audit {alloc.audit_id} ({alloc.case_reference}): practitioner discussion by {uk_date(due)}",
                 body,
             )
@@ -155,7 +150,7 @@ def chasers(ws: Workspace, month: str, today: date) -> list[Chaser]:
         due = discussion_due(ws, acc.accepted_on, acc.values.get("overall.grade"))
         if acc.discussed_on is None and today > due:
             a = acc.allocation
-            grouped[(a.team_manager, email_of(ws, a.team_manager, month), "discussion")].append(
+            grouped[(a.team_manager, ws.store().email_of(a.team_manager), "discussion")].append(
                 f"{a.audit_id} (case {a.case_reference}, worker {a.worker}): discussion was due {uk_date(due)}"
             )
     return [Chaser(name, address, reason, lines) for (name, address, reason), lines in sorted(grouped.items())]

@@ -116,19 +116,23 @@ def content_text(content: etree._Element) -> tuple[str, bool]:
     return _scan(content)[:2]
 
 
-def _scan(content: etree._Element, visit: tuple[str, ...] = _VISIT) -> tuple[str, bool, bool]:
-    """(text, tracked changes present, contains another control).  ``visit`` can leave out
-    tags known to be absent: lxml's cost of starting an ``iter`` grows with the tags asked for."""
+def _scan(content: etree._Element, visit: tuple[str, ...] = _VISIT, own: bool = False) -> tuple[str, bool, int]:
+    """(text, tracked changes present, controls met inside).  ``visit`` can leave out tags
+    known to be absent: lxml's cost of starting a walk grows with the tags asked for.
+    ``own`` leaves out the text of the controls inside (only those directly inside are
+    met): every element is then visited once however deep controls nest (scanning each
+    control's whole subtree made 120 nested controls around long text take seconds)."""
     paragraphs: list[list[str]] = [[]]
-    seen_paragraph = tracked = nested = False
-    # What lies inside a deletion or a fallback, gathered when one is met: one pass in all
-    # (asking each element for its ancestors made thousands of deletions take minutes).
-    skipped: set[etree._Element] = set()
-    for el in content.iter(visit):
+    seen_paragraph = tracked = False
+    inside = 0
+    walk = etree.iterwalk(content, events=("start",), tag=visit)
+    for _event, el in walk:
         tag = el.tag
-        if skipped and el in skipped:
-            continue  # inside a deletion or a fallback
-        if tag == _T:
+        if tag in _TRACKED:
+            tracked = True
+        if tag in _SKIP:
+            walk.skip_subtree()  # a deletion or a fallback: not current text
+        elif tag == _T:
             text = el.text or ""
             if text and _after_text(el):
                 # LibreOffice writes a line break typed in a field as a second w:t in the
@@ -145,48 +149,10 @@ def _scan(content: etree._Element, visit: tuple[str, ...] = _VISIT) -> tuple[str
             paragraphs[-1].append("\n")
         elif tag == _NBH:
             paragraphs[-1].append("-")
-        elif tag == _SDT:
-            nested = True
-        if tag in _TRACKED:
-            tracked = True
-        if tag in _SKIP:
-            skipped.update(el.iter(_VISIT))
-    return "\n".join("".join(p) for p in paragraphs), tracked, nested
-
-
-def _scan_own(content: etree._Element) -> tuple[str, bool, int]:
-    """(text, tracked changes present, controls directly inside) of a control's content,
-    leaving out the controls inside it: every element is visited once however deep controls
-    nest (scanning each control's whole subtree made 120 nested controls around long text
-    take seconds)."""
-    paragraphs: list[list[str]] = [[]]
-    seen_paragraph = tracked = False
-    inside = 0
-    walk = etree.iterwalk(content, events=("start",), tag=_VISIT)
-    for _event, el in walk:
-        tag = el.tag
-        if el is content:
-            continue
-        if tag in _TRACKED:
-            tracked = True
-        if tag == _SDT or tag in _SKIP:
-            inside += tag == _SDT
-            walk.skip_subtree()
-        elif tag == _T:
-            text = el.text or ""
-            if text and _after_text(el):
-                paragraphs[-1].append("\n")
-            paragraphs[-1].append(text)
-        elif tag == _P:
-            if seen_paragraph:
-                paragraphs.append([])
-            seen_paragraph = True
-        elif tag == _TAB:
-            paragraphs[-1].append("\t")
-        elif tag in (_BR, _CR):
-            paragraphs[-1].append("\n")
-        elif tag == _NBH:
-            paragraphs[-1].append("-")
+        elif tag == _SDT and el is not content:
+            inside += 1
+            if own:
+                walk.skip_subtree()
     return "\n".join("".join(p) for p in paragraphs), tracked, inside
 
 
@@ -270,10 +236,9 @@ def read_control(sdt: etree._Element, context: _Context | None = None) -> Contro
     inside = 0
     if content is None:
         text, tracked = "", False
-    elif nested:
-        text, tracked, inside = _scan_own(content)
     else:
-        text, tracked, _ = _scan(content, _VISIT if sdt in context.involved else _PLAIN)
+        visit = _VISIT if nested or sdt in context.involved else _PLAIN
+        text, tracked, inside = _scan(content, visit, own=nested)
     binding = props.get(_BINDING_EL)
     match = _BINDING.search(binding.get(_XPATH, "")) if binding is not None else None
     dropdown = props.get(_DROPDOWN)
@@ -362,7 +327,7 @@ def chosen_item(ctl: Control) -> tuple[str, bool] | None:
 
 def read_cell(tc: etree._Element) -> Control:
     """A table cell as an untyped control: its text, and the state of a checkbox in it."""
-    text, tracked, _nested = _scan(tc)
+    text, tracked, _inside = _scan(tc)
     box = tc.find(f".//{_CHECKBOX}")
     checked, note = _checkbox(box)
     dropdown = tc.find(f".//{_DROPDOWN}")

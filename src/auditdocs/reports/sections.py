@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, date
+from datetime import date
 
 from auditdocs import dates
 from auditdocs.config.models import Settings
@@ -253,10 +253,7 @@ def _date(value: object) -> date | None:
 def discussion_due(a: Audit, settings: Settings) -> date | None:
     """When the practitioner discussion of an accepted audit is due: the one rule
     (``dates.discussion_due``, from the day it was accepted) send and chase use."""
-    if a.accepted_at is None:
-        return None
-    when = a.accepted_at if a.accepted_at.tzinfo else a.accepted_at.replace(tzinfo=UTC)  # SQLite: no zone
-    return dates.discussion_due(settings, a.overall, uk_day(when))
+    return dates.discussion_due(settings, a.overall, uk_day(a.accepted_at)) if a.accepted_at else None
 
 
 def discussions_section(data: ReportData, audits: Sequence[Audit], settings: Settings) -> list[Block]:

@@ -15,6 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from auditdocs.allocation.record import Allocation
 from auditdocs.config.models import LimitSettings
@@ -178,8 +179,8 @@ class Ingester:
     def _record_rejection(self, item: Incoming, outcome: Outcome, received_at: datetime) -> None:
         if outcome.sha256 is None or self.store.known_receipt(outcome.sha256):
             return
-        if item.sent_at is not None and _PLAUSIBLE_SINCE <= item.sent_at < received_at:
-            received_at = item.sent_at
+        month = outcome.allocation.month if outcome.allocation else None
+        received_at, _doubtful = sending_time(item.sent_at, received_at, month)
         try:
             with self.store.transaction() as conn:
                 self.store.record_receipt(
@@ -225,7 +226,7 @@ class Ingester:
                 f"audit {alloc.audit_id} was allocated as {alloc.tool}, but the form is a {parsed.identity.tool}"
             )
         outcome.allocation, outcome.document = alloc, parsed.identity.document
-        received_at, doubtful = sending_time(item.sent_at, received_at, alloc)
+        received_at, doubtful = sending_time(item.sent_at, received_at, alloc.month)
         self._judge(parsed, alloc, outcome, received_at)
         if doubtful:
             outcome.findings.append(Finding(None, "warning", SENT_TIME_RULE, doubtful))
@@ -265,22 +266,21 @@ class Ingester:
                 # older than the current one asks nothing of the auditor.
                 outcome.feedback = write_feedback(self.ws, parsed, alloc, outcome, sub.version)
 
+    def _current_audit(self, alloc: Allocation) -> dict[str, Any] | None:
+        """The audit's current return (its audit tool, not its plan), if any."""
+        subs = self.store.submissions_of(alloc.audit_id)
+        return next((s for s in subs if s["document"] == "audit" and s["is_current"]), None)
+
     def _resubmit_by(self, alloc: Allocation) -> date | None:
         """The date the audit's current return, sent back for amendment, must come back by."""
-        for sub in self.store.submissions_of(alloc.audit_id):
-            if sub["document"] == "audit" and sub["is_current"] and sub["status"] == "needs_amendment":
-                when = sub["resubmit_by"]
-                return when if isinstance(when, date) else None
-        return None
+        current = self._current_audit(alloc)
+        return current["resubmit_by"] if current and current["status"] == "needs_amendment" else None
 
     def _audit_of_plan(self, alloc: Allocation) -> tuple[str | None, date | None, str | None]:
         """(the audit's completion date, the day it was accepted, its overall grade) for the
         audit a returned plan follows: Nones where it is not returned or not accepted."""
-        current = [s for s in self.store.submissions_of(alloc.audit_id) if s["document"] == "audit" and s["is_current"]]
-        accepted = None
-        if current and current[0]["status"] == "accepted":
-            when = current[0]["received_at"]  # SQLite gives it back without its zone (UTC)
-            accepted = uk_day(when if when.tzinfo else when.replace(tzinfo=UTC))
+        current = self._current_audit(alloc)
+        accepted = uk_day(current["received_at"]) if current and current["status"] == "accepted" else None
         completed, overall = (
             _text(self.store.current_values(alloc.month, field).get(alloc.audit_id, {}).get(field))
             for field in ("completion.date", "overall.grade")
@@ -357,16 +357,19 @@ class Ingester:
 _PLAUSIBLE_SINCE = datetime(2000, 1, 1, tzinfo=UTC)
 
 
-def sending_time(sent_at: datetime | None, received_at: datetime, alloc: Allocation) -> tuple[datetime, str | None]:
+def sending_time(
+    sent_at: datetime | None, received_at: datetime, month: str | None
+) -> tuple[datetime, str | None]:
     """When a return counts as returned, and why its sending time was not believed (None
     if it was).  A file that came in an e-mail counts as returned when the e-mail was sent
     (so an inbox ingested days later does not make returns late), never later than it was
-    received (a sender's clock set ahead gains nothing), and never before its audit was
-    issued: forms are issued from the month before the audit's month at the earliest, so a
-    sending time before that is a wrong clock, and the time received is used instead."""
+    received (a sender's clock set ahead gains nothing), and never before its audit (of
+    ``month``, if known) was issued: forms are issued from the month before the audit's
+    month at the earliest, so a sending time before that is a wrong clock, and the time
+    received is used instead."""
     if sent_at is None or sent_at >= received_at:
         return received_at, None
-    if sent_at >= max(_PLAUSIBLE_SINCE, issued_from(alloc.month)):
+    if sent_at >= max(_PLAUSIBLE_SINCE, issued_from(month) if month else _PLAUSIBLE_SINCE):
         return sent_at, None
     return received_at, (
         f"the e-mail's sending time ({uk_day(sent_at):%d/%m/%Y}) cannot be right: it is before the audit "
