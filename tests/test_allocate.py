@@ -596,3 +596,34 @@ def test_formula_like_text_in_the_allocation_workbook_stays_text(tmp_path: Path)
     about = load_workbook(path)["About"]
     assert about["B1"].value == "@auditdocs" and about["B1"].quotePrefix
     assert read_allocation(path) == [alloc]
+
+
+def test_a_re_audit_graded_inadequate_after_the_next_month_was_allocated_is_still_followed(
+    tmp_path: Path,
+) -> None:
+    """Issue 14, defect 3: the chain is followed from the latest audit of the case, in any
+    month before, not only from last month's."""
+    ws = init_workspace(tmp_path / "qa")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    january = allocate(ws, "2027-01", seed=1)
+    generate(ws, january.allocations)
+    first = january.allocations[0]
+    assert return_audit(ws, first, "inadequate", date(2027, 1, 20), inbox) in (ACCEPTED, AMEND)
+    february = allocate(ws, "2027-02", seed=2)
+    (second,) = february.reaudits
+    generate(ws, february.allocations)
+
+    # March is allocated before February's re-audit comes back: nothing to re-audit yet,
+    # and the note says the re-audit is awaited.
+    march = allocate(ws, "2027-03", seed=3, scheduled=False)
+    assert march.reaudits == []
+    assert second.audit_id in " ".join(march.notes)
+    generate(ws, march.allocations)
+
+    # The re-audit comes back Inadequate in March: April picks the chain up.
+    assert return_audit(ws, second, "inadequate", date(2027, 3, 10), inbox) in (ACCEPTED, AMEND)
+    april = allocate(ws, "2027-04", seed=4, scheduled=False)
+    (fourth,) = april.reaudits
+    assert (fourth.case_reference, fourth.reaudit_of) == (first.case_reference, second.audit_id)
+    assert [a.case_reference for a in april.allocations].count(first.case_reference) == 1

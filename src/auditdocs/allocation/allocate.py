@@ -53,32 +53,53 @@ class History:
     recent: dict[str, str] = field(default_factory=dict)
     window: tuple[str, str] | None = None
     reaudits: list[Reaudit] = field(default_factory=list)
-    #: last month's audits not returned yet: whether they need re-auditing is not known
+    #: audits not returned yet whose grade would decide a re-audit (last month's, and
+    #: re-audits of any month), and the months they are from
     unreturned: list[str] = field(default_factory=list)
+    unreturned_months: tuple[str, str] | None = None
+
+
+#: The first month the store could hold: chains are followed back to it.
+_EVER = "0000-01"
 
 
 def history_from_store(store: Store, month: str, settings: Settings) -> History:
+    """What the store says about ``month``: the cases audited in the months before (the
+    ``exclude_months`` rule) and the open re-audit chains (2.12).  A chain is open while
+    the latest case file audit of the case, in any month before, is graded one of
+    ``reaudit_grades``: it is re-audited however late that grade came in, and every
+    month until a re-audit grades it better."""
     rules = settings.allocation
     recent: dict[str, str] = {}
     window = None
+    before = shift_month(month, -1)
     if rules.exclude_months:
-        window = (shift_month(month, -rules.exclude_months), shift_month(month, -1))
-        for alloc, _state in store.allocations_between(*window):
-            if alloc.tool == rules.tool:  # a thematic audit or case discussion is no case file audit
-                recent[norm(alloc.case_reference)] = alloc.month
-    previous = shift_month(month, -1)
-    grades = store.current_values(previous, "overall.grade")
-    latest: dict[str, Reaudit] = {}
-    unreturned = []
-    for alloc, state in store.month_allocations(previous):
-        if alloc.tool != rules.tool:  # re-audits repeat case file audits (2.12)
+        window = (shift_month(month, -rules.exclude_months), before)
+    latest: dict[str, tuple[Allocation, str]] = {}
+    for alloc, state in store.allocations_between(_EVER, before):
+        if alloc.tool != rules.tool:  # a thematic audit or case discussion is no case file audit
             continue
+        latest[norm(alloc.case_reference)] = (alloc, state)  # by month, then audit id: the last one counts
+        if window and alloc.month >= window[0]:
+            recent[norm(alloc.case_reference)] = alloc.month
+    grades = store.current_values_between(_EVER, before, "overall.grade", tool=rules.tool)
+    reaudits = []
+    unreturned: list[Allocation] = []
+    for alloc, state in latest.values():
         grade = grades.get(alloc.audit_id, {}).get("overall.grade")
         if isinstance(grade, str) and grade in rules.reaudit_grades:
-            latest[norm(alloc.case_reference)] = Reaudit(alloc, grade)  # audit ids sort: the last one counts
-        elif alloc.audit_id not in grades and state not in _RETURNED:
-            unreturned.append(alloc.audit_id)
-    return History(recent, window, list(latest.values()), unreturned)
+            reaudits.append(Reaudit(alloc, grade))
+        elif alloc.audit_id not in grades and state not in _RETURNED and _pending(alloc, before):
+            unreturned.append(alloc)
+    unreturned.sort(key=lambda a: (a.month, a.audit_id))
+    span = (unreturned[0].month, unreturned[-1].month) if unreturned else None
+    return History(recent, window, reaudits, [a.audit_id for a in unreturned], span)
+
+
+def _pending(alloc: Allocation, before: str) -> bool:
+    """Whether an audit not returned yet is worth a note: last month's, or a re-audit of
+    any month (its chain's next step waits on it)."""
+    return alloc.month == before or alloc.reaudit_of is not None
 
 
 @dataclass
@@ -222,8 +243,10 @@ def plan_allocation(
         )
 
     if history.unreturned:
+        first, last = history.unreturned_months or (shift_month(month, -1),) * 2
+        span = first if first == last else f"{first} to {last}"
         notes.append(
-            f"{len(history.unreturned)} audits of {shift_month(month, -1)} are not returned yet, so whether they "
+            f"{len(history.unreturned)} audits of {span} are not returned yet, so whether they "
             f"need re-auditing is not known: {_listed(history.unreturned)}"
         )
     about: list[tuple[str, object]] = [
@@ -267,7 +290,7 @@ def _rules_applied(
         ("Not picked again", recent),
         (
             "Re-audits",
-            f"cases graded {', '.join(rules.reaudit_grades)} in {shift_month(month, -1)} are re-audited by a "
+            f"cases whose latest case file audit was graded {', '.join(rules.reaudit_grades)} are re-audited by a "
             f"{rules.reaudit_role}, every month until the grade improves; reaudit_of names the audit repeated",
         ),
         ("Who audits", "nobody audits a case of their own team, one they manage or one they work"),

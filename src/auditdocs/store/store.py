@@ -341,18 +341,34 @@ class Store:
         """audit id → {field id: value} of the current returns of a month (audit tools,
         or with ``document="plan"`` the improvement plans back from the discussion), for
         the field ids with the given prefix and suffix."""
+        return self.current_values_between(month, month, field_prefix, document, field_suffix)
+
+    def current_values_between(
+        self,
+        first: str,
+        last: str,
+        field_prefix: str = "",
+        document: str = "audit",
+        field_suffix: str = "",
+        tool: str | None = None,
+    ) -> dict[str, dict[str, Any]]:
+        """As :meth:`current_values`, for the months ``first`` to ``last`` (both included),
+        of one tool type if ``tool`` is given."""
         query = (
             select(submissions.c.audit_id, field_values.c.field_id, field_values.c.value)
             .join(field_values, field_values.c.submission_id == submissions.c.id)
             .join(allocations, allocations.c.audit_id == submissions.c.audit_id)
             .where(
-                allocations.c.month == month,
+                allocations.c.month >= first,
+                allocations.c.month <= last,
                 submissions.c.is_current.is_(True),
                 submissions.c.document == document,
                 field_values.c.field_id.startswith(field_prefix, autoescape=True),
                 field_values.c.field_id.endswith(field_suffix, autoescape=True),
             )
         )
+        if tool is not None:
+            query = query.where(allocations.c.tool == tool)
         out: dict[str, dict[str, Any]] = {}
         with self.reading() as conn:
             for audit_id, field_id, value in conn.execute(query):
