@@ -16,6 +16,7 @@ from functools import lru_cache
 from types import MappingProxyType
 
 from auditdocs.config.models import Domain, Settings, ToolType, ValidationSettings
+from auditdocs.dates import is_working_day
 from auditdocs.forms.layout import EVIDENCE_PLACEHOLDER, TEXT_PLACEHOLDER
 from auditdocs.returns.findings import POSSIBLE_CONCERN, Finding, Severity
 from auditdocs.text import norm
@@ -36,6 +37,10 @@ _MIN_SENTENCE_WORDS = 6
 #: measured by their share of guidance words (four words of "Reviews were on time and
 #: effective." are a run in the guidance, but it is the auditor's own sentence).
 _MIN_COMPARE_WORDS = 10
+#: This many plan rows (or more) with the same action are one action copied into every
+#: row, not a plan (2.8): two or three may rightly share an action linked to different
+#: domains, five do not.
+IDENTICAL_ACTIONS = 5
 
 
 # --- text measures ----------------------------------------------------------------
@@ -485,6 +490,7 @@ def _plan(check: _Check, audit_date: date, graded: dict[str, int] | None) -> Non
             )
         if row.get("domain") not in domains:
             check.flag("plan.domain", f"{p}.domain", f"{where}: no domain; choose the domain this action improves.")
+    _identical(check, used)
     if graded is None:
         if not used:
             check.flag("plan.empty", None, "The improvement plan has no actions; add the actions agreed.")
@@ -500,6 +506,37 @@ def _plan(check: _Check, audit_date: date, graded: dict[str, int] | None) -> Non
                 f"{domain.title}: graded {check.label(str(grade))} but no improvement plan action is linked "
                 f"to it; add at least one action with '{domain.title}' as its domain.",
             )
+
+
+def _identical(check: _Check, rows: Iterable[int]) -> None:
+    """Rows whose actions are the same words (ignoring case, spacing and punctuation)."""
+    same: dict[tuple[str, ...], list[int]] = {}
+    for n in rows:
+        tokens = tuple(words(check.text(f"plan.{n}.action") or ""))
+        if tokens:
+            same.setdefault(tokens, []).append(n)
+    for numbers in same.values():
+        if len(numbers) >= IDENTICAL_ACTIONS:
+            listed = ", ".join(map(str, numbers[:-1])) + f" and {numbers[-1]}"
+            check.flag(
+                "plan.identical",
+                f"plan.{numbers[0]}.action",
+                f"Improvement plan rows {listed} have the same action; give each row its own action, saying "
+                "exactly what will be done to improve the domain it is linked to.",
+            )
+
+
+def _working_day_near(due: date, after: date, region: str) -> date:
+    """The working day before ``due`` if it is still after ``after``, else the one after ``due``."""
+    day = due - timedelta(days=1)
+    while not is_working_day(day, region):
+        day -= timedelta(days=1)
+    if day > after:
+        return day
+    day = due + timedelta(days=1)
+    while not is_working_day(day, region):
+        day += timedelta(days=1)
+    return day
 
 
 def _due(check: _Check, field_id: str, where: str, value: Value, audit_date: date) -> None:
@@ -521,6 +558,16 @@ def _due(check: _Check, field_id: str, where: str, value: Value, audit_date: dat
             field_id,
             f"{where}: the due date {_day(due)} is more than {check.v.plan_window_days} days after the audit; "
             f"choose a date by {_day(latest)}, or split the action into steps.",
+        )
+    region = check.settings.organisation.bank_holidays
+    if due is not None and due > audit_date and not is_working_day(due, region):
+        what = f"a {due:%A}" if due.weekday() >= 5 else "a bank holiday"
+        near = _working_day_near(due, audit_date, region)
+        check.flag(
+            "plan.due_working_day",
+            field_id,
+            f"{where}: the due date {_day(due)} is {what}, not a working day; choose a working day, "
+            f"such as {near:%A} {_day(near)}.",
         )
 
 
