@@ -11,49 +11,25 @@ and practitioner discussions not yet recorded.
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from auditdocs import dates
-from auditdocs.allocation.record import Allocation
-from auditdocs.dates import check_month, month_label, uk_date, uk_day, uk_today
-from auditdocs.errors import InternalError
+from auditdocs.dates import check_month, month_label, uk_date, uk_today
 from auditdocs.files import safe_name, write_private
 from auditdocs.forms.generate import document_path
 from auditdocs.mail.messages import Planned, Postbox, Sent, Skipped, attach_docx, new_message
 from auditdocs.ooxml.fill import WordStyle, fill_form
+from auditdocs.returns.status import accepted_audits
 from auditdocs.workspace import Workspace
 
 
 def discussion_due(ws: Workspace, accepted_on: date, overall: str | None) -> date:
     """The practitioner discussion deadline for an audit accepted on ``accepted_on``."""
     return dates.discussion_due(ws.config.settings, overall, accepted_on)
-
-
-@dataclass
-class Accepted:
-    allocation: Allocation
-    accepted_on: date
-    values: dict[str, Any]
-    discussed_on: str | None  # from the returned improvement plan
-
-
-def accepted_audits(ws: Workspace, month: str) -> list[Accepted]:
-    store = ws.store()
-    audit_values = store.current_values(month)
-    plan_values = store.current_values(month, "discussion.", document="plan")
-    out = []
-    for row in store.month_status(month):
-        if row["state"] != "accepted" or row["received_at"] is None:
-            continue
-        alloc = store.allocation(row["audit_id"])
-        if alloc is None:
-            raise InternalError(f"{row['audit_id']}: in the month's status but not in the store's allocations")
-        discussed = plan_values.get(row["audit_id"], {}).get("discussion.date")
-        out.append(Accepted(alloc[0], uk_day(row["received_at"]), audit_values.get(row["audit_id"], {}), discussed))
-    return out
 
 
 def send_discussion_plans(ws: Workspace, month: str, force: bool = False) -> list[Sent]:
@@ -81,13 +57,15 @@ def send_discussion_plans(ws: Workspace, month: str, force: bool = False) -> lis
                 / f"{safe_name(alloc.audit_id)} {safe_name(alloc.case_reference)} improvement plan.docx"
             )
             write_private(doc, prefilled)
-            due = discussion_due(ws, acc.accepted_on, acc.values.get("overall.grade"))
+            due = acc.discussion_due(ws.config.settings)
             grade = acc.values.get("overall.grade")
             label = ws.config.settings.grading.label_of(grade) if isinstance(grade, str) else "not given"
+            concern = concern_lines(acc.values, alloc.worker)
             body = "\n".join(
                 [
                     f"Dear {alloc.team_manager},",
                     "",
+                    *concern,
                     f"The audit of case {alloc.case_reference} (audit {alloc.audit_id}, worker {alloc.worker}) "
                     f"has been accepted. Overall judgement: {label}.",
                     f"Please discuss the findings and the attached improvement plan with {alloc.worker} "
@@ -102,7 +80,8 @@ def send_discussion_plans(ws: Workspace, month: str, force: bool = False) -> lis
                 ws.config.settings.email,
                 alloc.team_manager,
                 ws.store().email_of(alloc.team_manager),
-                f"Audit {alloc.audit_id} ({alloc.case_reference}): practitioner discussion by {uk_date(due)}",
+                f"Audit {alloc.audit_id} ({alloc.case_reference}): practitioner discussion by {uk_date(due)}"
+                + ("; immediate safeguarding concern" if concern else ""),
                 body,
             )
             attach_docx(msg, doc)
@@ -110,6 +89,32 @@ def send_discussion_plans(ws: Workspace, month: str, force: bool = False) -> lis
     finally:
         postbox.close()
     return out
+
+
+def concern_lines(values: dict[str, Any], worker: str) -> list[str]:
+    """The immediate safeguarding concern an audit recorded (2.6), repeated first in the
+    team manager's discussion message (the notice at ingest went before); none if none."""
+    if values.get("concern.immediate") is not True:
+        return []
+    details = values.get("concern.details")
+    described = details if isinstance(details, str) and details.strip() else "(not described)"
+    notified = values.get("concern.notified")
+    said = []
+    if isinstance(notified, str):
+        with contextlib.suppress(ValueError):
+            said.append(f"The auditor recorded telling you on {uk_date(date.fromisoformat(notified))}.")
+    said.append(
+        f"Please make sure the corrective actions agreed are in hand with {worker} and recorded on the child's "
+        "file under Management Oversight, and include them in the discussion."
+    )
+    return [
+        "IMMEDIATE SAFEGUARDING CONCERN: the auditor recorded an immediate concern about the child's safety:",
+        "",
+        *(f"    {line}" for line in described.splitlines()),
+        "",
+        " ".join(said),
+        "",
+    ]
 
 
 def _as_fill_values(plan: dict[str, Any]) -> dict[str, Any]:
@@ -147,7 +152,7 @@ def chasers(ws: Workspace, month: str, today: date) -> list[Chaser]:
                 f"{row['audit_id']} (case {row['case_reference']}): amendments were due {uk_date(row['resubmit_by'])}"
             )
     for acc in accepted_audits(ws, month):
-        due = discussion_due(ws, acc.accepted_on, acc.values.get("overall.grade"))
+        due = acc.discussion_due(ws.config.settings)
         if acc.discussed_on is None and today > due:
             a = acc.allocation
             grouped[(a.team_manager, ws.store().email_of(a.team_manager), "discussion")].append(
