@@ -1,5 +1,6 @@
-"""The month's inputs: the case list exported from the case management system, and the
-auditors with their role, team and monthly capacity.
+"""The month's inputs: the case list exported from the case management system, the
+auditors with their role, team and monthly capacity, and (optionally) the staff list
+giving a worker's status (newly qualified, needing support).
 
 Each council's export names its columns its own way, so the headers come from config
 (``imports:`` in organisation.yaml).  A list is read whole or not at all: the first
@@ -21,7 +22,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from auditdocs.allocation.record import Allocation
-from auditdocs.config.models import AuditorImport, CaseImport
+from auditdocs.config.models import AuditorImport, CaseImport, StaffImport
 from auditdocs.errors import DataError, RejectedFile
 from auditdocs.files import display
 from auditdocs.ooxml.package import MB, OLE_MAGIC, Limits, Package
@@ -78,6 +79,15 @@ class Auditor:
     role: str  # canonical: one of imports.auditors.roles
     team: str
     capacity: int  # audits a month
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    """A worker of the staff list and their status (framework 6.2, 6.4)."""
+
+    name: str
+    team: str  # "": matched to the case list's workers by name alone
+    status: str | None  # canonical: one of imports.staff.statuses; None: an experienced worker
 
 
 # --- reading a table ----------------------------------------------------------------------
@@ -362,3 +372,24 @@ def read_auditors(path: Path, spec: AuditorImport) -> list[Auditor]:
         raise DataError(f"{display(table.path)}: no auditors (only a header row)")
     rows.unique(auditors, lambda a: a.name, "name", "auditor")
     return auditors
+
+
+def read_staff(path: Path, spec: StaffImport) -> list[StaffMember]:
+    """Every worker of the staff list, or a DataError for the first problem (nothing is
+    kept).  A blank status is an experienced worker; a blank team matches by name alone."""
+    table = read_table(path)
+    rows = _Rows(table, spec.columns.model_dump(), {"name", "status"}, "imports.staff.columns")
+    staff = []
+    for n, row in table.rows:
+        has_status = bool(rows.text(n, row, "status", required=False))
+        staff.append(
+            StaffMember(
+                name=rows.text(n, row, "name"),
+                team=rows.text(n, row, "team", required=False),
+                status=rows.choice(n, row, "status", spec.statuses, "status") if has_status else None,
+            )
+        )
+    if not staff:
+        raise DataError(f"{display(table.path)}: no workers (only a header row)")
+    rows.unique(staff, lambda s: f"{s.name} ({s.team})" if s.team else s.name, "name", "worker")
+    return staff

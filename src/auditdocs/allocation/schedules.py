@@ -4,19 +4,23 @@ worker's own team manager, supervision audits of each worker by a manager who is
 their own, and yearly staff observations of workers by their team manager and of team
 managers by a service or senior manager.
 
-There is no staff list: the workers are the distinct (worker, team, team manager)
-found in the case list, the team managers the distinct (team manager, team).  An audit
-about a worker carries a worker reference (``W-`` and a code of the name), no child id.
+The workers are the distinct (worker, team, team manager) found in the case list, the
+team managers the distinct (team manager, team).  An optional staff list gives a
+worker's status: a worker whose status has months of its own (``status_months``: newly
+qualified workers, 6.2; workers needing support, 6.4) is audited in those months
+instead.  An audit about a worker carries a worker reference (``W-`` and a code of the
+name), no child id.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
-from auditdocs.allocation.lists import Auditor, Case
+from auditdocs.allocation.lists import Auditor, Case, StaffMember
 from auditdocs.allocation.record import Allocation, worker_reference
 from auditdocs.allocation.workbook import conflict
 from auditdocs.config.models import Schedule, Settings
@@ -40,9 +44,10 @@ class Worker:
 
 
 def due_schedules(settings: Settings, month: str) -> list[str]:
-    """The tools whose schedule runs in ``month`` (YYYY-MM), in the config's order."""
+    """The tools whose schedule runs in ``month`` (YYYY-MM), for everyone or for workers
+    of a status, in the config's order."""
     mon = int(month.split("-")[1])
-    return [tool for tool, schedule in settings.schedules.items() if mon in schedule.months]
+    return [tool for tool, schedule in settings.schedules.items() if schedule.runs_in(mon)]
 
 
 def workers_of(cases: Sequence[Case]) -> list[Worker]:
@@ -73,99 +78,191 @@ def plan_schedules(
     due: date,
     taken: set[str],
     notes: list[str],
+    staff: Sequence[StaffMember] | None = None,
 ) -> tuple[list[Scheduled], list[tuple[str, object]]]:
     """The scheduled audits of ``month`` (not yet numbered or given an auditor) and the
     About sheet's lines on them.  ``taken``: case references (normalised) already picked
-    this month, which no thematic audit picks again."""
+    this month, which no thematic audit picks again.  ``staff``: the staff list (None:
+    none given; every worker is audited as an experienced worker)."""
     out: list[Scheduled] = []
     about: list[tuple[str, object]] = []
     for tool in due_schedules(settings, month):
         schedule = settings.schedules[tool]
-        rng = random.Random(f"{seed}:{tool}")  # each tool its own stream: adding one changes no other
-        items = _subjects(tool, schedule, cases, auditors, month, due, rng, taken, notes)
+        if staff is None and int(month.split("-")[1]) not in schedule.months:
+            continue  # due only for workers of a status, and without a staff list nobody has one
+        run = _Run(
+            tool,
+            schedule,
+            month,
+            due,
+            auditors,
+            random.Random(f"{seed}:{tool}"),  # each tool its own stream: adding one changes no other
+            taken,
+            notes,
+        )
+        if schedule.subjects == "cases":
+            items, what = _cases(run, cases)
+        elif schedule.subjects == "worker_cases":
+            items, what = _worker_cases(run, cases)
+        else:
+            items, what = _workers(run, cases, staff)
         out += items
-        about.append((f"Schedule: {tool}", f"{len(items)} audits: {_described(schedule)}"))
+        about.append((f"Schedule: {tool}", f"{len(items)} audits: {what}; {_who(schedule)}"))
     if not about:
-        ran = ", ".join(f"{tool} (months {', '.join(map(str, s.months))})" for tool, s in settings.schedules.items())
+        ran = ", ".join(f"{tool} ({_months_described(s)})" for tool, s in settings.schedules.items())
         about.append(("Schedules", f"none this month (configured: {ran or 'none'})"))
     return out, about
 
 
-def _subjects(
-    tool: str,
-    schedule: Schedule,
-    cases: Sequence[Case],
-    auditors: Sequence[Auditor],
-    month: str,
-    due: date,
-    rng: random.Random,
-    taken: set[str],
-    notes: list[str],
-) -> list[Scheduled]:
-    roles = {norm(r) for r in schedule.auditor_roles}
+@dataclass
+class _Run:
+    """One tool's schedule in one month, and what picking its subjects needs."""
 
-    def eligible(draft: Allocation, own_manager: bool, allowed: set[str]) -> list[int]:
+    tool: str
+    schedule: Schedule
+    month: str
+    due: date
+    auditors: Sequence[Auditor]
+    rng: random.Random
+    taken: set[str]
+    notes: list[str]
+
+    def eligible(self, draft: Allocation, own_manager: bool, roles: Collection[str]) -> list[int]:
+        """The auditors who may take ``draft``: with capacity, of ``roles`` (empty: any)."""
+        allowed = {norm(r) for r in roles}
         return [
             i
-            for i, a in enumerate(auditors)
+            for i, a in enumerate(self.auditors)
             if a.capacity > 0
             and (not allowed or norm(a.role) in allowed)
             and conflict(replace(draft, auditor=a.name), a.team, own_manager) is None
         ]
 
-    own = schedule.auditor == "own_manager"
-    if schedule.subjects == "cases":
-        types = {norm(t) for t in schedule.case_types}
-        pool = []
-        for case in cases:
-            if (types and norm(case.case_type) not in types) or norm(case.case_reference) in taken:
-                continue
-            draft = case.draft(tool, month, due)
-            if eligible(draft, own, roles):
-                pool.append(draft)
-        if len(pool) < schedule.sample_size:
-            notes.append(f"{tool}: only {len(pool)} cases could be picked (sample_size is {schedule.sample_size})")
-        chosen = {id(d) for d in rng.sample(pool, min(schedule.sample_size, len(pool)))}
-        picked = [d for d in pool if id(d) in chosen]
-        taken.update(norm(d.case_reference) for d in picked)
-        return [Scheduled(d, eligible(d, own, roles)) for d in picked]
-    if schedule.subjects == "worker_cases":
-        out = []
-        for worker in workers_of(cases):
-            theirs = [c for c in cases if norm(c.worker) == norm(worker.name) and norm(c.team) == norm(worker.team)]
-            fresh = [c for c in theirs if norm(c.case_reference) not in taken] or theirs
-            draft = rng.choice(fresh).draft(tool, month, due)
-            out.append(Scheduled(draft, eligible(draft, own, roles)))
-        return out
+    @property
+    def own_manager(self) -> bool:
+        return self.schedule.auditor == "own_manager"
+
+
+def _cases(run: _Run, cases: Sequence[Case]) -> tuple[list[Scheduled], str]:
+    """A random sample of the cases of the types in focus, none picked already this month."""
+    schedule = run.schedule
+    types = {norm(t) for t in schedule.case_types}
+    pool = []
+    for case in cases:
+        if (types and norm(case.case_type) not in types) or norm(case.case_reference) in run.taken:
+            continue
+        draft = case.draft(run.tool, run.month, run.due)
+        if run.eligible(draft, run.own_manager, schedule.auditor_roles):
+            pool.append(draft)
+    if len(pool) < schedule.sample_size:
+        run.notes.append(f"{run.tool}: only {len(pool)} cases could be picked (sample_size is {schedule.sample_size})")
+    chosen = {id(d) for d in run.rng.sample(pool, min(schedule.sample_size, len(pool)))}
+    picked = [d for d in pool if id(d) in chosen]
+    run.taken.update(norm(d.case_reference) for d in picked)
+    kinds = ", ".join(schedule.case_types) or "any"
+    what = f"a random sample of {schedule.sample_size} cases of type {kinds}, none picked already this month"
+    return [Scheduled(d, run.eligible(d, run.own_manager, schedule.auditor_roles)) for d in picked], what
+
+
+def _worker_cases(run: _Run, cases: Sequence[Case]) -> tuple[list[Scheduled], str]:
+    """One case of each worker, at random, preferably one not picked already this month."""
     out = []
     for worker in workers_of(cases):
-        draft = _worker_draft(worker, tool, month, due)
-        out.append(Scheduled(draft, eligible(draft, own, roles)))
-    if schedule.team_managers:
-        tm_roles = {norm(r) for r in schedule.team_manager_auditor_roles}
+        theirs = [c for c in cases if norm(c.worker) == norm(worker.name) and norm(c.team) == norm(worker.team)]
+        fresh = [c for c in theirs if norm(c.case_reference) not in run.taken] or theirs
+        draft = run.rng.choice(fresh).draft(run.tool, run.month, run.due)
+        out.append(Scheduled(draft, run.eligible(draft, run.own_manager, run.schedule.auditor_roles)))
+    return out, "one case of each worker, at random"
+
+
+def _workers(run: _Run, cases: Sequence[Case], staff: Sequence[StaffMember] | None) -> tuple[list[Scheduled], str]:
+    """One for each worker due this month (their status's months, else the schedule's)
+    and, in the schedule's months, each team manager."""
+    schedule = run.schedule
+    mon = int(run.month.split("-")[1])
+    workers = workers_of(cases)
+    status_of = _status_finder(run, workers, staff) if schedule.status_months else lambda _worker: None
+    out = []
+    counted: Counter[str] = Counter()
+    for worker in workers:
+        status = status_of(worker)
+        months = schedule.months if status is None else schedule.status_months.get(status, schedule.months)
+        if mon not in months:
+            continue
+        counted[status if status is not None and status in schedule.status_months else "other"] += 1
+        draft = _worker_draft(worker, run.tool, run.month, run.due)
+        out.append(Scheduled(draft, run.eligible(draft, run.own_manager, schedule.auditor_roles)))
+    what = "one for each worker in the case list"
+    if schedule.status_months:
+        rule = "; ".join(f"{s}: {_listed_months(m)}" for s, m in schedule.status_months.items())
+        if staff is None:
+            what += f" (no staff list given, so the months of a status ({rule}) are not applied)"
+        else:
+            found = ", ".join(f"{counted[s]} {s}" for s in [*schedule.status_months, "other"] if counted[s]) or "none"
+            what += (
+                f" due this month: with a status in the staff list, in its months ({rule}); others in months "
+                f"{_listed_months(schedule.months)} (this month: {found})"
+            )
+    if schedule.team_managers and mon in schedule.months:
         for manager in team_managers_of(cases):
-            draft = _worker_draft(manager, tool, month, due)
-            out.append(Scheduled(draft, eligible(draft, False, tm_roles)))
-    return out
+            draft = _worker_draft(manager, run.tool, run.month, run.due)
+            out.append(Scheduled(draft, run.eligible(draft, False, schedule.team_manager_auditor_roles)))
+        what += f"; each team manager by a {' or '.join(schedule.team_manager_auditor_roles).lower()}"
+    return out, what
 
 
-def _described(schedule: Schedule) -> str:
-    if schedule.subjects == "cases":
-        kinds = ", ".join(schedule.case_types) or "any"
-        what = f"a random sample of {schedule.sample_size} cases of type {kinds}, none picked already this month"
-    elif schedule.subjects == "worker_cases":
-        what = "one case of each worker, at random"
-    else:
-        what = "one for each worker in the case list"
-        if schedule.team_managers:
-            what += f"; each team manager by a {' or '.join(schedule.team_manager_auditor_roles).lower()}"
+def _status_finder(
+    run: _Run, workers: Sequence[Worker], staff: Sequence[StaffMember] | None
+) -> Callable[[Worker], str | None]:
+    """A worker's status from the staff list: the row of their name and team, else the
+    row of their name with no team.  Notes the workers of the staff list with a status
+    that are not in the case list (a misspelt name would otherwise go unseen)."""
+    if staff is None:
+        run.notes.append(
+            f"{run.tool}: no staff list, so every worker is audited in months {_listed_months(run.schedule.months)} "
+            "(status_months needs one: imports.staff)"
+        )
+        return lambda _worker: None
+    rows = {(norm(m.name), norm(m.team)): m.status for m in staff}
+    keys = {(norm(w.name), norm(w.team)) for w in workers}
+    names = {name for name, _team in keys}
+    missing = [
+        f"{m.name} ({m.team})" if m.team else m.name
+        for m in staff
+        if m.status and ((norm(m.name), norm(m.team)) not in keys if m.team else norm(m.name) not in names)
+    ]
+    if missing:
+        run.notes.append(
+            f"{run.tool}: {len(missing)} workers with a status in the staff list are not in the case list "
+            f"(check the spelling of their name and team): {', '.join(missing)}"
+        )
+
+    def status_of(worker: Worker) -> str | None:
+        for key in ((norm(worker.name), norm(worker.team)), (norm(worker.name), "")):
+            if key in rows:
+                return rows[key]
+        return None
+
+    return status_of
+
+
+def _who(schedule: Schedule) -> str:
     if schedule.auditor == "own_manager":
         who = "by the worker's own team manager"
     else:
         who = "by nobody of the team, its manager or the worker"
     if schedule.auditor_roles:
         who += f" (only {', '.join(schedule.auditor_roles)})"
-    return f"{what}; {who}"
+    return who
+
+
+def _months_described(schedule: Schedule) -> str:
+    months = f"months {_listed_months(schedule.months)}"
+    return "; ".join([months, *(f"{s}: {_listed_months(m)}" for s, m in schedule.status_months.items())])
+
+
+def _listed_months(months: Sequence[int]) -> str:
+    return ", ".join(map(str, months))
 
 
 def _worker_draft(worker: Worker, tool: str, month: str, due: date) -> Allocation:

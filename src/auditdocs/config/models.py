@@ -363,11 +363,48 @@ class AuditorImport(Model):
         return self
 
 
+class StaffColumns(Model):
+    """Which column of the staff list holds each value.  ``team: null``: workers are
+    matched to the case list by name alone."""
+
+    name: Header = "name"
+    team: Header | None = "team"
+    status: Header = "status"
+
+    @model_validator(mode="after")
+    def _check(self) -> StaffColumns:
+        _unique_text([h for h in self.model_dump().values() if h is not None], "column header")
+        return self
+
+
+class StaffImport(Model):
+    """The staff list: workers whose status sets how often they are observed (framework
+    6.2 newly qualified, 6.4 in need of support).  Optional: without one, every worker is
+    observed as an experienced worker (6.3)."""
+
+    file: Text | None = None  # null: no staff list unless one is given on the command line
+    columns: StaffColumns = StaffColumns()
+    #: status → the other ways the list may spell it; a blank status is an experienced worker
+    statuses: dict[Text, list[Text]] = Field(
+        default_factory=lambda: {
+            "ASYE": ["NQSW", "Newly qualified", "Newly qualified social worker"],
+            "Support": ["Needs support", "In need of support"],
+        },
+        min_length=1,
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> StaffImport:
+        _aliases(self.statuses, "status")
+        return self
+
+
 class Imports(Model):
-    """How case and auditor lists are read: each council's export names columns its own way."""
+    """How case, auditor and staff lists are read: each council's export names columns its own way."""
 
     cases: CaseImport = CaseImport()
     auditors: AuditorImport = AuditorImport()
+    staff: StaffImport = StaffImport()
 
 
 class AllocationRules(Model):
@@ -404,6 +441,9 @@ class Schedule(Model):
     team_manager_auditor_roles: list[Text] = Field(
         default_factory=lambda: ["Service manager", "Senior manager"], min_length=1
     )
+    #: workers: a worker whose status in the staff list (imports.staff) is named here is
+    #: audited in these months instead of ``months`` (6.2 newly qualified, 6.4 needing support)
+    status_months: dict[Text, Annotated[list[Month], Field(min_length=1)]] = Field(default_factory=dict)
 
     @field_validator("months")
     @classmethod
@@ -411,6 +451,27 @@ class Schedule(Model):
         if len(set(value)) != len(value):
             raise ValueError("a month is named twice")
         return sorted(value)
+
+    @field_validator("status_months")
+    @classmethod
+    def _status_months(cls, value: dict[str, list[int]]) -> dict[str, list[int]]:
+        for status, months in value.items():
+            if len(set(months)) != len(months):
+                raise ValueError(f"{status}: a month is named twice")
+        return {status: sorted(months) for status, months in value.items()}
+
+    @model_validator(mode="after")
+    def _check(self) -> Schedule:
+        if self.status_months and self.subjects != "workers":
+            raise ValueError(
+                f"status_months: only for subjects: workers (these subjects are {self.subjects}: a staff "
+                "list status is a worker's)"
+            )
+        return self
+
+    def runs_in(self, month: int) -> bool:
+        """Whether the schedule runs in ``month`` (1-12), for everyone or for a status."""
+        return month in self.months or any(month in months for months in self.status_months.values())
 
 
 class LimitSettings(Model):
@@ -478,4 +539,11 @@ class Settings(Model):
                             f"schedules.{tool_id}.{key}: {role!r} is not a role in imports.auditors.roles "
                             f"(one of {', '.join(roles)})"
                         )
+            statuses = self.imports.staff.statuses
+            for status in schedule.status_months:
+                if status not in statuses:
+                    raise ValueError(
+                        f"schedules.{tool_id}.status_months: {status!r} is not a status in imports.staff.statuses "
+                        f"(one of {', '.join(statuses)})"
+                    )
         return self
