@@ -1,6 +1,7 @@
 """The scheduled tools across months (issue 14): staff observations of newly qualified
 (ASYE) workers and workers needing support at their own frequency, from the staff list
-(framework 6.2-6.4)."""
+(framework 6.2-6.4), and thematic audits and case discussions that do not pick a case
+the tool audited in the months before (``exclude_months``)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ from typing import Any
 import pytest
 
 from auditdocs.allocation.lists import StaffMember, read_staff
-from auditdocs.allocation.record import worker_reference
-from auditdocs.allocation.schedules import Scheduled, plan_schedules
+from auditdocs.allocation.record import Allocation, worker_reference
+from auditdocs.allocation.schedules import Scheduled, plan_schedules, recently_audited
 from auditdocs.config import Settings
 from auditdocs.config.loader import load_config
 from auditdocs.config.models import StaffImport
 from auditdocs.errors import ConfigError, DataError
 from auditdocs.sample.month import write_sheet
+from auditdocs.store.store import Store
 from auditdocs.workspace import Workspace
 from tests.test_schedules import make_auditors, make_cases
 
@@ -226,6 +228,8 @@ def test_the_shipped_config_observes_asye_and_support_workers_and_has_no_staff_l
     settings = workspace.config.settings
     assert settings.imports.staff.file is None  # a workspace without a staff list keeps working
     assert settings.schedules["staff_observation"].status_months == {"ASYE": [1, 5, 9], "Support": [4, 10]}
+    assert settings.schedules["thematic_audit"].exclude_months == 12
+    assert settings.schedules["case_discussion"].exclude_months == 12
 
 
 def test_a_config_without_a_staff_list_or_status_months_loads_as_before(config_dir: Path) -> None:
@@ -271,6 +275,19 @@ def test_a_config_without_a_staff_list_or_status_months_loads_as_before(config_d
             "workers (these subjects are cases: a staff list status is a worker's)",
         ),
         (
+            "    team_managers: true\n",
+            "    team_managers: true\n    exclude_months: 6\n",
+            "config/organisation.yaml: schedules.staff_observation: exclude_months: only for subjects: "
+            "cases or worker_cases (every worker is audited each month the schedule runs; set how often with "
+            "months and status_months)",
+        ),
+        (
+            "    auditor: outside\n    exclude_months: 12\n",
+            "    auditor: outside\n    exclude_months: -1\n",
+            "config/organisation.yaml: schedules.thematic_audit.exclude_months: input should be greater than or "
+            "equal to 0",
+        ),
+        (
             "      Support: [Needs support, In need of support]\n",
             "      Support: [Needs support, NQSW]\n",
             "config/organisation.yaml: imports.staff: duplicate status 'NQSW': each must be unique",
@@ -280,3 +297,110 @@ def test_a_config_without_a_staff_list_or_status_months_loads_as_before(config_d
 def test_bad_schedule_and_staff_settings_name_the_key_path(config_dir: Path, old: str, new: str, message: str) -> None:
     set_in_config(config_dir, old, new)
     assert load_error(config_dir) == message
+
+
+# --- not audited with the tool in the months before (exclude_months) --------------------------------
+
+
+def test_a_thematic_audit_does_not_pick_a_case_it_audited_in_the_months_before(workspace: Workspace) -> None:
+    settings = with_schedules(
+        workspace.config.settings,
+        thematic_audit={"months": [9], "subjects": "cases", "case_types": ["CP", "CIN"], "sample_size": 6,
+                        "exclude_months": 12},
+    )  # fmt: skip
+    eligible = {c.case_reference for c in make_cases() if c.case_type in ("CP", "CIN")}
+    recent = {"R000", "R001", "R100", "R101", "R200", "R201", "R011"}  # 7 of the 12 CP and CIN cases
+    for month in ("2027-09", "2028-09"):
+        notes: list[str] = []
+        items, about = schedule(settings, month, notes, recent={"thematic_audit": {r.lower() for r in recent}})
+        assert {i.draft.case_reference for i in items} == eligible - recent
+        assert notes == ["thematic_audit: only 5 cases could be picked (sample_size is 6)"]
+    assert str(about["Schedule: thematic_audit"]).endswith(
+        "; cases audited with it from 2027-09 to 2028-08 not picked again (7 in the case list)"
+    )
+    items, about = schedule(settings, "2027-09", recent={"case_discussion": {r.lower() for r in recent}})
+    assert len(items) == 6  # another tool's cases are no thematic audit's
+    assert str(about["Schedule: thematic_audit"]).endswith("not picked again (0 in the case list)")
+    items, about = schedule(settings, "2027-09")
+    assert len(items) == 6
+    assert str(about["Schedule: thematic_audit"]).endswith(
+        "; cases audited with it in the 12 months before: none known"
+    )
+
+
+def test_a_case_discussion_is_held_on_a_case_not_discussed_in_the_months_before(workspace: Workspace) -> None:
+    settings = with_schedules(
+        workspace.config.settings,
+        case_discussion={"months": [11], "subjects": "worker_cases", "auditor": "own_manager", "exclude_months": 6},
+    )
+    # Each worker has three cases (R<team><worker>0..2): two of each were discussed, except
+    # Worker South 1, all of whose cases were.
+    recent = {f"r{t}{w}{k}" for t in range(3) for w in range(2) for k in range(2)} | {"r112"}
+    for seed in range(5):
+        notes: list[str] = []
+        items, about = plan_schedules(
+            make_cases(), make_auditors(), "2027-11", settings, seed=seed, due=DUE, taken=set(), notes=notes,
+            recent={"case_discussion": recent},
+        )  # fmt: skip
+        picked = {i.draft.worker: i.draft.case_reference for i in items}
+        assert set(picked) == ALL_WORKERS  # every worker still has their discussion
+        for worker, ref in picked.items():
+            if worker != "Worker South 1":
+                assert ref.endswith("2"), (seed, worker, ref)
+        assert picked["Worker South 1"].startswith("R11")
+        assert notes == [
+            "case_discussion: every case of 1 workers was audited with it in the 6 months before, so one of them "
+            "is picked again: Worker South 1"
+        ]
+        assert str(dict(about)["Schedule: case_discussion"]).endswith(
+            "; cases audited with it from 2027-05 to 2027-10 not picked again (13 in the case list)"
+        )
+
+
+def test_a_case_already_picked_this_month_is_avoided_after_the_months_before(workspace: Workspace) -> None:
+    settings = with_schedules(
+        workspace.config.settings,
+        case_discussion={"months": [11], "subjects": "worker_cases", "auditor": "own_manager", "exclude_months": 6},
+    )
+    recent = {"case_discussion": {"r000"}}
+    taken = {"r001"}  # a case file audit this month
+    items, _ = schedule(settings, "2027-11", taken=taken, recent=recent)
+    assert {i.draft.case_reference for i in items if i.draft.worker == "Worker North 0"} == {"R002"}
+
+
+# --- what the store knows -------------------------------------------------------------------------
+
+
+def stored(audit_id: str, month: str, tool: str, ref: str) -> Allocation:
+    return Allocation(audit_id, month, tool, ref, "", "North", "Worker North 0", "TM North", "Sue Senior",
+                      "sue@x.example", date(2027, 1, 29))  # fmt: skip
+
+
+def test_recently_audited_reads_each_tools_own_months_before_from_the_store(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    settings = with_schedules(
+        workspace.config.settings,
+        thematic_audit={"months": [3, 9], "subjects": "cases", "exclude_months": 12},
+        case_discussion={"months": [5, 11], "subjects": "worker_cases", "auditor": "own_manager",
+                         "exclude_months": 6},
+        supervision_audit={"months": [6, 12], "subjects": "workers"},
+    )  # fmt: skip
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    store.record_allocations(
+        [
+            stored("2026-10-001", "2026-10", "thematic_audit", "R-Old"),  # 13 months before: forgotten
+            stored("2026-11-001", "2026-11", "thematic_audit", "R-Nov"),  # 12 months before
+            stored("2027-03-001", "2027-03", "thematic_audit", "R-Mar"),
+            stored("2027-03-002", "2027-03", "case_file_audit", "R-Cfa"),  # not a thematic audit
+            stored("2027-04-001", "2027-04", "case_discussion", "R-Apr"),  # 7 months before: forgotten
+            stored("2027-05-001", "2027-05", "case_discussion", "R-May"),
+            stored("2027-06-001", "2027-06", "supervision_audit", "W-1234"),  # no exclude_months
+            stored("2027-11-001", "2027-11", "thematic_audit", "R-Now"),  # this month
+        ]
+    )
+    assert recently_audited(store, "2027-11", settings) == {
+        "thematic_audit": {"r-nov", "r-mar"},
+        "case_discussion": {"r-may"},
+    }
+    assert recently_audited(store, "2027-11", with_schedules(workspace.config.settings)) == {}

@@ -9,14 +9,15 @@ team managers the distinct (team manager, team).  An optional staff list gives a
 worker's status: a worker whose status has months of its own (``status_months``: newly
 qualified workers, 6.2; workers needing support, 6.4) is audited in those months
 instead.  An audit about a worker carries a worker reference (``W-`` and a code of the
-name), no child id.
+name), no child id.  With ``exclude_months``, a case the tool audited in the months
+before (the store's history, :func:`recently_audited`) is not picked again.
 """
 
 from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -24,6 +25,8 @@ from auditdocs.allocation.lists import Auditor, Case, StaffMember
 from auditdocs.allocation.record import Allocation, worker_reference
 from auditdocs.allocation.workbook import conflict
 from auditdocs.config.models import Schedule, Settings
+from auditdocs.dates import shift_month
+from auditdocs.store.store import Store
 from auditdocs.text import norm
 
 
@@ -48,6 +51,20 @@ def due_schedules(settings: Settings, month: str) -> list[str]:
     of a status, in the config's order."""
     mon = int(month.split("-")[1])
     return [tool for tool, schedule in settings.schedules.items() if schedule.runs_in(mon)]
+
+
+def recently_audited(store: Store, month: str, settings: Settings) -> dict[str, set[str]]:
+    """Tool → the references (normalised) it audited in its ``exclude_months`` before
+    ``month``, for the tools with that rule (withdrawn audits do not count)."""
+    spans = {tool: s.exclude_months for tool, s in settings.schedules.items() if s.exclude_months}
+    if not spans:
+        return {}
+    out: dict[str, set[str]] = {tool: set() for tool in spans}
+    for alloc, _state in store.allocations_between(shift_month(month, -max(spans.values())), shift_month(month, -1)):
+        span = spans.get(alloc.tool)
+        if span and alloc.month >= shift_month(month, -span):
+            out[alloc.tool].add(norm(alloc.case_reference))
+    return out
 
 
 def workers_of(cases: Sequence[Case]) -> list[Worker]:
@@ -79,17 +96,23 @@ def plan_schedules(
     taken: set[str],
     notes: list[str],
     staff: Sequence[StaffMember] | None = None,
+    recent: Mapping[str, Collection[str]] | None = None,
 ) -> tuple[list[Scheduled], list[tuple[str, object]]]:
     """The scheduled audits of ``month`` (not yet numbered or given an auditor) and the
     About sheet's lines on them.  ``taken``: case references (normalised) already picked
     this month, which no thematic audit picks again.  ``staff``: the staff list (None:
-    none given; every worker is audited as an experienced worker)."""
+    none given; every worker is audited as an experienced worker).  ``recent``: tool →
+    the references (normalised) it audited in its ``exclude_months`` before this month,
+    as :func:`recently_audited` gives them (None: not known)."""
     out: list[Scheduled] = []
     about: list[tuple[str, object]] = []
     for tool in due_schedules(settings, month):
         schedule = settings.schedules[tool]
         if staff is None and int(month.split("-")[1]) not in schedule.months:
             continue  # due only for workers of a status, and without a staff list nobody has one
+        before: Collection[str] | None = ()  # without exclude_months, nothing the tool audited counts
+        if schedule.exclude_months:
+            before = None if recent is None else recent.get(tool, ())
         run = _Run(
             tool,
             schedule,
@@ -98,6 +121,7 @@ def plan_schedules(
             auditors,
             random.Random(f"{seed}:{tool}"),  # each tool its own stream: adding one changes no other
             taken,
+            before,
             notes,
         )
         if schedule.subjects == "cases":
@@ -107,7 +131,7 @@ def plan_schedules(
         else:
             items, what = _workers(run, cases, staff)
         out += items
-        about.append((f"Schedule: {tool}", f"{len(items)} audits: {what}; {_who(schedule)}"))
+        about.append((f"Schedule: {tool}", f"{len(items)} audits: {what}; {_who(schedule)}{_exclusion(run)}"))
     if not about:
         ran = ", ".join(f"{tool} ({_months_described(s)})" for tool, s in settings.schedules.items())
         about.append(("Schedules", f"none this month (configured: {ran or 'none'})"))
@@ -125,7 +149,9 @@ class _Run:
     auditors: Sequence[Auditor]
     rng: random.Random
     taken: set[str]
+    recent: Collection[str] | None  # audited with the tool in its exclude_months before; None: not known
     notes: list[str]
+    excluded: int = 0  # cases not picked because they were audited in exclude_months
 
     def eligible(self, draft: Allocation, own_manager: bool, roles: Collection[str]) -> list[int]:
         """The auditors who may take ``draft``: with capacity, of ``roles`` (empty: any)."""
@@ -137,6 +163,9 @@ class _Run:
             and (not allowed or norm(a.role) in allowed)
             and conflict(replace(draft, auditor=a.name), a.team, own_manager) is None
         ]
+
+    def audited_before(self, case: Case) -> bool:
+        return self.recent is not None and norm(case.case_reference) in self.recent
 
     @property
     def own_manager(self) -> bool:
@@ -150,6 +179,9 @@ def _cases(run: _Run, cases: Sequence[Case]) -> tuple[list[Scheduled], str]:
     pool = []
     for case in cases:
         if (types and norm(case.case_type) not in types) or norm(case.case_reference) in run.taken:
+            continue
+        if run.audited_before(case):
+            run.excluded += 1
             continue
         draft = case.draft(run.tool, run.month, run.due)
         if run.eligible(draft, run.own_manager, schedule.auditor_roles):
@@ -165,13 +197,26 @@ def _cases(run: _Run, cases: Sequence[Case]) -> tuple[list[Scheduled], str]:
 
 
 def _worker_cases(run: _Run, cases: Sequence[Case]) -> tuple[list[Scheduled], str]:
-    """One case of each worker, at random, preferably one not picked already this month."""
+    """One case of each worker, at random: one not audited with the tool in its
+    exclude_months if the worker has one (else any of theirs, noted), preferably one not
+    picked already this month."""
     out = []
+    again = []
     for worker in workers_of(cases):
         theirs = [c for c in cases if norm(c.worker) == norm(worker.name) and norm(c.team) == norm(worker.team)]
-        fresh = [c for c in theirs if norm(c.case_reference) not in run.taken] or theirs
-        draft = run.rng.choice(fresh).draft(run.tool, run.month, run.due)
+        fresh = [c for c in theirs if not run.audited_before(c)]
+        run.excluded += len(theirs) - len(fresh)
+        if not fresh:
+            again.append(worker.name)
+            fresh = theirs
+        untaken = [c for c in fresh if norm(c.case_reference) not in run.taken] or fresh
+        draft = run.rng.choice(untaken).draft(run.tool, run.month, run.due)
         out.append(Scheduled(draft, run.eligible(draft, run.own_manager, run.schedule.auditor_roles)))
+    if again:
+        run.notes.append(
+            f"{run.tool}: every case of {len(again)} workers was audited with it in the "
+            f"{run.schedule.exclude_months} months before, so one of them is picked again: {', '.join(again)}"
+        )
     return out, "one case of each worker, at random"
 
 
@@ -254,6 +299,17 @@ def _who(schedule: Schedule) -> str:
     if schedule.auditor_roles:
         who += f" (only {', '.join(schedule.auditor_roles)})"
     return who
+
+
+def _exclusion(run: _Run) -> str:
+    """The About sheet's account of the exclude_months rule, as applied this month."""
+    span = run.schedule.exclude_months
+    if not span:
+        return ""
+    if run.recent is None:
+        return f"; cases audited with it in the {span} months before: none known"
+    first, last = shift_month(run.month, -span), shift_month(run.month, -1)
+    return f"; cases audited with it from {first} to {last} not picked again ({run.excluded} in the case list)"
 
 
 def _months_described(schedule: Schedule) -> str:

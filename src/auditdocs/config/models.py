@@ -444,6 +444,9 @@ class Schedule(Model):
     #: workers: a worker whose status in the staff list (imports.staff) is named here is
     #: audited in these months instead of ``months`` (6.2 newly qualified, 6.4 needing support)
     status_months: dict[Text, Annotated[list[Month], Field(min_length=1)]] = Field(default_factory=dict)
+    #: cases, worker_cases: a case audited with this tool in this many months before is not
+    #: picked again (0: no such rule)
+    exclude_months: int = Field(0, ge=0, le=120)
 
     @field_validator("months")
     @classmethod
@@ -466,6 +469,11 @@ class Schedule(Model):
             raise ValueError(
                 f"status_months: only for subjects: workers (these subjects are {self.subjects}: a staff "
                 "list status is a worker's)"
+            )
+        if self.exclude_months and self.subjects == "workers":
+            raise ValueError(
+                "exclude_months: only for subjects: cases or worker_cases (every worker is audited each month "
+                "the schedule runs; set how often with months and status_months)"
             )
         return self
 
