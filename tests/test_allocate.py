@@ -5,7 +5,9 @@ adjusts by hand and its re-import, and the store migration that keeps the chain.
 
 from __future__ import annotations
 
+import re
 import stat
+import zipfile
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -309,21 +311,21 @@ def test_a_version_1_store_gains_reaudit_of_and_keeps_its_allocations(tmp_path: 
     engine = create_engine(url)
     assert "reaudit_of" not in {c["name"] for c in inspect(engine).get_columns("allocations")}
     store = Store(url)
-    assert store.schema_version() == SCHEMA_VERSION == 2
+    assert store.schema_version() == SCHEMA_VERSION == 3
     assert "reaudit_of" in {c["name"] for c in inspect(engine).get_columns("allocations")}
     engine.dispose()
     old = store.allocation("2026-10-001")
     assert old is not None and old[0].reaudit_of is None and old[1] == "issued"
     store.record_allocations([Allocation(**{**stored(MONTH, 1, "A-1").__dict__, "reaudit_of": "2026-10-001"})])
     again = Store(url)  # opening again changes nothing
-    assert again.schema_version() == 2
+    assert again.schema_version() == 3
     new = again.allocation(f"{MONTH}-001")
     assert new is not None and new[0].reaudit_of == "2026-10-001"
 
 
 def test_a_new_store_has_reaudit_of_from_the_start(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'new.sqlite'}"
-    assert Store(url).schema_version() == 2
+    assert Store(url).schema_version() == 3
     engine = create_engine(url)
     assert [c["name"] for c in inspect(engine).get_columns("allocations")].count("reaudit_of") == 1
     engine.dispose()
@@ -627,3 +629,49 @@ def test_a_re_audit_graded_inadequate_after_the_next_month_was_allocated_is_stil
     (fourth,) = april.reaudits
     assert (fourth.case_reference, fourth.reaudit_of) == (first.case_reference, second.audit_id)
     assert [a.case_reference for a in april.allocations].count(first.case_reference) == 1
+
+
+def test_a_hand_edited_workbook_is_checked_against_the_auditors_allocate_used(ws: Workspace, tmp_path: Path) -> None:
+    """Issue 14, defect 11: allocate's own list of auditors is kept in the workbook and
+    generate checks against it, not against the list named in config."""
+    auditors = read_auditors(ws.sample_dir / "auditors.xlsx", ws.config.settings.imports.auditors)
+    extra = Auditor("Dana Locum", "dana.locum@northbrook.example", "Senior manager", "Locum", 4)
+    listed = tmp_path / "auditors-january.xlsx"
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["name", "email", "role", "team", "monthly_capacity"])
+    for a in [*auditors, extra]:
+        sheet.append([a.name, a.email, a.role, a.team, a.capacity])
+    book.save(listed)
+    result = allocate(ws, "2027-01", seed=3, auditors=listed)
+    assert result.path is not None
+    # The QA officer gives one audit to the locum, who is in January's list only.
+    row = next(r for r, a in enumerate(result.allocations, 2) if a.team != extra.team)
+    path = edited(result.path, result.path, {(row, "auditor"): extra.name, (row, "auditor_email"): extra.email})
+    checked = read_checked_allocation(ws, path)
+    assert checked[row - 2].auditor == extra.name
+    # The list in the workbook is the one used for capacity too.
+    over = edited(path, tmp_path / "over.xlsx", {(r, "auditor"): extra.name for r in range(2, 8)}
+                  | {(r, "auditor_email"): extra.email for r in range(2, 8)})  # fmt: skip
+    with pytest.raises(DataError, match=r"'Dana Locum' would have 5 audits .* over their monthly capacity of 4"):
+        read_checked_allocation(ws, over)
+
+
+def test_the_audit_period_starts_when_a_case_opened_within_it(ws: Workspace) -> None:
+    """Issue 14, defect 11 (2.3): six months of involvement, or fewer for a newer case."""
+    from auditdocs.forms.generate import audit_period
+
+    assert audit_period("2027-01", 6) == (date(2026, 7, 1), date(2026, 12, 31))
+    assert audit_period("2027-01", 6, date(2026, 9, 14)) == (date(2026, 9, 14), date(2026, 12, 31))
+    assert audit_period("2027-01", 6, date(2020, 1, 1)) == (date(2026, 7, 1), date(2026, 12, 31))
+    result = allocate(ws, "2027-01", seed=1)
+    assert result.path is not None
+    row = 2
+    path = edited(result.path, result.path, {(row, "case_start"): date(2026, 10, 5)})
+    (alloc, *_rest) = read_checked_allocation(ws, path)
+    assert alloc.case_start == date(2026, 10, 5)
+    generate(ws, [alloc])
+    with zipfile.ZipFile(document_path(ws.output_dir, alloc, "audit")) as z:
+        text = re.sub(r"<[^>]+>", "", z.read("word/document.xml").decode())
+    assert "05/10/2026 to 31/12/2026" in text

@@ -363,6 +363,7 @@ def test_the_command_list_is_complete() -> None:
         "report quarterly",
         "send",
         "status",
+        "withdraw",
     ]
 
 

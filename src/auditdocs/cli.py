@@ -154,21 +154,40 @@ def config_schema_cmd(out: Path | None) -> None:
 @click.option("--allocation", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="An allocation workbook (default: the month's; before any month is allocated, the sample's).")
 @click.option("--auditors", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Auditor list to check a hand-edited allocation against (default: the one in config).")
+              help="Auditor list to check a hand-edited allocation against (default: the list allocate "
+                   "used, kept in the workbook's Auditors sheet).")
 def generate(workspace: Path | None, month: str | None, allocation: Path | None, auditors: Path | None) -> None:
-    """Write an audit tool and an improvement plan for each allocated case."""
-    from auditdocs.forms.generate import Generated, allocations_to_generate
+    """Write an audit tool and an improvement plan for each allocated case (after a month
+    is issued: for each audit added or changed in its workbook since)."""
+    from auditdocs.forms.generate import Generated, issue_plan, to_write
     from auditdocs.forms.generate import generate as run
     from auditdocs.workspace import Workspace
 
     ws = Workspace.open(workspace)
-    allocations = allocations_to_generate(ws, month, allocation, auditors)
-    with click.progressbar(length=len(allocations), label="Generating", file=sys.stderr) as bar:
-        result = Generated(allocations, run(ws, allocations, progress=lambda _a: bar.update(1)))
+    allocations, plan = issue_plan(ws, month, allocation, auditors)
+    with click.progressbar(length=len(to_write(ws, plan)), label="Generating", file=sys.stderr) as bar:
+        result = Generated(allocations, run(ws, allocations, progress=lambda _a: bar.update(1), plan=plan), plan)
     click.echo(
-        f"Wrote {len(result.paths)} documents for {len(allocations)} audits to "
+        f"Wrote {len(result.paths)} documents for {len(result.paths) // 2} audits to "
         + ", ".join(display(ws.output_dir / m) + "/" for m in result.months)
     )
+    for line in plan.lines():
+        click.echo(line)
+
+
+@main.command()
+@click.argument("audit_ids", nargs=-1, required=True)
+@click.option("--reason", required=True, help="Why (kept with the audit), e.g. \"case closed\".")
+@workspace_option
+def withdraw(audit_ids: tuple[str, ...], reason: str, workspace: Path | None) -> None:
+    """Withdraw issued audits not yet returned: kept in the store with the reason, no
+    longer accepted, reported or chased. Then remove their rows from the workbook, or
+    leave them: generate skips them."""
+    from auditdocs.allocation.changes import withdraw as run
+    from auditdocs.workspace import Workspace
+
+    for alloc in run(Workspace.open(workspace).store(), audit_ids, reason):
+        click.echo(f"Withdrew {alloc.audit_id} (case {alloc.case_reference}, {alloc.auditor}): {reason.strip()}")
 
 
 @main.command()
@@ -293,17 +312,23 @@ def status(month: str | None, workspace: Path | None) -> None:
               help="Case list export, .xlsx or .csv (default: the file named in config).")
 @click.option("--auditors", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Auditor list, .xlsx or .csv (default: the file named in config).")
-@click.option("--replace", is_flag=True, help="Overwrite an allocation workbook already made for the month.")
+@click.option("--replace", is_flag=True, help="Overwrite an allocation workbook already made (not yet issued).")
+@click.option("--add", is_flag=True,
+              help="Keep the month's workbook (issued or not) and add the re-audits due since it was made.")
 @workspace_option
-def allocate(month: str, seed: int | None, cases: Path | None, auditors: Path | None, replace: bool,
+def allocate(month: str, seed: int | None, cases: Path | None, auditors: Path | None, replace: bool, add: bool,
              workspace: Path | None) -> None:
     """Allocate the month's cases to auditors by the rules in config; writes a workbook to check."""
     from auditdocs.allocation.allocate import allocate as run
     from auditdocs.workspace import Workspace
 
-    result = run(Workspace.open(workspace), month, seed=seed, cases=cases, auditors=auditors, replace_existing=replace)
+    if add and (replace or seed is not None):
+        raise UsageError("--add keeps the month's workbook: it cannot be used with --replace or --seed")
+    result = run(Workspace.open(workspace), month, seed=seed, cases=cases, auditors=auditors, replace_existing=replace,
+                 add=add)  # fmt: skip
     click.echo(result.summary())
-    click.echo(f"Next: auditdocs generate --month {month}")
+    if result.allocations:
+        click.echo(f"Next: auditdocs generate --month {month}")
 
 
 @main.group()

@@ -25,9 +25,15 @@ from auditdocs.allocation.balance import balanced_assignment
 from auditdocs.allocation.lists import Auditor, Case, read_auditors, read_cases
 from auditdocs.allocation.record import Allocation
 from auditdocs.allocation.schedules import Scheduled, plan_schedules
-from auditdocs.allocation.workbook import conflict, read_allocation, write_allocation
+from auditdocs.allocation.workbook import (
+    allocation_about,
+    allocation_auditors,
+    conflict,
+    read_allocation,
+    write_allocation,
+)
 from auditdocs.config.models import Settings
-from auditdocs.dates import audit_due, check_month, first_working_day, shift_month
+from auditdocs.dates import audit_due, check_month, first_working_day, shift_month, uk_date, uk_today
 from auditdocs.errors import DataError, InternalError, UsageError
 from auditdocs.files import display
 from auditdocs.store.store import Store
@@ -110,6 +116,8 @@ class AllocationResult:
     about: list[tuple[str, object]]
     notes: list[str]
     path: Path | None = None
+    #: with ``allocate --add``: how many audits the workbook had before
+    added_to: int | None = None
 
     @property
     def reaudits(self) -> list[Allocation]:
@@ -117,6 +125,8 @@ class AllocationResult:
 
     def summary(self) -> str:
         """A few lines for the person who ran it."""
+        if self.added_to is not None:
+            return self._added_summary()
         auditors = len({a.auditor for a in self.allocations})
         due = sorted({a.due_date for a in self.allocations})
         when = f"due {due[0]:%d/%m/%Y}" if len(due) == 1 else f"due {due[0]:%d/%m/%Y} to {due[-1]:%d/%m/%Y}"
@@ -133,6 +143,21 @@ class AllocationResult:
         return "\n".join(lines)
 
 
+    def _added_summary(self) -> str:
+        lines = [f"Added {len(self.allocations)} re-audits to {self.month} (it had {self.added_to} audits)"]
+        lines += [
+            f"  {a.audit_id}: case {a.case_reference}, re-audit of {a.reaudit_of}, to {a.auditor}, "
+            f"due {a.due_date:%d/%m/%Y}"
+            for a in self.allocations
+        ]
+        lines += [f"  {note}" for note in self.notes]
+        if self.path is not None and self.allocations:
+            lines.append(f"Wrote {display(self.path)}: check it, then generate and send (only the new audits go out)")
+        elif not self.allocations:
+            lines.append("No re-audit is due that the month does not have already; the workbook is unchanged")
+        return "\n".join(lines)
+
+
 def plan_allocation(
     cases: Sequence[Case],
     auditors: Sequence[Auditor],
@@ -144,11 +169,14 @@ def plan_allocation(
     issued: date | None = None,
     sources: tuple[str, str] = ("the case list", "the list of auditors"),
     scheduled: bool = False,
+    pick: bool = True,
+    first_number: int = 1,
 ) -> AllocationResult:
     """The month's allocation from the case list, the auditors and what the store knows;
     with ``scheduled``, the other tools whose schedule runs this month are added after
-    the case file audits (see auditdocs.allocation.schedules).  Raises DataError when the auditors'
-    capacity cannot take every audit."""
+    the case file audits (see auditdocs.allocation.schedules); without ``pick``, only the
+    re-audits (for ``allocate --add``).  Audit ids are numbered from ``first_number``.
+    Raises DataError when the auditors' capacity cannot take every audit."""
     history = history or History()
     rules = settings.allocation
     rng = random.Random(seed)
@@ -184,7 +212,7 @@ def plan_allocation(
     ]
     unplaceable = []
     candidates = []
-    for case in cases:
+    for case in cases if pick else ():
         ref = norm(case.case_reference)
         if ref in history.recent or ref in reaudited:
             continue
@@ -193,7 +221,7 @@ def plan_allocation(
             candidates.append(draft)
         else:
             unplaceable.append(case.case_reference)
-    if excluded and history.window:
+    if excluded and history.window and pick:
         notes.append(
             f"{len(excluded)} cases audited from {history.window[0]} to {history.window[1]} were not picked again"
         )
@@ -202,8 +230,11 @@ def plan_allocation(
             f"{len(unplaceable)} cases have no eligible auditor (outside their team, not their manager or worker, "
             "with capacity) and were not picked: " + _listed(unplaceable)
         )
-    picked, method = _pick(candidates, settings, rng, notes)
-    drafts += picked
+    if pick:
+        picked, method = _pick(candidates, settings, rng, notes)
+        drafts += picked
+    else:
+        method = "no new cases: only the re-audits now due (allocate --add)"
 
     order = list(range(len(auditors)))
     rng.shuffle(order)  # ties in load go to different people each month, reproducibly
@@ -234,7 +265,7 @@ def plan_allocation(
             _check_schedule_capacity(drafts, extra, chosen, auditors, month, sources[1], settings)
             drafts = drafts + [item.draft for item in extra]
     allocations = []
-    for n, (draft, who) in enumerate(zip(drafts, chosen, strict=True), 1):
+    for n, (draft, who) in enumerate(zip(drafts, chosen, strict=True), first_number):
         if who is None:
             raise InternalError(f"{draft.case_reference}: picked but given no auditor")
         auditor = shuffled[who]
@@ -451,18 +482,22 @@ def allocate(
     issued: date | None = None,
     replace_existing: bool = False,
     scheduled: bool = True,
+    add: bool = False,
 ) -> AllocationResult:
     """Allocate ``month`` from the case list and auditors (default: the files named in
     config ``imports``) and write ``output/<month>/allocation-<month>.xlsx``: the case
     file audits and, unless ``scheduled`` is False, the tools whose schedule runs this
-    month (config ``schedules``)."""
+    month (config ``schedules``).  With ``add``, the month's workbook is kept as it is
+    (issued or not, hand edits included) and the re-audits due since are added to it."""
     check_month(month)
     settings = ws.config.settings
     path = allocation_path(ws, month)
+    if add:
+        return _add_reaudits(ws, month, path, cases, auditors)
     if path.exists() and not replace_existing:
         raise UsageError(
-            f"{display(path)}: already allocated (and perhaps adjusted by hand); delete it, or allocate again "
-            "with --replace"
+            f"{display(path)}: already allocated (and perhaps adjusted by hand); delete it, allocate again "
+            f"with --replace, or add the re-audits due since with --add"
         )
     cases_path = cases or ws.root / settings.imports.cases.file
     auditors_path = auditors or ws.root / settings.imports.auditors.file
@@ -473,7 +508,9 @@ def allocate(
     if issued_already:
         raise DataError(
             f"{month}: {len(issued_already)} audits are already issued (generated); allocating again would "
-            "give their audit ids to other cases"
+            f"give their audit ids to other cases. Add the re-audits due since with `auditdocs allocate --month "
+            f"{month} --add`, or change the workbook by hand (new rows with new audit ids; another auditor for an "
+            "audit not yet returned), then run generate and send: only what changed goes out"
         )
     result = plan_allocation(
         case_list,
@@ -486,19 +523,78 @@ def allocate(
         sources=(display(cases_path), display(auditors_path)),
         scheduled=scheduled,
     )
-    write_allocation(path, result.allocations, result.about)
+    write_allocation(path, result.allocations, result.about, auditor_list)
     result.path = path
     return result
 
 
+def _add_reaudits(
+    ws: Workspace, month: str, path: Path, cases: Path | None, auditors: Path | None
+) -> AllocationResult:
+    """``allocate --add``: the month's workbook as it stands, plus the re-audits now due
+    whose case has no case file audit in it (a re-audit graded Inadequate after the month
+    was allocated), given to auditors with capacity left, numbered on."""
+    settings = ws.config.settings
+    if not path.exists():
+        raise UsageError(f"{display(path)}: {month} is not allocated yet; allocate it first (without --add)")
+    existing = read_allocation(path)
+    auditor_list = checking_auditors(ws, path, auditors)
+    if auditor_list is None:
+        raise UsageError(f"{display(path)}: no list of auditors to allocate from; give one with --auditors")
+    cases_path = cases or ws.root / settings.imports.cases.file
+    case_list = read_cases(cases_path, settings.imports.cases)
+    store = ws.store()
+    taken = {norm(a.case_reference) for a in existing if a.tool == settings.allocation.tool}
+    taken |= {norm(a.case_reference) for a, _s in store.month_allocations(month) if a.tool == settings.allocation.tool}
+    history = history_from_store(store, month, settings)
+    due = [r for r in history.reaudits if norm(r.previous.case_reference) not in taken]
+    load = Counter(norm(a.auditor) for a in existing)
+    left = [replace(a, capacity=max(0, a.capacity - load[norm(a.name)])) for a in auditor_list]
+    numbers = [int(m.group(1)) for a in existing if (m := re.fullmatch(rf"{re.escape(month)}-(\d+)", a.audit_id))]
+    result = plan_allocation(
+        case_list,
+        left,
+        month,
+        settings,
+        seed=0,
+        history=replace(history, reaudits=due),
+        sources=(display(cases_path), f"{display(path)} (capacity left)"),
+        pick=False,
+        first_number=max(numbers, default=0) + 1,
+    )
+    added = result.allocations
+    if added:
+        about: list[tuple[str, object]] = [
+            ("" if row[0] is None else str(row[0]), "" if len(row) < 2 or row[1] is None else row[1])
+            for row in allocation_about(path)
+            if row
+        ]
+        today = uk_date(uk_today())
+        about.append((f"Added {today}", f"{len(added)} re-audits: {', '.join(a.audit_id for a in added)}"))
+        about += [(f"Added {today}, note {i}", note) for i, note in enumerate(result.notes, 1)]
+        write_allocation(path, [*existing, *added], about, auditor_list)
+    return AllocationResult(month, added, 0, result.about, result.notes, path, added_to=len(existing))
+
+
 def read_checked_allocation(ws: Workspace, path: Path, auditors: Path | None = None) -> list[Allocation]:
     """An allocation workbook (perhaps adjusted by hand) checked again against the
-    auditors (default: the list named in config): for ``auditdocs generate``."""
-    settings = ws.config.settings
-    spec = settings.imports.auditors
-    return read_allocation(
-        path, read_auditors(auditors or ws.root / spec.file, spec), own_manager_tools(settings)
-    )
+    auditors: ``auditors`` if given, else the list ``allocate`` made it for (the
+    workbook's "Auditors" sheet), else the list named in config.  For ``auditdocs
+    generate``."""
+    return read_allocation(path, checking_auditors(ws, path, auditors), own_manager_tools(ws.config.settings))
+
+
+def checking_auditors(ws: Workspace, path: Path, auditors: Path | None = None) -> list[Auditor] | None:
+    """The auditors a workbook is checked against (see :func:`read_checked_allocation`);
+    None when there is no list at all (a hand-made workbook, no list in config)."""
+    spec = ws.config.settings.imports.auditors
+    if auditors is not None:
+        return read_auditors(auditors, spec)
+    used = allocation_auditors(path)
+    if used is not None:
+        return used
+    default = ws.root / spec.file
+    return read_auditors(default, spec) if default.exists() else None
 
 
 def own_manager_tools(settings: Settings) -> set[str]:

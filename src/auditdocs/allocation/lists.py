@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, overload
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
@@ -62,6 +62,7 @@ class Case:
             auditor="",
             auditor_email="",
             due_date=due,
+            case_start=self.start_date,
         )
 
     def age_on(self, day: date) -> int | None:
@@ -160,9 +161,14 @@ def read_table(path: Path) -> Table:
 _WORKBOOK_LIMITS = Limits(max_file_bytes=512 * MB, max_part_bytes=512 * MB, max_total_bytes=1024 * MB)
 
 
-def workbook_rows(path: Path, data: bytes) -> list[list[object]]:
-    """The rows of an .xlsx workbook's first sheet.  A damaged workbook, or one that
-    declares a DTD, is one error naming the file, whatever openpyxl would have raised."""
+@overload
+def workbook_rows(path: Path, data: bytes) -> list[list[object]]: ...
+@overload
+def workbook_rows(path: Path, data: bytes, sheet: str) -> list[list[object]] | None: ...
+def workbook_rows(path: Path, data: bytes, sheet: str | None = None) -> list[list[object]] | None:
+    """The rows of an .xlsx workbook's first sheet (or of the sheet named ``sheet``; None
+    if there is none).  A damaged workbook, or one that declares a DTD, is one error
+    naming the file, whatever openpyxl would have raised."""
     problem = f"{display(path)}: not a readable .xlsx workbook"
     try:
         Package(data, _WORKBOOK_LIMITS).verify()
@@ -171,7 +177,10 @@ def workbook_rows(path: Path, data: bytes) -> list[list[object]]:
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
-            return [list(row) for row in wb.worksheets[0].iter_rows(min_row=1, values_only=True)]
+            if sheet is not None and sheet not in wb.sheetnames:
+                return None
+            found = wb.worksheets[0] if sheet is None else wb[sheet]
+            return [list(row) for row in found.iter_rows(min_row=1, values_only=True)]
         finally:
             wb.close()
     except Exception as exc:

@@ -27,6 +27,7 @@ class Allocation:
     auditor_email: str
     due_date: date
     reaudit_of: str | None = None  # the audit this one repeats (an Inadequate case, 2.12)
+    case_start: date | None = None  # start of involvement: the audit period begins no earlier (2.3)
 
 
 #: The allocation workbook's columns, in order.

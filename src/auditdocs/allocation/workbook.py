@@ -25,8 +25,8 @@ from auditdocs.ooxml.package import ZIP_MAGIC
 from auditdocs.sheets import DATE_FORMAT, first_sheet, text_row
 from auditdocs.text import norm, same
 
-_OPTIONAL = {"child_id", "reaudit_of"}
-_OPTIONAL_COLUMNS = {"reaudit_of"}  # workbooks written before re-audits lack it
+_OPTIONAL = {"child_id", "reaudit_of", "case_start"}
+_OPTIONAL_COLUMNS = {"reaudit_of", "case_start"}  # workbooks written before re-audits (or start dates) lack them
 
 
 def read_allocation(
@@ -70,6 +70,11 @@ def read_allocation(
                 raise DataError(f"{path}: row {r}, column month: {text!r} is not a month (use YYYY-MM)")
             elif col == "reaudit_of":
                 values[col] = text or None
+            elif col == "case_start":
+                start = parse_date(cell) if text else None
+                if text and start is None:
+                    raise DataError(f"{path}: row {r}, column case_start: {text!r} is not a date (use dd/mm/yyyy)")
+                values[col] = start
             else:
                 values[col] = str(cell) if isinstance(cell, str) else text
         alloc = Allocation(**values)  # type: ignore[arg-type]
@@ -85,6 +90,45 @@ def read_allocation(
         raise DataError(f"{path}: no allocations (only a header row)")
     if auditors is not None:
         _check_auditors(path, out, list(seen.values()), auditors, own_manager_tools)
+    return out
+
+
+def allocation_about(path: Path) -> list[list[object]]:
+    """The rows of a workbook's "About" sheet (none if it has none)."""
+    path = Path(path)
+    return workbook_rows(path, read_input(path, missing="allocation file not found"), sheet="About") or []
+
+
+def allocation_auditors(path: Path) -> list[Auditor] | None:
+    """The auditors an allocation workbook was made for (its "Auditors" sheet, as
+    ``allocate`` wrote it and perhaps adjusted by hand), or None for a workbook without
+    one (made before the sheet existed, or by hand)."""
+    path = Path(path)
+    rows = workbook_rows(path, read_input(path, missing="allocation file not found"), sheet="Auditors")
+    if rows is None:
+        return None
+    header = [str(c).strip().lower() if c is not None else "" for c in rows[0]] if rows else []
+    if header[: len(AUDITOR_COLUMNS)] != list(AUDITOR_COLUMNS):
+        raise DataError(
+            f"{path}: sheet Auditors: the header row must be {', '.join(AUDITOR_COLUMNS)}; put it back as "
+            "allocate wrote it"
+        )
+    out = []
+    for r, row in enumerate(rows[1:], start=2):
+        cells = ["" if c is None else str(c).strip() for c in (list(row) + [None] * 5)[:5]]
+        if not any(cells):
+            continue
+        name, email, role, team, capacity = cells
+        if not name or not email or not role:
+            missing = next(c for c, v in zip(AUDITOR_COLUMNS, cells, strict=False) if not v)
+            raise DataError(f"{path}: sheet Auditors, row {r}, column {missing}: empty; fill it in or delete the row")
+        try:
+            number = int(float(capacity))
+        except ValueError:
+            raise DataError(
+                f"{path}: sheet Auditors, row {r}, column monthly_capacity: {capacity!r} is not a number of audits"
+            ) from None
+        out.append(Auditor(name, email, role, team, number))
     return out
 
 
@@ -143,17 +187,28 @@ def _check_auditors(
             )
 
 
-def write_allocation(path: Path, allocations: list[Allocation], about: Sequence[tuple[str, object]] = ()) -> None:
-    """Write the allocation sheet (and an "About" sheet saying how it was made), readable
-    by its owner only."""
+#: The "Auditors" sheet: the list of auditors ``allocate`` used, which ``generate``
+#: checks a hand-edited allocation against.
+AUDITOR_COLUMNS = ("name", "email", "role", "team", "monthly_capacity")
+
+
+def write_allocation(
+    path: Path,
+    allocations: list[Allocation],
+    about: Sequence[tuple[str, object]] = (),
+    auditors: Sequence[Auditor] = (),
+) -> None:
+    """Write the allocation sheet (an "About" sheet saying how it was made, and an
+    "Auditors" sheet with the auditors it was made for), readable by its owner only."""
     wb = Workbook()
     ws = first_sheet(wb, "Allocation")
     text_row(ws, COLUMNS)
-    due = COLUMNS.index("due_date") + 1
+    dates = [COLUMNS.index(c) + 1 for c in ("due_date", "case_start")]
     for alloc in allocations:
         row = asdict(alloc)
         text_row(ws, [row[c] for c in COLUMNS])
-        ws.cell(ws._current_row, due).number_format = DATE_FORMAT
+        for column in dates:
+            ws.cell(ws._current_row, column).number_format = DATE_FORMAT
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
     if about:
@@ -163,6 +218,11 @@ def write_allocation(path: Path, allocations: list[Allocation], about: Sequence[
             sheet.cell(sheet._current_row, 1).font = Font(bold=True)
         sheet.column_dimensions["A"].width = 28
         sheet.column_dimensions["B"].width = 100
+    if auditors:
+        sheet = wb.create_sheet("Auditors")
+        text_row(sheet, list(AUDITOR_COLUMNS))
+        for a in auditors:
+            text_row(sheet, [a.name, a.email, a.role, a.team, a.capacity])
     buffer = io.BytesIO()
     wb.save(buffer)
     write_private(Path(path), buffer.getvalue())

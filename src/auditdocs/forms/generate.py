@@ -17,8 +17,8 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 
 from auditdocs.allocation.allocate import allocated_months, allocation_path, read_checked_allocation
+from auditdocs.allocation.changes import IssuePlan, describe, plan_issue
 from auditdocs.allocation.record import Allocation
-from auditdocs.allocation.workbook import read_allocation
 from auditdocs.config import Config
 from auditdocs.dates import check_month, uk_date
 from auditdocs.errors import UsageError
@@ -33,11 +33,15 @@ DOCUMENT_KINDS: tuple[DocumentKind, ...] = ("audit", "plan")
 _TEMPLATE_FOR_KIND = {"plan": "improvement_plan.docx"}
 
 
-def audit_period(month: str, months: int) -> tuple[date, date]:
-    """The ``months`` whole months before the allocation month."""
+def audit_period(month: str, months: int, case_start: date | None = None) -> tuple[date, date]:
+    """The ``months`` whole months before the allocation month (2.3), starting no earlier
+    than the case did when it opened within them."""
     year, mon = map(int, month.split("-"))
     first = date(year, mon, 1)
-    return first - relativedelta(months=months), first - relativedelta(days=1)
+    start = first - relativedelta(months=months)
+    if case_start is not None and start < case_start < first:
+        start = case_start
+    return start, first - relativedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -105,7 +109,7 @@ class FormFactory:
         """What a template's placeholders can use."""
         settings = self.config.settings
         tool = self.config.tool(alloc.tool)
-        start, end = audit_period(alloc.month, settings.deadlines.audit_period_months)
+        start, end = audit_period(alloc.month, settings.deadlines.audit_period_months, alloc.case_start)
         return {
             "organisation": {"name": settings.organisation.name, "service": settings.organisation.service},
             "tool": {"id": tool.id, "title": tool.title, "intro": tool.intro},
@@ -140,33 +144,59 @@ def generate(
     ws: Workspace,
     allocations: list[Allocation],
     progress: Callable[[Allocation], None] | None = None,
+    *,
+    plan: IssuePlan | None = None,
 ) -> list[Path]:
-    """Write both documents for every allocation; returns the paths written."""
+    """Write both documents of every allocation not issued before, or issued before and
+    changed since (see auditdocs.allocation.changes: ``plan`` is what
+    :func:`plan_issue` made of ``allocations``); an unchanged audit is written again only
+    if a document of it is missing.  Returns the paths written."""
     factory = FormFactory(ws.config, ws.templates_dir, ws.key(create=True))
     for alloc in allocations:  # fail on a bad tool type or template before writing anything
         for kind in DOCUMENT_KINDS:
             factory.form(alloc.tool, kind)
     store = ws.store()
-    store.record_allocations(allocations, state="allocated")
+    if plan is None:
+        plan = plan_issue(store, allocations, ws.config.settings)
+    store.record_allocations(plan.new, state="allocated")
+    for alloc in plan.dropped:
+        store.withdraw(alloc.audit_id, "allocated but not in the workbook when the month was generated")
     written = []
-    for alloc in allocations:
+    for alloc in to_write(ws, plan):
         for kind in DOCUMENT_KINDS:
             path = document_path(ws.output_dir, alloc, kind)
             write_private(path, factory.render(alloc, kind))
             written.append(path)
         if progress:
             progress(alloc)
-    store.record_allocations(allocations, state="issued")
+    store.record_allocations(plan.to_issue, state="issued")
+    store.record_events(
+        [(a.audit_id, "issued", f"to {a.auditor}") for a in plan.new]
+        + [(now.audit_id, "reissued", describe(before, now)) for before, now in plan.reissued]
+    )
     return written
+
+
+def to_write(ws: Workspace, plan: IssuePlan) -> list[Allocation]:
+    """The audits whose documents generating ``plan`` writes: those to issue, and those
+    unchanged whose documents went missing."""
+    missing = [
+        a for a in plan.unchanged if not all(document_path(ws.output_dir, a, k).exists() for k in DOCUMENT_KINDS)
+    ]
+    return [*plan.to_issue, *missing]
 
 
 def allocations_to_generate(
     ws: Workspace, month: str | None = None, allocation: Path | None = None, auditors: Path | None = None
 ) -> list[Allocation]:
     """The allocations ``auditdocs generate`` issues: from ``allocation`` if given, else the
-    month's workbook made by ``allocate`` (the sample month's without a month).  A workbook
-    (perhaps adjusted by hand) is checked again against the auditors when there is a list
-    to check against: ``auditors``, or the one named in config if it exists."""
+    month's workbook made by ``allocate`` (the sample month's without a month), checked
+    again (it may have been adjusted by hand) as :func:`read_checked_allocation` says."""
+    return read_checked_allocation(ws, workbook_to_generate(ws, month, allocation), auditors)
+
+
+def workbook_to_generate(ws: Workspace, month: str | None = None, allocation: Path | None = None) -> Path:
+    """``allocation`` if given, else the month's workbook (see :func:`allocations_to_generate`)."""
     if allocation is None:
         if month is None:
             # The latest month allocated; before any, the sample month made by `init`.
@@ -178,18 +208,17 @@ def allocations_to_generate(
                 f"{display(allocation)}: no allocation for {month}; run `auditdocs allocate --month {month}` first, "
                 "or pass --allocation FILE"
             )
-    default_auditors = ws.root / ws.config.settings.imports.auditors.file
-    if auditors is not None or default_auditors.exists():
-        return read_checked_allocation(ws, allocation, auditors)
-    return read_allocation(allocation)
+    return allocation
 
 
 @dataclass(frozen=True)
 class Generated:
-    """What ``auditdocs generate`` wrote: the audits issued and their documents."""
+    """What ``auditdocs generate`` wrote: the audits of the workbook, what was done with
+    each (``plan``) and the documents written."""
 
     allocations: list[Allocation]
     paths: list[Path]
+    plan: IssuePlan
 
     @property
     def months(self) -> list[str]:
@@ -205,6 +234,16 @@ def generate_month(
     progress: Callable[[Allocation], None] | None = None,
 ) -> Generated:
     """Issue a month: both documents for every allocation of the month's workbook (see
-    :func:`allocations_to_generate` for which workbook and which checks)."""
-    allocations = allocations_to_generate(ws, month, allocation, auditors)
-    return Generated(allocations, generate(ws, allocations, progress))
+    :func:`allocations_to_generate` for which workbook and which checks) not issued
+    before or changed since (see auditdocs.allocation.changes)."""
+    allocations, plan = issue_plan(ws, month, allocation, auditors)
+    return Generated(allocations, generate(ws, allocations, progress, plan=plan), plan)
+
+
+def issue_plan(
+    ws: Workspace, month: str | None = None, allocation: Path | None = None, auditors: Path | None = None
+) -> tuple[list[Allocation], IssuePlan]:
+    """The workbook's allocations, checked, and what generating them will do."""
+    source = workbook_to_generate(ws, month, allocation)
+    allocations = read_checked_allocation(ws, source, auditors)
+    return allocations, plan_issue(ws.store(), allocations, ws.config.settings, source, whole_month=True)

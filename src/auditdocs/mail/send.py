@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from auditdocs.allocation.record import Allocation
@@ -39,11 +40,14 @@ class Pack:
     attachments: list[Path]
 
 
-def packs(ws: Workspace, month: str) -> list[Pack]:
-    """The month's issued (not yet returned) audits, grouped by auditor, with their forms."""
+def packs(ws: Workspace, month: str, force: bool = False) -> list[Pack]:
+    """The month's issued (not yet returned) audits not sent since they were last issued
+    (all of them with ``force``), grouped by auditor, with their forms."""
+    store = ws.store()
+    events = store.events_of(month)
     by_auditor: dict[tuple[str, str], list[Allocation]] = defaultdict(list)
-    for alloc, state in ws.store().month_allocations(month):
-        if state in ("allocated", "issued"):
+    for alloc, state in store.month_allocations(month):
+        if state in ("allocated", "issued") and (force or _unsent(ws, alloc, events.get(alloc.audit_id, []))):
             by_auditor[(alloc.auditor, alloc.auditor_email)].append(alloc)
     out = []
     for (auditor, email), audits in sorted(by_auditor.items()):
@@ -53,6 +57,20 @@ def packs(ws: Workspace, month: str) -> list[Pack]:
             raise DataError(f"{missing[0]}: not generated yet; run `auditdocs generate` for {month} first")
         out.append(Pack(auditor, email, audits, files))
     return out
+
+
+def _unsent(ws: Workspace, alloc: Allocation, events: list[tuple[datetime, str, str]]) -> bool:
+    """Whether an audit's forms have not gone to its auditor since it was last issued.
+    An audit issued before events were recorded was sent if its auditor's pack was."""
+    if not events:
+        return not _pack_file(ws, alloc.month, alloc.auditor).exists()
+    last_issue = max((i for i, (_at, kind, _d) in enumerate(events) if kind in ("issued", "reissued")), default=-1)
+    return not any(kind == "sent" for _at, kind, _d in events[last_issue + 1 :])
+
+
+def _pack_file(ws: Workspace, month: str, auditor: str, n: int = 1) -> Path:
+    """Where an auditor's n-th pack of the month is kept."""
+    return ws.output_dir / month / "outbox" / f"{safe_name(auditor)} forms{f' ({n})' if n > 1 else ''}.eml"
 
 
 def pack_message(ws: Workspace, pack: Pack, month: str) -> tuple[str, str]:
@@ -88,21 +106,29 @@ def send_packs(ws: Workspace, month: str, dry_run: bool = False, force: bool = F
     """Send (or draft) each auditor's pack; with ``dry_run`` only say what would go."""
     out: list[Sent] = []
     postbox = Postbox(ws.config.settings.email)
-    outbox = ws.output_dir / month / "outbox"
+    store = ws.store()
+    waiting = packs(ws, month, force=force)
+    pending = {pack.auditor for pack in waiting}
+    sent_before = {a.auditor for a, state in store.month_allocations(month) if state in ("allocated", "issued")}
+    out += [
+        Skipped(auditor, "already sent their forms; use --force to send again")
+        for auditor in sorted(sent_before - pending)
+    ]
     try:
-        for pack in packs(ws, month):
-            keep = outbox / f"{safe_name(pack.auditor)} forms.eml"
+        for pack in waiting:
             subject, body = pack_message(ws, pack, month)
             if dry_run:
                 out.append(Planned(f"{pack.auditor} <{pack.email}>", subject, len(pack.attachments)))
                 continue
-            if keep.exists() and not force:
-                out.append(Skipped(pack.auditor, f"already sent ({keep.name}); use --force to send again"))
-                continue
+            keep = next(p for n in range(1, 10_000) if not (p := _pack_file(ws, month, pack.auditor, n)).exists())
             msg = new_message(ws.config.settings.email, pack.auditor, pack.email, subject, body)
             for path in pack.attachments:
                 attach_docx(msg, path)
-            out.append(postbox.post(msg, keep))
+            delivery = postbox.post(msg, keep)
+            out.append(delivery)
+            if delivery.error is None:  # a failed sending is tried again next time
+                how = f"{'sent' if delivery.sent else 'drafted'} to {pack.email} ({keep.name})"
+                store.record_events((a.audit_id, "sent", how) for a in pack.audits)
     finally:
         postbox.close()
     return out

@@ -31,6 +31,7 @@ from auditdocs.returns.outcome import ACCEPTED, AMEND, DUPLICATE, IGNORED, REJEC
 from auditdocs.returns.sources import Incoming, SourceLimits, Unreadable, expand
 from auditdocs.returns.summary import write_summary
 from auditdocs.returns.validate import validate
+from auditdocs.store.schema import WITHDRAWN
 from auditdocs.store.store import Store, worth_redoing
 from auditdocs.workspace import Workspace
 
@@ -220,7 +221,12 @@ class Ingester:
                 f"audit {parsed.identity.audit_id} is not in this workspace's store; "
                 "generate its forms from this workspace first"
             )
-        alloc, _state = found
+        alloc, state = found
+        if state == WITHDRAWN:
+            raise RejectedFile(
+                f"audit {alloc.audit_id} was withdrawn before it was returned, so this return is not counted "
+                "(it is kept in the archive); ask the QA team which audit replaced it"
+            )
         if alloc.tool != parsed.identity.tool:
             raise RejectedFile(
                 f"audit {alloc.audit_id} was allocated as {alloc.tool}, but the form is a {parsed.identity.tool}"

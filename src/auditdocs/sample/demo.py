@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from auditdocs.allocation.allocate import allocate, allocation_path, read_checked_allocation
+from auditdocs.allocation.allocate import allocate, allocation_path
 from auditdocs.dates import month_label
 from auditdocs.files import display, write_private
 from auditdocs.forms.generate import allocations_to_generate, document_path, generate

@@ -15,12 +15,12 @@ from typing import Any
 from openpyxl import Workbook
 
 from auditdocs.allocation.allocate import plan_allocation
+from auditdocs.allocation.lists import Auditor, Case
 from auditdocs.allocation.record import Allocation
 from auditdocs.allocation.workbook import write_allocation
-from auditdocs.allocation.lists import Auditor, Case
 from auditdocs.config import Settings, load_config
-from auditdocs.workspace import SAMPLE_MONTH, Workspace, bundled_root, create_workspace
 from auditdocs.sheets import first_sheet
+from auditdocs.workspace import SAMPLE_MONTH, Workspace, bundled_root, create_workspace
 
 _FIRST = [
     "Avery",

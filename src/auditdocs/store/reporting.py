@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, inspect, literal_column, null, or_, select
 
-from auditdocs.store.schema import allocations, field_values, submissions
+from auditdocs.store.schema import WITHDRAWN, allocations, field_values, submissions
 
 _CHUNK = 500  # ids per IN (...) list: well under every database's parameter limit
 
@@ -67,13 +67,16 @@ def audit_rows(
     """Audits of ``months`` or with ``audit_ids``: their allocations, audit returns, and
     the current values of each domain's grade and evidence, ``report_fields`` of the
     audit and ``plan_fields`` of the returned improvement plan."""
-    columns: list[Any] = [c for c in allocations.c if c.name != "reaudit_of"]
+    columns: list[Any] = [c for c in allocations.c if c.name not in ("reaudit_of", "case_start")]
     columns.append(_reaudit_column(links).label("reaudit_of"))
-    wheres = (
-        [allocations.c.month.in_(list(months))]
-        if months
-        else [allocations.c.audit_id.in_(list(chunk)) for chunk in _chunks(list(audit_ids))]
-    )
+    wheres = [
+        and_(where, allocations.c.state != WITHDRAWN)  # taken back before any return: not reported
+        for where in (
+            [allocations.c.month.in_(list(months))]
+            if months
+            else [allocations.c.audit_id.in_(list(chunk)) for chunk in _chunks(list(audit_ids))]
+        )
+    ]
     out = AuditRows()
     for where in wheres:
         out.allocations += conn.execute(select(*columns).where(where).order_by(allocations.c.audit_id)).all()

@@ -45,7 +45,8 @@ allocations = Table(
     Column("auditor_email", String(320), nullable=False),
     Column("due_date", Date, nullable=False),
     Column("reaudit_of", String(64)),  # migration 2: the audit an Inadequate case's re-audit repeats
-    # allocated → issued → returned → needs_amendment → accepted
+    Column("case_start", Date),  # migration 3: the case's start of involvement, if known
+    # allocated → issued → returned → needs_amendment → accepted; or withdrawn (before a return)
     Column("state", String(20), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
@@ -104,6 +105,18 @@ findings = Table(
 )
 
 
+#: What happened to an issued audit after it was allocated (migration 3): issued,
+#: reissued (details changed by hand, e.g. another auditor), withdrawn, sent.
+allocation_events = Table(
+    "allocation_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("audit_id", String(64), ForeignKey("allocations.audit_id"), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("event", String(20), nullable=False),
+    Column("detail", Text, nullable=False),
+)
+
 
 def _add_column(table: Table, name: str) -> Callable[[Connection], None]:
     """A migration adding column ``name`` of ``table`` to a database made before it.
@@ -118,11 +131,20 @@ def _add_column(table: Table, name: str) -> Callable[[Connection], None]:
     return step
 
 
+def _migration_3(conn: Connection) -> None:
+    """What happened to issued audits, and each case's start of involvement."""
+    metadata.create_all(conn, tables=[allocation_events])
+    _add_column(allocations, "case_start")(conn)
+
+
 #: Migrations in order; each creates or alters what its version adds.  Never edit one
 #: that has shipped: add the next.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, lambda conn: metadata.create_all(conn, tables=[allocations, receipts, submissions, field_values, findings])),
     (2, _add_column(allocations, "reaudit_of")),
+    (3, lambda conn: _migration_3(conn)),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 STATES = ("allocated", "issued", "returned", "needs_amendment", "accepted")
+#: An issued audit taken back before any return (``auditdocs withdraw``).
+WITHDRAWN = "withdrawn"

@@ -38,6 +38,8 @@ from auditdocs.returns.findings import READING_RULE, Finding
 from auditdocs.store.schema import (
     MIGRATIONS,
     STATES,
+    WITHDRAWN,
+    allocation_events,
     allocations,
     field_values,
     findings,
@@ -175,6 +177,8 @@ class Store:
                 old = conn.execute(select(allocations.c.state).where(allocations.c.audit_id == alloc.audit_id)).first()
                 if old is None:
                     conn.execute(insert(allocations).values(**row, state=state))
+                elif old.state == WITHDRAWN:
+                    raise StoreError(f"audit {alloc.audit_id} was withdrawn; it cannot be issued again")
                 else:
                     new_state = state if STATES.index(old.state) < STATES.index(state) else old.state
                     conn.execute(
@@ -182,6 +186,45 @@ class Store:
                         .where(allocations.c.audit_id == alloc.audit_id)
                         .values(**row, state=new_state)
                     )
+
+    def record_events(self, events: Iterable[tuple[str, str, str]], at: datetime | None = None) -> None:
+        """Record what happened to issued audits: (audit id, event, detail), where event is
+        issued, reissued, withdrawn or sent."""
+        rows = [{"audit_id": a, "event": e, "detail": d, "at": at or _now()} for a, e, d in events]
+        if rows:
+            with self.transaction() as conn:
+                conn.execute(insert(allocation_events), rows)
+
+    def events_of(self, month: str) -> dict[str, list[tuple[datetime, str, str]]]:
+        """audit id → its events (time, event, detail), oldest first, for a month's audits."""
+        query = (
+            select(allocation_events.c.audit_id, allocation_events.c.at, allocation_events.c.event,
+                   allocation_events.c.detail)
+            .join(allocations, allocations.c.audit_id == allocation_events.c.audit_id)
+            .where(allocations.c.month == month)
+            .order_by(allocation_events.c.id)
+        )  # fmt: skip
+        out: dict[str, list[tuple[datetime, str, str]]] = {}
+        with self.reading() as conn:
+            for audit_id, at, kind, detail in conn.execute(query):
+                out.setdefault(audit_id, []).append((at, kind, detail))
+        return out
+
+    def withdraw(self, audit_id: str, reason: str) -> None:
+        """Take back an issued audit before anything is returned for it (its forms are
+        no longer accepted); the allocation and the reason are kept."""
+        with self.transaction() as conn:
+            row = conn.execute(select(allocations.c.state).where(allocations.c.audit_id == audit_id)).first()
+            if row is None:
+                raise StoreError(f"audit {audit_id} is not in the store")
+            if row.state not in ("allocated", "issued"):
+                raise StoreError(f"audit {audit_id} is {row.state.replace('_', ' ')}: only an audit not yet returned "
+                                 "can be withdrawn")  # fmt: skip
+            conn.execute(
+                update(allocations).where(allocations.c.audit_id == audit_id).values(state=WITHDRAWN, updated_at=_now())
+            )
+            conn.execute(insert(allocation_events).values(audit_id=audit_id, at=_now(), event="withdrawn",
+                                                          detail=reason))  # fmt: skip
 
     def allocation(self, audit_id: str) -> tuple[Allocation, str] | None:
         with self.reading() as conn:
@@ -191,11 +234,12 @@ class Store:
         return _alloc_from(row), row.state
 
     def allocations_between(self, first: str, last: str) -> list[tuple[Allocation, str]]:
-        """Allocations of the months ``first`` to ``last`` (YYYY-MM, both included)."""
+        """Allocations of the months ``first`` to ``last`` (YYYY-MM, both included), not
+        withdrawn."""
         with self.reading() as conn:
             rows = conn.execute(
                 select(allocations)
-                .where(allocations.c.month >= first, allocations.c.month <= last)
+                .where(allocations.c.month >= first, allocations.c.month <= last, allocations.c.state != WITHDRAWN)
                 .order_by(allocations.c.month, allocations.c.audit_id)
             ).all()
         return [(_alloc_from(r), r.state) for r in rows]
@@ -217,11 +261,13 @@ class Store:
         with self.reading() as conn:
             return conn.scalar(select(func.max(allocations.c.month)))
 
-    def month_allocations(self, month: str) -> list[tuple[Allocation, str]]:
+    def month_allocations(self, month: str, withdrawn: bool = False) -> list[tuple[Allocation, str]]:
+        """A month's allocations and their states; withdrawn audits only if asked for."""
+        query = select(allocations).where(allocations.c.month == month).order_by(allocations.c.audit_id)
+        if not withdrawn:
+            query = query.where(allocations.c.state != WITHDRAWN)
         with self.reading() as conn:
-            rows = conn.execute(
-                select(allocations).where(allocations.c.month == month).order_by(allocations.c.audit_id)
-            ).all()
+            rows = conn.execute(query).all()
         return [(_alloc_from(r), r.state) for r in rows]
 
     # --- receipts and submissions ---------------------------------------------------------
@@ -452,6 +498,7 @@ def _alloc_row(alloc: Allocation) -> dict[str, Any]:
         "auditor_email": alloc.auditor_email,
         "due_date": alloc.due_date,
         "reaudit_of": alloc.reaudit_of,
+        "case_start": alloc.case_start,
     }
 
 
@@ -469,4 +516,5 @@ def _alloc_from(row: Any) -> Allocation:
         auditor_email=row.auditor_email,
         due_date=row.due_date,
         reaudit_of=row.reaudit_of,
+        case_start=row.case_start,
     )
