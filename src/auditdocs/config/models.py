@@ -113,6 +113,9 @@ class ToolType(Model):
     title: Text
     intro: Text
     subject: Literal["case", "worker"] = "case"
+    #: what the auditor does: audit records, discuss a case with its practitioner (4.1) or
+    #: observe a practitioner's work (6.1); the forms' wording follows it and the subject
+    activity: Literal["audit", "discussion", "observation"] = "audit"
     template: Text = "audit_tool.docx"
     domains: list[Domain] = Field(min_length=1)
     overall_judgement: bool = True

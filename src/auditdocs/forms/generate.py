@@ -24,7 +24,7 @@ from auditdocs.dates import check_month, uk_date
 from auditdocs.errors import UsageError
 from auditdocs.files import display, safe_name, write_private
 from auditdocs.forms.identity import Identity
-from auditdocs.forms.layout import DocumentKind, Layout, layout_for
+from auditdocs.forms.layout import DocumentKind, Layout, PreviousAudit, layout_for, reaudit_note, wording
 from auditdocs.ooxml.body import Binding, manifest_xml, render_body
 from auditdocs.ooxml.template import PreparedDocument
 from auditdocs.workspace import Workspace
@@ -60,12 +60,21 @@ class Form:
 
 
 class FormFactory:
-    """Prepares each (tool type, kind) once and renders cases with it."""
+    """Prepares each (tool type, kind) once and renders cases with it.  ``previous``
+    gives the audit a re-audit repeats, by its id (None if unknown), for the re-audit's
+    note; without it the note names the audit's id only."""
 
-    def __init__(self, config: Config, templates_dir: Path, key: bytes) -> None:
+    def __init__(
+        self,
+        config: Config,
+        templates_dir: Path,
+        key: bytes,
+        previous: Callable[[str], PreviousAudit | None] | None = None,
+    ) -> None:
         self.config = config
         self.templates_dir = templates_dir
         self.key = key
+        self.previous = previous
         self._forms: dict[tuple[str, str], Form] = {}
 
     def form(self, tool_id: str, kind: DocumentKind) -> Form:
@@ -83,36 +92,58 @@ class FormFactory:
             store_item_id=binding.store_item_id,
         )
         form = Form(tool_id, kind, layout, document, self.config.version(tool_id), layout.digest)
-        sample = next(iter(self._check_contexts(tool_id)))
-        document.check(sample)
+        for sample in self._check_contexts(tool_id):
+            document.check(sample)
         self._forms[(tool_id, kind)] = form
         return form
 
     def _check_contexts(self, tool_id: str) -> Iterable[dict[str, Any]]:
-        yield self.context(
-            Allocation(
-                "check",
-                "2000-01",
-                tool_id,
-                "REF",
-                "ID",
-                "Team",
-                "Worker",
-                "Manager",
-                "Auditor",
-                "auditor@example.org",
-                date(2000, 1, 31),
-            )
+        """Sample data to render a template with before any case: an audit, then a
+        re-audit, so that every placeholder is tried with and without a re-audit note."""
+        check = Allocation(
+            "check",
+            "2000-01",
+            tool_id,
+            "REF",
+            "ID",
+            "Team",
+            "Worker",
+            "Manager",
+            "Auditor",
+            "auditor@example.org",
+            date(2000, 1, 31),
         )
+        context = self.context(check)
+        yield context
+        grade, domain = self.config.settings.grading.grades[0].id, self.config.tool(tool_id).domains[0].id
+        previous = {"overall.grade": grade, f"domain.{domain}.grade": grade, "plan.1.action": "Action"}
+        yield {**context, "reaudit": reaudit_note(self.config, "check-previous", PreviousAudit(check, previous))}
 
     def context(self, alloc: Allocation) -> dict[str, Any]:
-        """What a template's placeholders can use."""
+        """What a template's placeholders can use (``labels``: what the tool calls the
+        prefilled details; ``reaudit``: None, or the audit a re-audit repeats)."""
         settings = self.config.settings
         tool = self.config.tool(alloc.tool)
+        words = wording(self.config, tool)
+        previous = self.previous(alloc.reaudit_of) if self.previous and alloc.reaudit_of else None
         start, end = audit_period(alloc.month, settings.deadlines.audit_period_months, alloc.case_start)
         return {
             "organisation": {"name": settings.organisation.name, "service": settings.organisation.service},
-            "tool": {"id": tool.id, "title": tool.title, "intro": tool.intro},
+            "tool": {
+                "id": tool.id,
+                "title": tool.title,
+                "intro": tool.intro,
+                "subject": tool.subject,
+                "activity": tool.activity,
+            },
+            "labels": {
+                "details": words.details,
+                "reference": words.reference,
+                "child_id": words.child_id if alloc.child_id else None,  # no row for no child id
+                "worker": words.worker,
+                "auditor": words.auditor,
+                "period": words.period,
+            },
             "case": {
                 "reference": alloc.case_reference,
                 "child_id": alloc.child_id,
@@ -126,7 +157,10 @@ class FormFactory:
                 "month": alloc.month,
                 "period": f"{uk_date(start)} to {uk_date(end)}",
                 "due": uk_date(alloc.due_date),
+                "instructions": words.instructions,
             },
+            "plan": {"intro": words.plan_intro, "instructions": words.plan_instructions},
+            "reaudit": reaudit_note(self.config, alloc.reaudit_of, previous) if alloc.reaudit_of else None,
         }
 
     def render(self, alloc: Allocation, kind: DocumentKind) -> bytes:

@@ -8,12 +8,16 @@ stored in every document, the parser's fallbacks.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property, lru_cache
 from typing import Any, Literal
 
+from auditdocs.allocation.record import Allocation
 from auditdocs.config import Config, ToolType
+from auditdocs.dates import month_label, uk_date
 from auditdocs.forms.identity import manifest_hash
 
 FieldKind = Literal["text", "richtext", "dropdown", "checkbox", "date"]
@@ -59,7 +63,19 @@ class Table:
     header: bool = False
 
 
-Block = Heading | Paragraph | Table
+@dataclass(frozen=True)
+class Key:
+    """A read-only table of terms and what they mean (the grades and their definitions,
+    framework 2.7).  Not a :class:`Table`: it holds no field, and the parser reads fields
+    from their cells by the shapes of the layout's tables, which forms issued before the
+    key was added must still match.  So a key goes before the first table of fields."""
+
+    header: tuple[str, str]
+    rows: tuple[tuple[str, str], ...]
+    widths: tuple[int, int] = (25, 75)
+
+
+Block = Heading | Paragraph | Table | Key
 
 
 @dataclass
@@ -130,6 +146,223 @@ def _grade_choices(config: Config, allow_na: bool) -> tuple[tuple[str, str], ...
     return tuple(choices)
 
 
+def grade_key(config: Config, allow_na: bool) -> tuple[tuple[str, str], ...]:
+    """Each grade and its definition (2.7), best first; Not applicable last if allowed."""
+    scale = config.settings.grading
+    grades = sorted(scale.grades, key=lambda g: -g.rank)
+    rows = [(g.label, g.definition) for g in grades]
+    if allow_na:
+        rows.append((scale.not_applicable.label, scale.not_applicable.definition))
+    return tuple(rows)
+
+
+# --- the words each tool's documents use ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Wording:
+    """What a tool's documents call the things they are about: a case or a worker
+    (``subject``), audited, discussed with the practitioner (4.1) or observed (6.1)
+    (``activity``).  Used for the prefilled details of the templates and the labels of
+    the form's rows (never for field aliases: the parser may match a field by its alias)."""
+
+    details: str  # heading of the prefilled details
+    reference: str
+    child_id: str | None  # None: no child id row (an audit about a worker holds no child's data)
+    worker: str
+    auditor: str
+    period: str
+    instructions: str  # under the details of the audit tool
+    summary: str  # what the overall summary sums up
+    completed: str  # the completion date's row
+    plan_intro: str
+    plan_instructions: str
+
+
+_FILL = "The details above are filled in for you and locked. Fill in every grey field below; "
+_PLAN_FILL = (
+    "The details above are filled in for you and locked. Fill in the grey fields below: one row "
+    "for each action agreed, then the record of the discussion."
+)
+
+
+def _discussion_days(config: Config) -> str:
+    """'5 working days (Inadequate) or 10 (Requires Improvement, Good) of the audit's
+    acceptance' (2.10), from the configured deadlines."""
+    by_days: dict[int, list[str]] = {}
+    for grade in sorted(config.settings.grading.grades, key=lambda g: g.rank):
+        days = config.settings.deadlines.discussion_working_days.get(grade.id)
+        if days is not None:
+            by_days.setdefault(days, []).append(grade.label)
+    parts = [f"{days} ({', '.join(labels)})" for days, labels in by_days.items()]
+    if not parts:
+        return "the working days set for its grade"
+    parts[0] = parts[0].replace(" ", " working days ", 1)
+    return " or ".join(parts) + " of the audit's acceptance"
+
+
+def wording(config: Config, tool: ToolType) -> Wording:
+    """The words of ``tool``'s documents."""
+    days = _discussion_days(config)
+    smart = "each action SMART: what will be done, by whom, by when, how you will know, and which domain it improves"
+    if tool.activity == "observation":
+        return Wording(
+            details="Practitioner details" if tool.subject == "worker" else "Case details",
+            reference="Worker reference" if tool.subject == "worker" else "Case reference",
+            child_id=None if tool.subject == "worker" else "Child ID",
+            worker="Practitioner observed",
+            auditor="Observed by",
+            period="Period covered",
+            instructions=_FILL + "choose grades from the lists and tick what you saw during the observation.",
+            summary="what you observed and the quality of practice",
+            completed="Observation completed on",
+            plan_intro=(
+                "The shared action plan from the observation (6.5). Share the completed observation form with "
+                "the practitioner and hold a shared reflective review at the next supervision, or sooner if "
+                f"needed. Agree the actions together, write {smart}, and return this plan to the Quality "
+                "Assurance team."
+            ),
+            plan_instructions=_PLAN_FILL,
+        )
+    if tool.subject == "worker":
+        return Wording(
+            details="Worker details",
+            reference="Worker reference",
+            child_id=None,
+            worker="Worker",
+            auditor="Auditor",
+            period="Audit period",
+            instructions=_FILL + "choose grades from the lists and tick what you saw in the records.",
+            summary="what the records show and the quality of practice",
+            completed="Audit completed on",
+            plan_intro=(
+                "The improvement plan agreed after this audit. The team manager and the worker discuss the "
+                f"audit's findings and this plan within {days} (2.10). Agree the actions, write {smart}, "
+                "record the discussion, and return this plan to the Quality Assurance team."
+            ),
+            plan_instructions=_PLAN_FILL,
+        )
+    if tool.activity == "discussion":
+        return Wording(
+            details="Case details",
+            reference="Case reference",
+            child_id="Child ID",
+            worker="Practitioner",
+            auditor="Discussion led by",
+            period="Period discussed",
+            instructions=_FILL + "choose grades from the lists and tick what the practitioner showed in the "
+            "discussion.",
+            summary="what the discussion showed about the child's journey and the quality of practice",
+            completed="Discussion recorded on",
+            plan_intro=(
+                "The improvement plan agreed from this case discussion. Agree the actions with the practitioner, "
+                f"write {smart}, record the discussion, and return this plan to the Quality Assurance team. "
+                "Record the agreed actions and timescales on the child's file too."
+            ),
+            plan_instructions=_PLAN_FILL,
+        )
+    return Wording(
+        details="Case details",
+        reference="Case reference",
+        child_id="Child ID",
+        worker="Allocated worker",
+        auditor="Auditor",
+        period="Audit period",
+        instructions=_FILL + "choose grades from the lists and tick what you saw on the file.",
+        summary="the child's journey and the quality of practice",
+        completed="Audit completed on",
+        plan_intro=(
+            "The improvement plan for the practitioner discussion. The team manager and the allocated worker "
+            f"discuss the audit's findings and this plan within {days} (2.10). Agree the actions, write "
+            f"{smart}, record the discussion, and return this plan to the Quality Assurance team. Record the "
+            "agreed actions and timescales on the child's file under Management Oversight too."
+        ),
+        plan_instructions=_PLAN_FILL,
+    )
+
+
+# --- a re-audit names the audit it repeats (2.12) --------------------------------------
+
+
+@dataclass(frozen=True)
+class PreviousAudit:
+    """The audit a re-audit repeats, as the store has it: its allocation and the field
+    values of its current returns (empty when none came back): the audit tool's, and the
+    improvement plan's back from the practitioner discussion."""
+
+    allocation: Allocation
+    audit: Mapping[str, Any] = field(default_factory=dict)
+    plan: Mapping[str, Any] = field(default_factory=dict)
+
+
+_PLAN_ACTION = re.compile(r"^plan\.(\d+)\.action$")
+
+
+def _uk(value: Any) -> str | None:
+    try:
+        return uk_date(date.fromisoformat(value)) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _text(value: Any) -> str | None:
+    return (" ".join(value.split()) or None) if isinstance(value, str) else None
+
+
+def _actions(tool: ToolType | None, values: Mapping[str, Any]) -> list[str]:
+    """A plan's actions as lines: the action, its owner, due date and domain."""
+    titles = {d.id: d.title for d in tool.domains} if tool else {}
+    rows = sorted(int(m[1]) for key in values if (m := _PLAN_ACTION.match(key)))
+    out = []
+    for n in rows:
+        action = _text(values.get(f"plan.{n}.action"))
+        if action is None:
+            continue
+        owner, due = _text(values.get(f"plan.{n}.owner")), _uk(values.get(f"plan.{n}.due"))
+        domain = titles.get(str(values.get(f"plan.{n}.domain")))
+        who = ", ".join(x for x in (owner, f"by {due}" if due else None, domain) if x)
+        out.append(f"{action} ({who})" if who else action)
+    return out
+
+
+def reaudit_note(config: Config, audit_id: str, previous: PreviousAudit | None) -> dict[str, Any]:
+    """What a re-audit's documents say of the audit it repeats: a summary (its id, month,
+    auditor, completion date and overall grade), its domain grades and its plan's actions
+    (as agreed at the practitioner discussion when that plan came back).  ``previous``:
+    None when the store was not asked or does not know the audit."""
+    ask = "Read it before you start, and say in your evidence what has changed since."
+    note: dict[str, Any] = {
+        "id": audit_id,
+        "summary": f"This is a re-audit (framework 2.12) of audit {audit_id}. {ask}",
+        "grades_heading": "Its grades",
+        "grades": [],
+        "actions_heading": "Actions in its improvement plan",
+        "actions": [],
+    }
+    if previous is None:
+        return note
+    alloc, values = previous.allocation, previous.audit
+    scale = config.settings.grading
+    labels = {g.id: g.label for g in [*scale.grades, scale.not_applicable]}
+    tool = config.tools.get(alloc.tool)
+    facts = [f"of {month_label(alloc.month)}", f"by {alloc.auditor}"]
+    if completed := _uk(values.get("completion.date")):
+        facts.append(f"completed on {completed}")
+    if (overall := labels.get(str(values.get("overall.grade")))) is not None:
+        facts.append(f"graded {overall} overall")
+    if not values:
+        facts.append("not returned")
+    note["summary"] = f"This is a re-audit (framework 2.12) of audit {audit_id} {', '.join(facts)}. {ask}"
+    if tool is not None:
+        grades = ((d.title, str(values.get(f"domain.{d.id}.grade"))) for d in tool.domains)
+        note["grades"] = [f"{title}: {labels[grade]}" for title, grade in grades if grade in labels]
+    agreed = _actions(tool, previous.plan)
+    if agreed:
+        note["actions_heading"] = "Actions agreed at the practitioner discussion"
+    note["actions"] = agreed or _actions(tool, values)
+    return note
+
+
 def _date(field_id: str, label: str) -> Field:
     return Field(field_id, "date", label, DATE_PLACEHOLDER)
 
@@ -170,8 +403,17 @@ def _plan_blocks(config: Config, tool: ToolType, row_count: int | None = None) -
 
 
 def audit_layout(config: Config, tool: ToolType, plan_row_count: int | None = None) -> Layout:
-    """The audit tool: domains with guidance, criteria, grade and evidence; then the rest."""
-    blocks: list[Block] = []
+    """The audit tool: the grades' key, domains with guidance, criteria, grade and
+    evidence; then the rest."""
+    words = wording(config, tool)
+    blocks: list[Block] = [
+        Heading("Grades"),
+        Paragraph(
+            "Give a judgement at the end of each domain and an overall judgement (2.7), using these grades:",
+            "Guidance",
+        ),
+        Key(("Grade", "What it means"), grade_key(config, any(d.allow_na for d in tool.domains))),
+    ]
     for n, domain in enumerate(tool.domains, 1):
         d = f"domain.{domain.id}"
         blocks += [Heading(f"{n}. {domain.title}"), Paragraph(domain.guidance, "Guidance")]
@@ -185,7 +427,9 @@ def audit_layout(config: Config, tool: ToolType, plan_row_count: int | None = No
                     [c.text, Field(f"{d}.criteria.{c.id}", "checkbox", f"{domain.title}: {c.text}")] for c in criteria
                 ]
                 blocks.append(Table(rows, widths=(88, 12), header=True))
-        grade_label = "Grade" + (" (or Not applicable, with the reason as evidence)" if domain.allow_na else "")
+        grade_label = "Grade (see the key of grades)" + (
+            "; or Not applicable, with the reason as evidence" if domain.allow_na else ""
+        )
         blocks.append(
             Table(
                 [
@@ -208,8 +452,12 @@ def audit_layout(config: Config, tool: ToolType, plan_row_count: int | None = No
             )
         )
     if tool.overall_judgement:
+        key = "\n".join(f"{label}: {meaning}" for label, meaning in grade_key(config, False))
         blocks += [
             Heading("Overall judgement"),
+            # The key again beside the overall grade, as text: a table here would come
+            # between tables of fields (see Key).
+            Paragraph(key, "Guidance"),
             Table(
                 [
                     [
@@ -222,10 +470,7 @@ def audit_layout(config: Config, tool: ToolType, plan_row_count: int | None = No
                             _grade_choices(config, False),
                         ),
                     ],
-                    [
-                        "Summary of the child's journey and the quality of practice",
-                        _rich("overall.summary", "Overall summary"),
-                    ],
+                    [f"Summary of {words.summary}", _rich("overall.summary", "Overall summary")],
                     ["Good practice", _rich("overall.good_practice", "Good practice")],
                     ["Areas for development", _rich("overall.development", "Areas for development")],
                 ],
@@ -271,7 +516,7 @@ def audit_layout(config: Config, tool: ToolType, plan_row_count: int | None = No
         blocks += _plan_blocks(config, tool, plan_row_count)
     blocks += [
         Heading("Completion"),
-        Table([["Audit completed on", _date("completion.date", "Audit completed on")]], widths=(30, 70)),
+        Table([[words.completed, _date("completion.date", "Audit completed on")]], widths=(30, 70)),
     ]
     return Layout(blocks)
 

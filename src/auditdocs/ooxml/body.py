@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from auditdocs.forms.layout import Block, Field, Heading, Layout, Paragraph, Table
+from auditdocs.forms.layout import Block, Cell, Field, Heading, Key, Layout, Paragraph, Table
 from auditdocs.ooxml.binding import form_xml
 from auditdocs.ooxml.namespaces import FORM_NS
 from auditdocs.ooxml.text import attr, paragraph, run
@@ -142,6 +142,9 @@ def _block(block: Block, render_field) -> str:  # type: ignore[no-untyped-def]
         return paragraph(block.text, f"Heading{block.level}")
     if isinstance(block, Paragraph):
         return paragraph(block.text, block.style)
+    if isinstance(block, Key):
+        rows: list[list[Cell]] = [[*row] for row in (block.header, *block.rows)]
+        return _table(Table(rows, block.widths, header=True), render_field)
     return _table(block, render_field)
 
 

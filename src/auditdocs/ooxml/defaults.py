@@ -4,7 +4,9 @@ The .docx files are committed; this module is how they were made and how to make
 them again (``python -m auditdocs.ooxml.defaults templates/``).  A QA officer
 restyles the files in Word: fonts, logo, header and footer, intro text.  Two things
 must stay: the ``{{ ... }}`` placeholders (inside locked content controls) and the
-paragraph ``[[auditdocs:form]]`` where the form's domains and fields are inserted.
+paragraph ``[[auditdocs:form]]`` where the form's domains and fields are inserted.  The
+``{%tr ... %}`` rows around the child id and the ``{%p ... %}`` paragraphs of the
+re-audit note may be restyled or removed, but not split.
 
 ``report.docx`` is the template of every report (monthly highlights, quarterly report,
 learning bulletin): a title, then a loop over the report's blocks (headings,
@@ -31,17 +33,22 @@ from auditdocs.ooxml.text import attr
 
 FORM_MARKER = "[[auditdocs:form]]"
 
+#: The prefilled details: (label, content control tag and alias, placeholder).  Labels
+#: are placeholders too: each tool names what it is about (a case or a worker) its own way.
+#: A control's alias cannot be a placeholder (it is an attribute), so it is a neutral name.
 CASE_DETAILS = [
-    ("Case reference", "case.reference", "case.reference"),
-    ("Child ID", "case.child_id", "case.child_id"),
-    ("Team", "case.team", "case.team"),
-    ("Allocated worker", "case.worker", "case.worker"),
-    ("Team manager", "case.team_manager", "case.team_manager"),
-    ("Auditor", "auditor.name", "auditor.name"),
-    ("Audit period", "audit.period", "audit.period"),
-    ("Return by", "audit.due", "audit.due"),
-    ("Audit ID", "audit.id", "audit.id"),
+    ("{{ labels.reference }}", "case.reference", "Reference", "case.reference"),
+    ("{{ labels.child_id }}", "case.child_id", "Child ID", "case.child_id"),
+    ("Team", "case.team", "Team", "case.team"),
+    ("{{ labels.worker }}", "case.worker", "Worker", "case.worker"),
+    ("Team manager", "case.team_manager", "Team manager", "case.team_manager"),
+    ("{{ labels.auditor }}", "auditor.name", "Auditor", "auditor.name"),
+    ("{{ labels.period }}", "audit.period", "Period", "audit.period"),
+    ("Return by", "audit.due", "Return by", "audit.due"),
+    ("Audit ID", "audit.id", "Audit ID", "audit.id"),
 ]
+#: Rows shown only when the label is given (no child id for an audit about a worker).
+OPTIONAL_DETAILS = {"case.child_id": "labels.child_id"}
 
 
 def _locked_control(label: str, tag: str, expr: str, sdt_id: int) -> str:
@@ -83,26 +90,54 @@ def _page(doc, footer_text: str) -> None:  # type: ignore[no-untyped-def]
 def _details_table(doc) -> None:  # type: ignore[no-untyped-def]
     table = doc.add_table(rows=0, cols=2)
     table.style = doc.styles["Table Grid"]
-    for n, (label, tag, expr) in enumerate(CASE_DETAILS, 1):
+    for n, (label, tag, alias, expr) in enumerate(CASE_DETAILS, 1):
+        condition = OPTIONAL_DETAILS.get(tag)
+        if condition:  # docxtpl replaces a row holding {%tr ... %} by the tag alone
+            table.add_row().cells[0].paragraphs[0].add_run(f"{{%tr if {condition} %}}")
         row = table.add_row()
         row.cells[0].width, row.cells[1].width = Cm(5), Cm(12)
         row.cells[0].paragraphs[0].add_run(label).bold = True
-        row.cells[1].paragraphs[0]._p.append(parse_xml(_locked_control(label, tag, expr, n)))
+        row.cells[1].paragraphs[0]._p.append(parse_xml(_locked_control(alias, tag, expr, n)))
+        if condition:
+            table.add_row().cells[0].paragraphs[0].add_run("{%tr endif %}")
 
 
-def build(path: Path, title: str, footer: str) -> None:
+def _reaudit(doc) -> None:  # type: ignore[no-untyped-def]
+    """The audit a re-audit repeats (2.12): shown only on a re-audit's documents."""
+    doc.add_paragraph("{%p if reaudit %}")
+    doc.add_heading("Re-audit", level=1)
+    doc.add_paragraph("{{ reaudit.summary }}")
+    for items, heading in (
+        ("reaudit.grades", "reaudit.grades_heading"),
+        ("reaudit.actions", "reaudit.actions_heading"),
+    ):
+        doc.add_paragraph(f"{{%p if {items} %}}")
+        doc.add_paragraph(f"{{{{ {heading} }}}}").runs[0].bold = True
+        doc.add_paragraph(f"{{%p for item in {items} %}}")
+        doc.add_paragraph("{{ item }}", style="List Bullet")
+        doc.add_paragraph("{%p endfor %}")
+        doc.add_paragraph("{%p endif %}")
+    doc.add_paragraph("{%p endif %}")
+
+
+def build(
+    path: Path,
+    title: str,
+    footer: str,
+    intro: str = "{{ tool.intro }}",
+    instructions: str = "{{ audit.instructions }}",
+) -> None:
+    """A form template: title, intro, the prefilled details, the re-audit note, the
+    instructions and the marker where the form goes."""
     doc = Document()
     _styles(doc)
     _page(doc, footer)
     doc.add_paragraph(title, style="Title")
-    doc.add_paragraph("{{ tool.intro }}")
-    doc.add_heading("Case details", level=1)
+    doc.add_paragraph(intro)
+    doc.add_heading("{{ labels.details }}", level=1)
     _details_table(doc)
-    doc.add_paragraph(
-        "The details above are filled in for you and locked. Fill in every grey field "
-        "below; choose grades from the lists and tick what you saw on the file.",
-        style="Guidance",
-    )
+    _reaudit(doc)
+    doc.add_paragraph(instructions, style="Guidance")
     doc.add_paragraph(FORM_MARKER)
     doc.save(str(path))
 
@@ -250,15 +285,23 @@ def slim(path: Path) -> None:
 def build_all(folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     made = []
-    for name, title, footer in (
-        ("audit_tool.docx", "{{ tool.title }}", "{{ tool.title }} · audit {{ audit.id }}"),
+    for name, title, footer, intro, instructions in (
+        (
+            "audit_tool.docx",
+            "{{ tool.title }}",
+            "{{ tool.title }} · audit {{ audit.id }}",
+            "{{ tool.intro }}",
+            "{{ audit.instructions }}",
+        ),
         (
             "improvement_plan.docx",
             "Improvement plan: {{ tool.title }}",
             "Improvement plan · audit {{ audit.id }}",
+            "{{ plan.intro }}",
+            "{{ plan.instructions }}",
         ),
     ):
-        build(folder / name, title, footer)
+        build(folder / name, title, footer, intro, instructions)
         made.append(folder / name)
     build_report(folder / "report.docx")
     made.append(folder / "report.docx")
