@@ -675,3 +675,18 @@ def test_the_audit_period_starts_when_a_case_opened_within_it(ws: Workspace) -> 
     with zipfile.ZipFile(document_path(ws.output_dir, alloc, "audit")) as z:
         text = re.sub(r"<[^>]+>", "", z.read("word/document.xml").decode())
     assert "05/10/2026 to 31/12/2026" in text
+
+
+def test_allocate_passes_the_store_history_to_the_schedules(ws: Workspace) -> None:
+    """A case discussed in November is not discussed again in May (schedules.case_discussion.
+    exclude_months, from the store through allocate)."""
+    november = allocate(ws, "2026-11", seed=1)
+    generate(ws, november.allocations)
+    discussed = {a.case_reference for a in november.allocations if a.tool == "case_discussion"}
+    assert discussed
+    may = allocate(ws, "2027-05", seed=2)
+    again = {a.case_reference for a in may.allocations if a.tool == "case_discussion"}
+    assert again and not again & discussed
+    about = " ".join(str(value) for _label, value in may.about)
+    window = "cases audited with it from 2026-05 to 2027-04 not picked again"
+    assert f"{window} ({len(discussed)} in the case list)" in about

@@ -22,9 +22,9 @@ from datetime import date
 from pathlib import Path
 
 from auditdocs.allocation.balance import balanced_assignment
-from auditdocs.allocation.lists import Auditor, Case, read_auditors, read_cases
+from auditdocs.allocation.lists import Auditor, Case, StaffMember, read_auditors, read_cases, read_staff
 from auditdocs.allocation.record import Allocation
-from auditdocs.allocation.schedules import Scheduled, plan_schedules
+from auditdocs.allocation.schedules import Scheduled, plan_schedules, recently_audited
 from auditdocs.allocation.workbook import (
     allocation_about,
     allocation_auditors,
@@ -63,6 +63,8 @@ class History:
     #: re-audits of any month), and the months they are from
     unreturned: list[str] = field(default_factory=list)
     unreturned_months: tuple[str, str] | None = None
+    #: tool → references it audited within its own ``schedules.<tool>.exclude_months``
+    schedule_recent: dict[str, set[str]] | None = None
 
 
 #: The first month the store could hold: chains are followed back to it.
@@ -99,7 +101,9 @@ def history_from_store(store: Store, month: str, settings: Settings) -> History:
             unreturned.append(alloc)
     unreturned.sort(key=lambda a: (a.month, a.audit_id))
     span = (unreturned[0].month, unreturned[-1].month) if unreturned else None
-    return History(recent, window, reaudits, [a.audit_id for a in unreturned], span)
+    return History(
+        recent, window, reaudits, [a.audit_id for a in unreturned], span, recently_audited(store, month, settings)
+    )
 
 
 def _pending(alloc: Allocation, before: str) -> bool:
@@ -171,6 +175,7 @@ def plan_allocation(
     scheduled: bool = False,
     pick: bool = True,
     first_number: int = 1,
+    staff: Sequence[StaffMember] | None = None,
 ) -> AllocationResult:
     """The month's allocation from the case list, the auditors and what the store knows;
     with ``scheduled``, the other tools whose schedule runs this month are added after
@@ -254,6 +259,8 @@ def plan_allocation(
             due=due,
             taken={norm(d.case_reference) for d in drafts},
             notes=notes,
+            staff=staff,
+            recent=history.schedule_recent,
         )
         if extra:
             chosen = balanced_assignment(
@@ -503,6 +510,8 @@ def allocate(
     auditors_path = auditors or ws.root / settings.imports.auditors.file
     case_list = read_cases(cases_path, settings.imports.cases)
     auditor_list = read_auditors(auditors_path, settings.imports.auditors)
+    staff_spec = settings.imports.staff
+    staff = read_staff(ws.root / staff_spec.file, staff_spec) if staff_spec.file else None
     store = ws.store()
     issued_already = [a.audit_id for a, state in store.month_allocations(month) if state != "allocated"]
     if issued_already:
@@ -522,6 +531,7 @@ def allocate(
         issued=issued,
         sources=(display(cases_path), display(auditors_path)),
         scheduled=scheduled,
+        staff=staff,
     )
     write_allocation(path, result.allocations, result.about, auditor_list)
     result.path = path
