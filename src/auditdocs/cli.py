@@ -96,11 +96,9 @@ def init(folder: Path) -> None:
     click.echo(f"Created workspace {ws.root}")
     for name in ("config", "templates", "sample", "output"):
         click.echo(f"  {name}/")
-    from datetime import date
+    from auditdocs.dates import shift_month, uk_today
 
-    from auditdocs.dates import shift_month
-
-    month = shift_month(date.today().strftime("%Y-%m"), 1)
+    month = shift_month(uk_today().strftime("%Y-%m"), 1)
     click.echo(
         f"Next: cd {ws.root} && auditdocs allocate --month {month} (it writes a workbook to check), "
         "then auditdocs generate; or see the whole cycle on the sample month: auditdocs demo"

@@ -4,6 +4,7 @@ and working days under the UK bank-holiday calendars of the ``holidays`` library
 from __future__ import annotations
 
 import calendar
+import os
 import re
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -105,8 +106,25 @@ def uk_day(moment: datetime) -> date:
     return moment.astimezone(UK).date()
 
 
+#: The clock: set to an ISO 8601 time (``2026-12-03T10:00``, UTC unless it says) to run
+#: the cycle as of that moment, for scenario tests over several months or to replay one.
+CLOCK_VARIABLE = "AUDITDOCS_NOW"
+
+
+def now() -> datetime:
+    """The time now (UTC), or the time in ``AUDITDOCS_NOW`` when it is set."""
+    fixed = os.environ.get(CLOCK_VARIABLE)
+    if not fixed:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(fixed)
+    except ValueError:
+        raise UsageError(f"{CLOCK_VARIABLE}={fixed!r} is not a time; use ISO 8601, e.g. 2026-12-03T10:00") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def uk_today() -> date:
-    return uk_day(datetime.now(UTC))
+    return uk_day(now())
 
 
 @lru_cache(maxsize=8)

@@ -12,12 +12,12 @@ import os
 import smtplib
 import ssl
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
 
 from auditdocs.config.models import MailSettings
+from auditdocs.dates import now
 from auditdocs.errors import MailError
 from auditdocs.files import write_private
 
@@ -31,7 +31,7 @@ def new_message(settings: MailSettings, to_name: str, to_address: str, subject: 
     if settings.reply_to:
         msg["Reply-To"] = settings.reply_to
     msg["Subject"] = subject
-    msg["Date"] = format_datetime(datetime.now(UTC))
+    msg["Date"] = format_datetime(now())
     msg["Message-ID"] = make_msgid(domain=settings.from_address.rpartition("@")[2] or None)
     msg.set_content(body)
     return msg

@@ -11,10 +11,10 @@ import io
 import posixpath
 import zipfile
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from lxml import etree
 
+from auditdocs.dates import now
 from auditdocs.ooxml import namespaces as ns
 from auditdocs.ooxml.package import (
     MACRO_CONTENT_TYPES,
@@ -95,7 +95,7 @@ def add_comments(
     next_id = max(used, default=-1) + 1
     body = root.find(_w("body"))
     first_paragraph = next(body.iter(_w("p")), None) if body is not None else None
-    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = now().strftime("%Y-%m-%dT%H:%M:%SZ")
     for anchor, text in comments:
         cid = str(next_id)
         next_id += 1

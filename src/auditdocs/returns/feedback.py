@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from auditdocs.allocation.record import Allocation
-from auditdocs.dates import uk_date
+from auditdocs.dates import now, uk_date
 from auditdocs.errors import InternalError
 from auditdocs.files import safe_name, write_private
 from auditdocs.forms.layout import layout_for
@@ -95,9 +95,8 @@ def write_feedback(
     msg["To"] = f"{to_name} <{to_email}>" if to_email else to_name
     msg["Subject"] = f"Audit {alloc.audit_id} ({alloc.case_reference}): amendments needed by {deadline}"
     msg["X-Unsent"] = "1"  # Outlook opens it as a draft to send
-    from datetime import UTC, datetime
 
-    msg["Date"] = format_datetime(datetime.now(UTC))
+    msg["Date"] = format_datetime(now())
     msg.set_content("\n".join(lines))
     msg.add_attachment(commented, maintype=DOCX_TYPE[0], subtype=DOCX_TYPE[1], filename=doc_path.name)
     eml_path = folder / f"{stem}.eml"

@@ -19,7 +19,7 @@ from typing import Any
 
 from auditdocs.allocation.record import Allocation
 from auditdocs.config.models import LimitSettings
-from auditdocs.dates import add_working_days, discussion_due, uk_day
+from auditdocs.dates import add_working_days, discussion_due, now, uk_day
 from auditdocs.errors import AuditDocsError, InternalError, RejectedFile, StoreError
 from auditdocs.forms.layout import layout_source
 from auditdocs.forms.parse import ParsedForm, code_trace, read_return
@@ -77,7 +77,7 @@ class Ingester:
         processes (each file is still its own transaction, so the store sees the same)."""
         outcomes = []
         paths = [Path(p) for p in paths]  # walked twice: a generator would be empty the second time
-        when = received_at or datetime.now(UTC)
+        when = received_at or now()
         for top in paths:
             # The input itself (an e-mail, a zip) is kept as received, unless it is too big to
             # read (expand() reports that); never read whole before its size is known.

@@ -14,7 +14,7 @@ import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -33,6 +33,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import QueuePool
 
 from auditdocs.allocation.record import Allocation
+from auditdocs.dates import now
 from auditdocs.errors import StoreConflict, StoreDisconnected, StoreError
 from auditdocs.returns.findings import READING_RULE, Finding
 from auditdocs.store.schema import (
@@ -52,7 +53,7 @@ from auditdocs.text import first_line
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return now()
 
 
 @dataclass(frozen=True)
