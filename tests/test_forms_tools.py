@@ -421,3 +421,24 @@ def test_forms_in_each_tools_words_and_reaudits_validate(workspace, key, case_al
         path.write_bytes(factory.render(alloc, kind))
         paths.append(path)
     check_office_files(paths)
+
+
+@pytest.mark.parametrize(
+    ("tool", "summary", "about"),
+    [
+        ("case_file_audit", "the child's journey and the quality of practice", "this child's file"),
+        ("supervision_audit", "what the records show and the quality of practice", "this worker's records"),
+        ("staff_observation", "what you observed and the quality of practice", "this observation"),
+        ("case_discussion", "what the discussion showed about the child's journey", "this case discussion"),
+    ],
+)
+def test_the_feedback_on_a_return_speaks_its_tools_language(workspace, tool, summary, about):
+    from auditdocs.returns.validate import validate
+
+    config = workspace.config
+    domain = config.tool(tool).domains[0]
+    fields = {f"domain.{domain.id}.grade": "good", f"domain.{domain.id}.evidence": "Seen and good."}
+    findings = validate(fields, config.tool(tool), config.settings, audit_date=date(2026, 11, 20))
+    messages = {f.field: f.message for f in findings}
+    assert f"summarise {summary}" in messages["overall.summary"]
+    assert f"saying what you found in {about} and what it means." in messages[f"domain.{domain.id}.evidence"]

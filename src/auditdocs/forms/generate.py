@@ -124,7 +124,7 @@ class FormFactory:
         prefilled details; ``reaudit``: None, or the audit a re-audit repeats)."""
         settings = self.config.settings
         tool = self.config.tool(alloc.tool)
-        words = wording(self.config, tool)
+        words = wording(settings, tool)
         previous = self.previous(alloc.reaudit_of) if self.previous and alloc.reaudit_of else None
         start, end = audit_period(alloc.month, settings.deadlines.audit_period_months, alloc.case_start)
         return {

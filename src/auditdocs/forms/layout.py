@@ -16,7 +16,7 @@ from functools import cached_property, lru_cache
 from typing import Any, Literal
 
 from auditdocs.allocation.record import Allocation
-from auditdocs.config import Config, ToolType
+from auditdocs.config import Config, Settings, ToolType
 from auditdocs.dates import month_label, uk_date
 from auditdocs.forms.identity import manifest_hash
 
@@ -174,6 +174,7 @@ class Wording:
     period: str
     instructions: str  # under the details of the audit tool
     summary: str  # what the overall summary sums up
+    about: str  # what the evidence is about, for validation messages
     completed: str  # the completion date's row
     plan_intro: str
     plan_instructions: str
@@ -186,12 +187,12 @@ _PLAN_FILL = (
 )
 
 
-def _discussion_days(config: Config) -> str:
+def _discussion_days(settings: Settings) -> str:
     """'5 working days (Inadequate) or 10 (Requires Improvement, Good) of the audit's
     acceptance' (2.10), from the configured deadlines."""
     by_days: dict[int, list[str]] = {}
-    for grade in sorted(config.settings.grading.grades, key=lambda g: g.rank):
-        days = config.settings.deadlines.discussion_working_days.get(grade.id)
+    for grade in sorted(settings.grading.grades, key=lambda g: g.rank):
+        days = settings.deadlines.discussion_working_days.get(grade.id)
         if days is not None:
             by_days.setdefault(days, []).append(grade.label)
     parts = [f"{days} ({', '.join(labels)})" for days, labels in by_days.items()]
@@ -201,9 +202,9 @@ def _discussion_days(config: Config) -> str:
     return " or ".join(parts) + " of the audit's acceptance"
 
 
-def wording(config: Config, tool: ToolType) -> Wording:
-    """The words of ``tool``'s documents."""
-    days = _discussion_days(config)
+def wording(settings: Settings, tool: ToolType) -> Wording:
+    """The words of ``tool``'s documents (and of the feedback on them)."""
+    days = _discussion_days(settings)
     smart = "each action SMART: what will be done, by whom, by when, how you will know, and which domain it improves"
     if tool.activity == "observation":
         return Wording(
@@ -215,6 +216,7 @@ def wording(config: Config, tool: ToolType) -> Wording:
             period="Period covered",
             instructions=_FILL + "choose grades from the lists and tick what you saw during the observation.",
             summary="what you observed and the quality of practice",
+            about="this observation",
             completed="Observation completed on",
             plan_intro=(
                 "The shared action plan from the observation (6.5). Share the completed observation form with "
@@ -234,6 +236,7 @@ def wording(config: Config, tool: ToolType) -> Wording:
             period="Audit period",
             instructions=_FILL + "choose grades from the lists and tick what you saw in the records.",
             summary="what the records show and the quality of practice",
+            about="this worker's records",
             completed="Audit completed on",
             plan_intro=(
                 "The improvement plan agreed after this audit. The team manager and the worker discuss the "
@@ -253,6 +256,7 @@ def wording(config: Config, tool: ToolType) -> Wording:
             instructions=_FILL + "choose grades from the lists and tick what the practitioner showed in the "
             "discussion.",
             summary="what the discussion showed about the child's journey and the quality of practice",
+            about="this case discussion",
             completed="Discussion recorded on",
             plan_intro=(
                 "The improvement plan agreed from this case discussion. Agree the actions with the practitioner, "
@@ -270,6 +274,7 @@ def wording(config: Config, tool: ToolType) -> Wording:
         period="Audit period",
         instructions=_FILL + "choose grades from the lists and tick what you saw on the file.",
         summary="the child's journey and the quality of practice",
+        about="this child's file",
         completed="Audit completed on",
         plan_intro=(
             "The improvement plan for the practitioner discussion. The team manager and the allocated worker "
@@ -405,7 +410,7 @@ def _plan_blocks(config: Config, tool: ToolType, row_count: int | None = None) -
 def audit_layout(config: Config, tool: ToolType, plan_row_count: int | None = None) -> Layout:
     """The audit tool: the grades' key, domains with guidance, criteria, grade and
     evidence; then the rest."""
-    words = wording(config, tool)
+    words = wording(config.settings, tool)
     blocks: list[Block] = [
         Heading("Grades"),
         Paragraph(

@@ -12,12 +12,12 @@ import re
 from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from types import MappingProxyType
 
 from auditdocs.config.models import Domain, Settings, ToolType, ValidationSettings
 from auditdocs.dates import is_working_day
-from auditdocs.forms.layout import EVIDENCE_PLACEHOLDER, TEXT_PLACEHOLDER
+from auditdocs.forms.layout import EVIDENCE_PLACEHOLDER, TEXT_PLACEHOLDER, Wording, wording
 from auditdocs.returns.findings import POSSIBLE_CONCERN, Finding, Severity
 from auditdocs.text import norm
 
@@ -151,6 +151,11 @@ class _Check:
     @property
     def v(self) -> ValidationSettings:
         return self.settings.validation
+
+    @cached_property
+    def words(self) -> Wording:
+        """The tool's own words (what its evidence is about), for the messages."""
+        return wording(self.settings, self.tool)
 
     def active(self, rule: str) -> bool:
         setting = self.v.rules[rule]
@@ -289,14 +294,14 @@ def _domains(check: _Check, guidance: GuidanceIndex, other_evidence: Mapping[str
                 "evidence.min_words",
                 f"{d}.evidence",
                 f"{title}: the evidence has {len(tokens)} words; write at least {v.min_evidence_words}, "
-                "saying what you found on the file and what it means for the child.",
+                f"saying what you found in {check.words.about} and what it means.",
             )
         if check.active("evidence.guidance") and guidance.pasted(tokens, v.guidance_containment, v.guidance_share):
             check.flag(
                 "evidence.guidance",
                 f"{d}.evidence",
                 f"{title}: the evidence repeats the form's guidance or criteria; replace it with what you "
-                "found on this child's file, in your own words.",
+                f"found in {check.words.about}, in your own words.",
             )
         if rank >= v.good_rank and not mentions(evidence, v.good_practice_signals):
             check.flag(
@@ -376,7 +381,7 @@ def _duplicates(
                 "evidence.copied",
                 f"domain.{domain.id}.evidence",
                 f"{domain.title}: the evidence is almost the same as in another audit this month "
-                f"({source}); write evidence about this child's file.",
+                f"({source}); write evidence about {check.words.about}.",
             )
 
 
@@ -391,8 +396,7 @@ def _overall(check: _Check, graded: dict[str, int]) -> None:
         check.flag(
             "completeness.overall_summary",
             "overall.summary",
-            "The overall summary is empty; summarise the child's journey and the quality of practice "
-            "behind the overall grade.",
+            f"The overall summary is empty; summarise {check.words.summary} behind the overall grade.",
         )
     if not isinstance(grade, str) or grade not in ranks or not graded:
         return
