@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import functools
 import socket
 import subprocess
 from datetime import UTC, date, datetime
@@ -20,7 +21,7 @@ from auditdocs.allocation.workbook import read_allocation
 from auditdocs.cli import main
 from auditdocs.forms.parse import read_forms
 from auditdocs.mail.chase import chasers, discussion_due, send_chasers
-from auditdocs.mail.messages import Delivery, Planned, Skipped
+from auditdocs.mail.messages import Delivery, Planned, Skipped, post_one
 from auditdocs.mail.send import send_packs
 from auditdocs.ooxml.fill import fill_form
 from auditdocs.returns.ingest import ingest
@@ -198,6 +199,53 @@ def test_an_unreachable_server_keeps_drafts_and_says_so(ws):
     assert out.exit_code == 1 and "FAILED, kept as draft" in out.output and "Traceback" not in out.output
 
 
+def test_a_message_that_could_not_be_sent_is_kept_as_a_draft(ws):
+    ws = use_smtp(ws, host="127.0.0.1", port=free_port(), security="none", timeout_seconds=2)
+    [first, *_] = send_packs(ws, MONTH)
+    assert first.error and not first.sent
+    assert email.message_from_bytes(first.path.read_bytes())["X-Unsent"] == "1"  # opens ready to send by hand
+
+
+URGENT = {
+    **complete_values(AUDIT_DATE),
+    "concern.immediate": True,
+    "concern.details": "Unexplained bruising seen at the last visit; no strategy discussion was held.",
+    "concern.notified": AUDIT_DATE,
+}
+
+
+def test_a_concern_notice_is_sent_at_ingest_through_a_real_smtp_server(ws, smtp_server, tmp_path):
+    """Issue 14 (2.6): with SMTP configured and ingest given the mail layer's sender, the
+    team manager's notice goes at once, from the worker processes too."""
+    controller, inbox = smtp_server
+    ws = use_smtp(ws, host="127.0.0.1", port=controller.port, security="none")
+    alloc = ws.store().allocation("2026-11-004")[0]
+    path = tmp_path / "urgent.docx"
+    path.write_bytes(fill_form(blank_form(ws, "2026-11-004"), URGENT))
+    post = functools.partial(post_one, ws.config.settings.email)
+    [outcome] = ingest(ws, [path], received_at=datetime(2026, 11, 24, 9, tzinfo=UTC), jobs=2, post=post).outcomes
+    assert outcome.urgent and outcome.reason == f"concern notice sent to {alloc.team_manager}"
+    [received] = inbox.messages
+    assert received["To"].addresses[0].addr_spec == ws.store().email_of(alloc.team_manager)
+    assert alloc.case_reference in received["Subject"] and "IMMEDIATE SAFEGUARDING CONCERN" in received["Subject"]
+    assert "Unexplained bruising" in received.get_body(("plain",)).get_content()
+    [kept] = (ws.output_dir / MONTH / "concerns").glob("*.eml")
+    assert email.message_from_bytes(kept.read_bytes())["X-Unsent"] is None  # what was sent
+
+
+def test_a_concern_notice_that_could_not_be_sent_says_so_and_stays_a_draft(ws, tmp_path):
+    ws = use_smtp(ws, host="127.0.0.1", port=free_port(), security="none", timeout_seconds=2)
+    path = tmp_path / "urgent.docx"
+    path.write_bytes(fill_form(blank_form(ws, "2026-11-004"), URGENT))
+    post = functools.partial(post_one, ws.config.settings.email)
+    result = ingest(ws, [path], received_at=datetime(2026, 11, 24, 9, tzinfo=UTC), post=post)
+    [outcome] = result.outcomes
+    assert "NOT SENT" in outcome.reason and "send the draft now" in outcome.reason
+    [kept] = (ws.output_dir / MONTH / "concerns").glob("*.eml")
+    assert email.message_from_bytes(kept.read_bytes())["X-Unsent"] == "1"
+    assert any("NOT SENT" in line for line in result.report())
+
+
 def test_send_before_generate_says_what_to_do(tmp_path):
     ws = init_workspace(tmp_path / "qa")
     ws.store().record_allocations(read_allocation(sample_allocation_path(ws)))
@@ -210,9 +258,7 @@ def test_send_before_generate_says_what_to_do(tmp_path):
 
 def _return(ws: Workspace, audit_id: str, values: dict, when: datetime, tmp: Path) -> None:
     path = tmp / f"{audit_id}.docx"
-    path.write_bytes(
-        fill_form(blank_form(ws, audit_id), values)
-    )
+    path.write_bytes(fill_form(blank_form(ws, audit_id), values))
     ingest(ws, [path], received_at=when)
 
 

@@ -132,6 +132,8 @@ class Postbox:
             except (OSError, smtplib.SMTPException) as exc:
                 delivery.error = f"{type(exc).__name__}: {exc}"
                 self.close()
+            if delivery.error:
+                msg["X-Unsent"] = "1"  # kept as a draft: it opens ready to send by hand
         write_private(keep, bytes(msg))
         self.deliveries.append(delivery)
         return delivery
@@ -141,3 +143,15 @@ class Postbox:
             with contextlib.suppress(OSError, smtplib.SMTPException):
                 self._smtp.quit()
             self._smtp = None
+
+
+def post_one(settings: MailSettings, msg: EmailMessage, keep: Path) -> Delivery:
+    """Send (or draft) one message on a connection of its own, as something happens (an
+    immediate concern found at ingest).  ``functools.partial(post_one, settings)`` is what
+    ``auditdocs.returns.ingest.ingest`` takes as ``post``; it crosses to ingest's worker
+    processes, as an open connection could not."""
+    postbox = Postbox(settings)
+    try:
+        return postbox.post(msg, keep)
+    finally:
+        postbox.close()

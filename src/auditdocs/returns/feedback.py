@@ -1,18 +1,25 @@
-"""Feedback for an audit that needs amending: the auditor's own document with a Word
-comment at each field to fix, and an e-mail-ready message listing the findings and
-the resubmission deadline."""
+"""What ingest writes for people: for an audit that needs amending, the auditor's own
+document with a Word comment at each field to fix and an e-mail-ready message listing the
+findings and the resubmission deadline; for an immediate safeguarding concern, a notice
+to the team manager (2.6)."""
 
 from __future__ import annotations
 
+import contextlib
+import glob
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from auditdocs.allocation.record import Allocation
 from auditdocs.dates import now, uk_date
 from auditdocs.errors import InternalError
-from auditdocs.files import safe_name, write_private
+from auditdocs.files import display, safe_name, write_private
 from auditdocs.forms.layout import layout_for
 from auditdocs.forms.parse import ParsedForm
 from auditdocs.ooxml.binding import bind_shown_values
@@ -95,7 +102,6 @@ def write_feedback(
     msg["To"] = f"{to_name} <{to_email}>" if to_email else to_name
     msg["Subject"] = f"Audit {alloc.audit_id} ({alloc.case_reference}): amendments needed by {deadline}"
     msg["X-Unsent"] = "1"  # Outlook opens it as a draft to send
-
     msg["Date"] = format_datetime(now())
     msg.set_content("\n".join(lines))
     msg.add_attachment(commented, maintype=DOCX_TYPE[0], subtype=DOCX_TYPE[1], filename=doc_path.name)
@@ -111,3 +117,127 @@ def _existing(ws: Workspace, alloc: Allocation, document: str) -> list[Path]:
         return []
     found = folder.glob(f"{safe_name(alloc.audit_id)} * amendments *.docx")
     return sorted(p for p in found if (" plan amendments " in p.name) == (document == "plan"))
+
+
+# --- immediate safeguarding concern -----------------------------------------------------
+
+
+class Posted(Protocol):
+    """What sending one message came to (``auditdocs.mail.messages.Delivery``)."""
+
+    sent: bool
+    error: str | None
+
+
+#: Sends (or drafts) a message and keeps a copy at the path given: the mail layer's
+#: ``post_one``, given to ingest by its caller (this layer sends nothing itself).
+Post = Callable[[EmailMessage, Path], Posted]
+
+
+@dataclass(frozen=True)
+class ConcernNotice:
+    """The notice of a return's immediate concern: where it is kept, what the ingest
+    report says of it, and whether this return made it (False: this concern, word for
+    word, was notified for an earlier version)."""
+
+    path: Path
+    note: str
+    new: bool
+
+
+def notify_concern(
+    ws: Workspace, alloc: Allocation, fields: dict[str, Any], address: str, post: Post | None = None
+) -> ConcernNotice:
+    """Tell the team manager of an immediate safeguarding concern at once (2.6): a notice
+    naming the case, the concern and the auditor, sent with ``post`` (when the caller gives
+    one) or drafted under output/<month>/concerns/.  Once per audit and concern: an amended
+    version with the same concern adds nothing; a changed concern is notified again.  With
+    no ``address`` for the team manager, the notice goes to the QA team to forward."""
+    details = fields.get("concern.details")
+    details = details.strip() if isinstance(details, str) and details.strip() else None
+    # Named by the concern's words (spacing ignored), so the file itself says it was notified.
+    digest = hashlib.sha256(" ".join((details or "").split()).encode()).hexdigest()[:10]
+    folder = ws.output_dir / alloc.month / "concerns"
+    stem = f"{safe_name(alloc.audit_id)} {safe_name(alloc.case_reference)} concern"
+    path = folder / f"{stem} {digest}.eml"
+    manager = alloc.team_manager
+    if path.exists():
+        return ConcernNotice(path, f"concern already notified to {manager} ({path.name})", new=False)
+    earlier = [p for p in folder.glob(f"{glob.escape(stem)} *.eml") if p != path] if folder.exists() else []
+    msg = _concern_message(ws, alloc, details, fields.get("concern.notified"), address, changed=bool(earlier))
+    whom = manager if address else f"the QA team to forward (no e-mail address known for {manager})"
+    if post is None:
+        msg["X-Unsent"] = "1"  # Outlook and Thunderbird open it as a draft to send
+        write_private(path, bytes(msg))
+        return ConcernNotice(path, f"concern notice drafted to {whom}: {display(path)}", new=True)
+    delivery = post(msg, path)
+    if delivery.sent:
+        note = f"concern notice sent to {whom}"
+    elif delivery.error:
+        note = f"concern notice to {whom} NOT SENT ({delivery.error}); send the draft now: {display(path)}"
+    else:
+        note = f"concern notice drafted to {whom}: {display(path)}"
+    return ConcernNotice(path, note, new=True)
+
+
+def _concern_message(
+    ws: Workspace, alloc: Allocation, details: str | None, notified: object, address: str, changed: bool
+) -> EmailMessage:
+    settings = ws.config.settings
+    tool = ws.config.tool(alloc.tool)
+    what = (
+        f"{tool.title} of case {alloc.case_reference}"
+        if tool.subject == "case"
+        else f"{tool.title} of {alloc.worker} (reference {alloc.case_reference})"
+    )
+    manager, auditor = alloc.team_manager, alloc.auditor
+    told = None
+    if isinstance(notified, str):
+        with contextlib.suppress(ValueError):
+            told = date.fromisoformat(notified)
+    described = details or (
+        "(The box is ticked but the concern is not described: the auditor is asked to describe it. Contact them now.)"
+    )
+    contact = f"{auditor} ({alloc.auditor_email})" if alloc.auditor_email else auditor
+    lines = []
+    if not address:
+        lines += [
+            f"FOR THE QUALITY ASSURANCE TEAM: no e-mail address is known for {manager}, the team manager "
+            "(addresses come from the auditor list). Forward this notice to them at once, or tell them by "
+            "phone, and record that you did.",
+            "",
+        ]
+    lines += [
+        f"Dear {manager},",
+        "",
+        f"IMMEDIATE SAFEGUARDING CONCERN: {auditor} recorded an immediate concern about a child's safety in the "
+        f"{what} (audit {alloc.audit_id}; team {alloc.team}; worker {alloc.worker}).",
+    ]
+    if changed:
+        lines.append("The concern recorded has changed since the earlier notice of this audit; it now reads:")
+    lines += [
+        "",
+        *(f"    {line}" for line in described.splitlines()),
+        "",
+        f"{auditor} recorded telling you on {uk_date(told)}." if told else f"{auditor} has not recorded telling you.",
+        f"Please address the corrective actions with {alloc.worker} at once and record them on the child's file "
+        "under Management Oversight. The audit must never delay action to keep a child safe.",
+        f"To discuss the concern, contact {contact}.",
+        "",
+        settings.email.from_name,
+        settings.organisation.name,
+    ]
+    subject = f"IMMEDIATE SAFEGUARDING CONCERN: {what} (audit {alloc.audit_id})"
+    qa_team = formataddr((settings.email.from_name, settings.email.from_address))
+    msg = EmailMessage()
+    msg["From"] = qa_team
+    msg["To"] = formataddr((manager, address)) if address else qa_team
+    if settings.email.reply_to:
+        msg["Reply-To"] = settings.email.reply_to
+    msg["Subject"] = subject if address else f"FORWARD TO {manager}: {subject}"
+    msg["Date"] = format_datetime(now())
+    msg["Message-ID"] = make_msgid(domain=settings.email.from_address.rpartition("@")[2] or None)
+    msg["Importance"] = "High"
+    msg["X-Priority"] = "1"
+    msg.set_content("\n".join(lines))
+    return msg

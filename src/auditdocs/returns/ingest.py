@@ -25,7 +25,7 @@ from auditdocs.forms.layout import layout_source
 from auditdocs.forms.parse import ParsedForm, code_trace, read_return
 from auditdocs.ooxml.package import Limits
 from auditdocs.returns.archive import Archive
-from auditdocs.returns.feedback import write_feedback
+from auditdocs.returns.feedback import Post, notify_concern, write_feedback
 from auditdocs.returns.findings import LATE_DISCUSSION_RULE, READING_RULE, SENT_TIME_RULE, Finding
 from auditdocs.returns.outcome import ACCEPTED, AMEND, DUPLICATE, IGNORED, REJECTED, BatchResult, Outcome
 from auditdocs.returns.sources import Incoming, SourceLimits, Unreadable, expand
@@ -44,7 +44,8 @@ _IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8")
 class Ingester:
     """Ingests with the limits given (safe defaults): ``limits`` for each Word package,
     ``source_limits`` for folders, archives and e-mails, ``convert_timeout`` in seconds
-    for one LibreOffice conversion of a .doc or .odt."""
+    for one LibreOffice conversion of a .doc or .odt; ``post`` sends an immediate
+    concern's notice (without it, the notice is drafted)."""
 
     def __init__(
         self,
@@ -54,6 +55,7 @@ class Ingester:
         limits: Limits | None = None,
         source_limits: SourceLimits | None = None,
         convert_timeout: float | None = None,
+        post: Post | None = None,
     ) -> None:
         self.ws = ws
         self.config = ws.config
@@ -61,6 +63,7 @@ class Ingester:
         self.limits = limits or configured[0]
         self.source_limits = source_limits or configured[1]
         self.convert_timeout = convert_timeout or configured[2]
+        self.post = post
         self.key = ws.key()
         self.layouts = layout_source(self.config)
         self.store = store or ws.store()
@@ -127,8 +130,8 @@ class Ingester:
                     yield from (self.one(item, when) for item in items)
                     return
 
-    def _settings(self) -> tuple[Path, Limits, SourceLimits, float]:
-        return self.ws.root, self.limits, self.source_limits, self.convert_timeout
+    def _settings(self) -> tuple[Path, Limits, SourceLimits, float, Post | None]:
+        return self.ws.root, self.limits, self.source_limits, self.convert_timeout, self.post
 
     def one(self, item: Incoming | Unreadable, received_at: datetime) -> Outcome:
         """Ingest one file received at ``received_at``; a file that came in an e-mail
@@ -271,6 +274,11 @@ class Ingester:
                 # a re-run after a crash before the commit rewrites the same files.  A return
                 # older than the current one asks nothing of the auditor.
                 outcome.feedback = write_feedback(self.ws, parsed, alloc, outcome, sub.version)
+        if outcome.urgent:
+            # Once the return is stored (a redo after a clash never notifies twice): the team
+            # manager is told at once (2.6), once per concern however many versions repeat it.
+            address = self.store.email_of(alloc.team_manager)
+            outcome.reason = notify_concern(self.ws, alloc, parsed.fields, address, self.post).note
 
     def _current_audit(self, alloc: Allocation) -> dict[str, Any] | None:
         """The audit's current return (its audit tool, not its plan), if any."""
@@ -410,10 +418,14 @@ def ingest(
     limits: Limits | None = None,
     source_limits: SourceLimits | None = None,
     jobs: int = 1,
+    post: Post | None = None,
 ) -> BatchResult:
     """Ingest returned files, folders, .zip archives and e-mails (.eml, .msg), with the
-    config's limits unless others are given."""
-    return Ingester(ws, limits=limits, source_limits=source_limits).run(paths, progress, received_at, jobs)
+    config's limits unless others are given; an immediate concern's notice is sent with
+    ``post`` (``functools.partial(auditdocs.mail.messages.post_one, settings.email)``), or
+    drafted without it."""
+    ingester = Ingester(ws, limits=limits, source_limits=source_limits, post=post)
+    return ingester.run(paths, progress, received_at, jobs)
 
 
 # --- worker processes -------------------------------------------------------------------
@@ -421,10 +433,10 @@ def ingest(
 _WORKER: Ingester | None = None
 
 
-def _start_worker(settings: tuple[Path, Limits, SourceLimits, float]) -> None:
+def _start_worker(settings: tuple[Path, Limits, SourceLimits, float, Post | None]) -> None:
     global _WORKER
-    root, limits, source_limits, timeout = settings
-    _WORKER = Ingester(Workspace(root), limits=limits, source_limits=source_limits, convert_timeout=timeout)
+    root, limits, source_limits, timeout, post = settings
+    _WORKER = Ingester(Workspace(root), limits=limits, source_limits=source_limits, convert_timeout=timeout, post=post)
 
 
 def _worker_one(item: Incoming | Unreadable, when: datetime) -> Outcome:
