@@ -86,11 +86,14 @@ def sql_counts(ws: Workspace, month: str) -> dict[str, int]:
 
 
 def sql_grades(ws: Workspace, month: str, field: str) -> Counter:
+    """The grades of the month's current audit returns, but those sent back and still
+    awaiting their amended copy (not graded until it is accepted)."""
     with db(ws) as c:
         rows = c.execute(
             "SELECT f.value FROM field_values f JOIN submissions s ON s.id = f.submission_id "
             "JOIN allocations a ON a.audit_id = s.audit_id "
-            "WHERE a.month = ? AND s.is_current = 1 AND s.document = 'audit' AND f.field_id = ?",
+            "WHERE a.month = ? AND s.is_current = 1 AND s.document = 'audit' AND s.status != 'needs_amendment' "
+            "AND f.field_id = ?",
             (month, field),
         ).fetchall()
     return Counter(json.loads(v) for (v,) in rows)
@@ -161,7 +164,7 @@ def test_grade_distributions_match_the_store(quarter, reports, month):
         rows = c.execute(
             "SELECT a.team, f.value FROM field_values f JOIN submissions s ON s.id = f.submission_id "
             "JOIN allocations a ON a.audit_id = s.audit_id WHERE a.month = ? AND s.is_current = 1 "
-            "AND s.document = 'audit' AND f.field_id = 'overall.grade'",
+            "AND s.document = 'audit' AND s.status != 'needs_amendment' AND f.field_id = 'overall.grade'",
             (month,),
         ).fetchall()
     want_teams = Counter((team, LABELS[json.loads(v)]) for team, v in rows)

@@ -48,7 +48,7 @@ def _texts(data: ReportData, audit: Audit, kind: str) -> list[str]:
     """What an audit says about good practice (kind 'good') or development."""
     field = "overall.good_practice" if kind == "good" else "overall.development"
     out = [audit.text(field) or ""]
-    for d in data.domains:
+    for d in data.domains_of(audit.tool):
         rank = data.rank(audit.grade(d.id))
         if rank is None:
             continue
@@ -84,7 +84,7 @@ def themes(data: ReportData, kind: str, limit: int = MAX_THEMES) -> list[Theme]:
 
 
 def _themes(data: ReportData, kind: str, limit: int) -> list[Theme]:
-    audits = [a for a in data.audits if a.returned]
+    audits = [a for a in data.audits if a.graded]
     texts = {a.audit_id: _texts(data, a, kind) for a in audits}
     df: Counter[str] = Counter()
     where: dict[str, list[Audit]] = {}
@@ -142,12 +142,15 @@ def bulletin_document(data: ReportData, quarter: str) -> Document:
         service=data.service,
     )
     good, graded = good_or_better(total, data)
+    others = Counter(a.tool for a in data.audits if a.returned and a.tool != data.reaudit_tool)
+    also = "; ".join(f"{t.title} ({others[t.id]})" for t in data.other_tools(data.audits) if others[t.id])
     doc.add(
         Para(
             f"From {period}, {sum(s.returned for s in stats)} case file audits were returned; {good} of {graded} "
-            f"graded ({share(good, graded)}) were Good or better overall. This bulletin shares what auditors "
-            "found: what good practice looks like here, and where we need to improve. Cases are named by "
-            "case reference only."
+            f"graded ({share(good, graded)}) were Good or better overall."
+            + (f" Other audits returned: {also}." if also else "")
+            + " This bulletin shares what auditors found: what good practice looks like here, and where we need "
+            "to improve. Cases are named by case reference only."
         )
     )
     rows = domain_concern_rows(data, stats)

@@ -49,6 +49,16 @@ class DomainInfo:
     title: str
 
 
+@dataclass(frozen=True)
+class ToolInfo:
+    """An audit tool as reports show it: its title and its own domains (two tools may
+    both have a domain called ``relationship``: each is counted under its own tool)."""
+
+    id: str
+    title: str
+    domains: tuple[DomainInfo, ...]
+
+
 @dataclass
 class Audit:
     """One allocated audit with what came back for it (the current audit return)."""
@@ -87,6 +97,11 @@ class Audit:
     def accepted(self) -> bool:
         return self.current_status == "accepted"
 
+    @property
+    def graded(self) -> bool:
+        """Returned, and its grades count: not sent back and still awaiting its amended copy."""
+        return self.returned and self.current_status != "needs_amendment"
+
     def grade(self, domain_id: str) -> str | None:
         value = self.values.get(f"domain.{domain_id}.grade")
         return value if isinstance(value, str) and value else None
@@ -119,6 +134,7 @@ class ReportData:
     audits: list[Audit]
     grades: list[GradeInfo]  # best first
     not_applicable: GradeInfo
+    #: The domains of the main tool (``reaudit_tool``: the monthly case file audit).
     domains: list[DomainInfo]
     good_rank: int
     as_of: date
@@ -132,11 +148,32 @@ class ReportData:
     #: config ``allocation.tool`` and ``allocation.reaudit_grades``).
     reaudit_tool: str = "case_file_audit"
     reaudit_grades: frozenset[str] = frozenset({"inadequate"})
+    #: Every configured tool, in config order; the main tool is ``reaudit_tool``.
+    tools: dict[str, ToolInfo] = field(default_factory=dict)
     #: Results worked out once per report build (themes are read by two documents).
     cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     def of_month(self, month: str) -> list[Audit]:
         return [a for a in self.audits if a.month == month]
+
+    @property
+    def main_tool(self) -> ToolInfo:
+        """The tool of the monthly case file audits (config ``allocation.tool``): the
+        headline grades are its grades."""
+        return self.tool(self.reaudit_tool)
+
+    def tool(self, tool_id: str) -> ToolInfo:
+        """A tool by id (one no longer configured: its id as title, no domains)."""
+        return self.tools.get(tool_id) or ToolInfo(tool_id, tool_id, ())
+
+    def other_tools(self, audits: Iterable[Audit]) -> list[ToolInfo]:
+        """The tools besides the main one that ``audits`` use, in config order."""
+        used = {a.tool for a in audits} - {self.reaudit_tool}
+        known = [t for t in self.tools.values() if t.id in used]
+        return known + [self.tool(t) for t in sorted(used - set(self.tools))]
+
+    def domains_of(self, tool_id: str) -> tuple[DomainInfo, ...]:
+        return self.tool(tool_id).domains
 
     def label(self, grade_id: str | None) -> str:
         if grade_id is None:
@@ -210,15 +247,11 @@ def _audits(rows: AuditRows) -> list[Audit]:
     return list(audits.values())
 
 
-def _domains(config: Config, tools: Iterable[str]) -> list[DomainInfo]:
-    """Domains of the tools in use, in config order (a domain id shared by two tools is one)."""
-    used = set(tools)
-    out: dict[str, DomainInfo] = {}
-    for tool_id, tool in config.tools.items():
-        if tool_id in used:
-            for d in tool.domains:
-                out.setdefault(d.id, DomainInfo(d.id, d.title))
-    return list(out.values())
+def _tools(config: Config) -> dict[str, ToolInfo]:
+    return {
+        tool_id: ToolInfo(tool_id, tool.title, tuple(DomainInfo(d.id, d.title) for d in tool.domains))
+        for tool_id, tool in config.tools.items()
+    }
 
 
 def load_report_data(store: Store, config: Config, months: Sequence[str], as_of: date) -> ReportData:
@@ -233,12 +266,14 @@ def load_report_data(store: Store, config: Config, months: Sequence[str], as_of:
         (GradeInfo(g.id, g.label, g.rank) for g in settings.grading.grades), key=lambda g: g.rank, reverse=True
     )
     na = settings.grading.not_applicable
+    tools = _tools(config)
+    main = tools.get(settings.allocation.tool)
     return ReportData(
         months=list(months),
         audits=audits,
         grades=grades,
         not_applicable=GradeInfo(na.id, na.label, na.rank),
-        domains=_domains(config, {a.tool for a in [*audits, *earlier.values()]}),
+        domains=list(main.domains) if main else [],
         good_rank=settings.validation.good_rank,
         as_of=as_of,
         organisation=settings.organisation.name,
@@ -247,4 +282,5 @@ def load_report_data(store: Store, config: Config, months: Sequence[str], as_of:
         earlier=earlier,
         reaudit_tool=settings.allocation.tool,
         reaudit_grades=frozenset(settings.allocation.reaudit_grades),
+        tools=tools,
     )

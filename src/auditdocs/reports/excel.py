@@ -1,6 +1,8 @@
 """The report's data as an Excel workbook: summary sheets with native Excel charts
 (drawn by Excel from the summary cells, so they follow any edit), a data sheet of one
-row per audit and domain, and one row per audit with its overall texts.
+row per audit and domain of its own tool, and one row per audit with its overall texts.
+Summaries are the case file audits'; other tools' grades are on
+their own sheet ("Other tools"), never added to them.
 
 Every text is written as text (``text_row``): evidence starting with ``=``, ``+``,
 ``-`` or ``@`` never becomes a formula.
@@ -82,6 +84,9 @@ def _bar(ws: Worksheet, title: str, top: int, last: int, cols: int, anchor: str,
 def _grade_matrix(
     ws: Worksheet, data: ReportData, what: str, rows: dict[str, Counter[str | None]], title: str, anchor: str
 ) -> None:
+    """A table of grade counts (a row per domain or team with any grade counted) and its
+    stacked bar chart at ``anchor``."""
+    rows = {name: counts for name, counts in rows.items() if sum(counts.values())}
     ids = grade_columns(data, list(rows.values()))
     table_rows = []
     for name, counts in rows.items():
@@ -143,6 +148,7 @@ def _audit_values(a: Audit, data: ReportData) -> list[Any]:
     return [
         a.month,
         a.audit_id,
+        data.tool(a.tool).title,
         a.case_reference,
         a.team,
         a.auditor,
@@ -154,30 +160,38 @@ def _audit_values(a: Audit, data: ReportData) -> list[Any]:
         a.versions,
         "yes" if a.amended else "",
         a.current_status or ("overdue" if is_overdue(a, data) else "not returned"),
-        data.label(a.overall) if a.returned else "",
+        _overall(a, data),
         "URGENT" if a.concern else "",
     ]
 
 
+def _overall(a: Audit, data: ReportData) -> str:
+    """The overall grade as the workbook shows it: blank or 'awaiting amendment' when
+    there is none to count yet."""
+    if not a.returned:
+        return ""
+    return data.label(a.overall) if a.graded else "awaiting amendment"
+
+
 AUDIT_COLUMNS = [
-    "Month", "Audit ID", "Case reference", "Team", "Auditor", "Team manager", "Due", "State", "First returned",
+    "Month", "Audit ID", "Tool", "Case reference", "Team", "Auditor", "Team manager", "Due", "State", "First returned",
     "On time", "Versions", "Needed amendment", "Current return", "Overall grade", "Immediate concern",
 ]  # fmt: skip
 
 
 def _data_sheet(wb: Workbook, data: ReportData, audits: Sequence[Audit]) -> None:
-    """One row per audit and domain, filterable, with the evidence (the audit's other
-    details are on the Audits sheet, one row per audit: the same audit id joins them)."""
+    """One row per audit and domain of its own tool, filterable, with the evidence (the
+    audit's other details are on the Audits sheet, one row per audit: the same audit id
+    joins them)."""
     ws = wb.create_sheet("Data")
-    _header(ws, ["Month", "Audit ID", "Case reference", "Team", "Auditor", "Overall grade", "Domain", "Grade",
-                 "Evidence"], [9, 13, 14, 26, 20, 20, 34, 20, 100])  # fmt: skip
-    titles = [(d.id, d.title) for d in data.domains]
+    _header(ws, ["Month", "Audit ID", "Tool", "Case reference", "Team", "Auditor", "Overall grade", "Domain",
+                 "Grade", "Evidence"], [9, 13, 22, 14, 26, 20, 20, 34, 20, 100])  # fmt: skip
     for a in audits:
-        overall = data.label(a.overall) if a.returned else "not returned"
-        base = [a.month, a.audit_id, a.case_reference, a.team, a.auditor, overall]
-        for domain_id, title in titles:
-            grade = data.label(a.grade(domain_id)) if a.returned else ""
-            _row(ws, [*base, title, grade, a.text(f"domain.{domain_id}.evidence") or ""])
+        overall = _overall(a, data) or "not returned"
+        base = [a.month, a.audit_id, data.tool(a.tool).title, a.case_reference, a.team, a.auditor, overall]
+        for d in data.domains_of(a.tool):
+            grade = data.label(a.grade(d.id)) if a.graded else ""
+            _row(ws, [*base, d.title, grade, a.text(f"domain.{d.id}.evidence") or ""])
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
 
@@ -187,7 +201,7 @@ def _audits_sheet(wb: Workbook, data: ReportData, audits: Sequence[Audit]) -> No
     ws = wb.create_sheet("Audits")
     _header(ws, [*AUDIT_COLUMNS, "Good practice", "Areas for development", "Concern described",
                  "Team manager notified", "Discussed with worker", "Discussed with manager"],
-            [9, 13, 14, 26, 20, 20, 11, 16, 11, 8, 8, 10, 16, 20, 10, 60, 60, 10, 12, 12, 12])  # fmt: skip
+            [9, 13, 22, 14, 26, 20, 20, 11, 16, 11, 8, 8, 10, 16, 20, 10, 60, 60, 10, 12, 12, 12])  # fmt: skip
     for a in audits:
         _row(
             ws,
@@ -201,7 +215,7 @@ def _audits_sheet(wb: Workbook, data: ReportData, audits: Sequence[Audit]) -> No
                 a.text("discussion.manager_date") or "",
             ],
         )
-        for col in (7, 9):
+        for col in (AUDIT_COLUMNS.index("Due") + 1, AUDIT_COLUMNS.index("First returned") + 1):
             ws.cell(ws._current_row, col).number_format = DATE
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
@@ -218,6 +232,33 @@ def _reaudit_sheet(wb: Workbook, data: ReportData, audits: Sequence[Audit]) -> N
     ws.freeze_panes = "A2"
     ws.column_dimensions["A"].width = 14
     ws.column_dimensions["C"].width = 13
+
+
+def _other_tools_sheet(wb: Workbook, data: ReportData, stats: Sequence[MonthStats]) -> None:
+    """Each other tool's overall grades by month and grades by domain (its own domains,
+    those graded), one block under another, each with its chart."""
+    if not stats:
+        return
+    ws = wb.create_sheet("Other tools")
+    for tool_id in dict.fromkeys(s.tool for s in stats):
+        tool, months = data.tool(tool_id), [s for s in stats if s.tool == tool_id]
+        if ws._current_row:
+            _row(ws, [])
+        _title(ws, tool.title)
+        ids = grade_columns(data, [s.overall for s in months])
+        top, _ = _table(
+            ws,
+            ["Month", "Allocated", "Returned", "Awaiting amendment", *[data.label(g) for g in ids]],
+            [[month_label(s.month, short=True), s.allocated, s.returned, s.awaiting_amendment,
+              *[s.overall.get(g, 0) for g in ids]] for s in months],
+        )  # fmt: skip
+        _row(ws, [])
+        domains: dict[str, Counter[str | None]] = {d.title: Counter() for d in tool.domains}
+        for d in tool.domains:
+            for s in months:
+                domains[d.title].update(s.domains[d.id])
+        _grade_matrix(ws, data, "Domain", domains, f"Grades by domain: {tool.title}", f"J{top}")
+    ws.column_dimensions["A"].width = 40
 
 
 def _finish(wb: Workbook) -> bytes:
@@ -237,6 +278,7 @@ def monthly_workbook(data: ReportData, config: Config, month: str) -> bytes:
     ws = wb.create_sheet("Teams")
     _grade_matrix(ws, data, "Team", s.teams, "Overall grades by team", "J2")
     ws.column_dimensions["A"].width = 34
+    _other_tools_sheet(wb, data, [month_stats(data, month, t.id) for t in data.other_tools(audits)])
     _reaudit_sheet(wb, data, audits)
     _audits_sheet(wb, data, audits)
     _data_sheet(wb, data, audits)
@@ -273,9 +315,11 @@ def trend_rows(data: ReportData, stats: Sequence[MonthStats], of: str) -> dict[s
         return good / graded if graded else None
 
     if of == "domain":
-        return {d.title: [pct(s.domains[d.id]) for s in stats] for d in data.domains}
-    teams = sorted({t for s in stats for t in s.teams})
-    return {t: [pct(s.teams.get(t, Counter())) for s in stats] for t in teams}
+        rows = {d.title: [pct(s.domains[d.id]) for s in stats] for d in data.domains_of(stats[0].tool)} if stats else {}
+    else:
+        teams = sorted({t for s in stats for t in s.teams})
+        rows = {t: [pct(s.teams.get(t, Counter())) for s in stats] for t in teams}
+    return {name: values for name, values in rows.items() if any(v is not None for v in values)}
 
 
 def quarterly_workbook(data: ReportData, config: Config, quarter: str) -> bytes:
@@ -304,6 +348,9 @@ def quarterly_workbook(data: ReportData, config: Config, quarter: str) -> bytes:
     ws = wb.create_sheet("Team trends")
     _trend(ws, "Good or better by team", "Team", data.months, trend_rows(data, stats, "team"), "F2")
     ws.column_dimensions["A"].width = 34
+    _other_tools_sheet(
+        wb, data, [month_stats(data, m, t.id) for t in data.other_tools(data.audits) for m in data.months]
+    )
     _reaudit_sheet(wb, data, data.audits)
     _audits_sheet(wb, data, data.audits)
     _data_sheet(wb, data, data.audits)

@@ -1,4 +1,9 @@
-"""The monthly Audit Highlights Report: what it says, as blocks (see ``content.py``)."""
+"""The monthly Audit Highlights Report: what it says, as blocks (see ``content.py``).
+
+The headline figures and grades are the case file audits' (the tool named in config
+``allocation.tool``); thematic audits, case discussions, supervision audits and staff
+observations of the month each have a section of their own.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,8 @@ from auditdocs.reports.sections import (
     quotes,
     reaudit_section,
     returns_section,
+    tool_section,
+    tools_section,
 )
 from auditdocs.reports.stats import MonthStats, good_or_better, month_stats, share
 
@@ -26,25 +33,36 @@ def n(count: int, noun: str) -> str:
 
 
 def headline(data: ReportData, s: MonthStats, settings: Settings) -> list[Block]:
+    """The month in a few lines: the case file audits' figures and grades, then every
+    tool's concerns and overdue work."""
     good, graded = good_or_better(s.overall, data)
     audits = data.of_month(s.month)
     cases = inadequate_cases(data, audits)
+    others = [month_stats(data, s.month, t.id) for t in data.other_tools(audits)]
+    overdue = s.overdue + sum(o.overdue for o in others)
+    concerns = s.concerns + sum(o.concerns for o in others)
     missing = sum(
         1
         for a in audits
-        if a.accepted
-        and not a.discussed
-        and (due := discussion_due(a, settings))
-        and due < data.as_of
+        if a.accepted and not a.discussed and (due := discussion_due(a, settings)) and due < data.as_of
     )
     reaudits = sum(1 for a in cases if a.reaudit_of)
+    noun = "case file audit" if others else "audit"
     lines = [
-        f"{n(s.allocated, 'audit')} allocated; {s.returned} returned ({share(s.returned, s.allocated)}): "
+        f"{n(s.allocated, noun)} allocated; {s.returned} returned ({share(s.returned, s.allocated)}): "
         f"{s.on_time} on time and {s.late} late; {s.amended} needed amendment.",
-        f"{good} of {n(graded, 'graded audit')} ({share(good, graded)}) were Good or better overall.",
+        f"{good} of {n(graded, 'graded ' + noun)} ({share(good, graded)}) were Good or better overall.",
         f"{s.overall.get(data.worst.id, 0)} judged {data.worst.label}; {n(reaudits, 're-audit')} returned.",
-        f"{n(s.concerns, 'immediate safeguarding concern')} raised.",
-        f"{n(s.overdue, 'audit')} and {n(missing, 'practitioner discussion')} overdue at {uk(data.as_of)}.",
+    ]
+    if others:
+        lines.append(
+            "Also this month: "
+            + "; ".join(f"{data.tool(o.tool).title}: {o.allocated} allocated, {o.returned} returned" for o in others)
+            + "."
+        )
+    lines += [
+        f"{n(concerns, 'immediate safeguarding concern')} raised.",
+        f"{n(overdue, 'audit')} and {n(missing, 'practitioner discussion')} overdue at {uk(data.as_of)}.",
     ]
     return [Heading("Highlights"), *[Para(line, "bullet") for line in lines]]
 
@@ -105,14 +123,15 @@ def monthly_document(data: ReportData, config: Config, month: str) -> Document:
         service=data.service,
     )
     doc.add(*headline(data, s, settings))
+    doc.add(*tools_section(data, month, audits))
     doc.add(*returns_section(data, s))
     doc.add(*grades_section(data, s))
+    for tool in data.other_tools(audits):
+        doc.add(*tool_section(data, month_stats(data, month, tool.id)))
     doc.add(*reaudit_section(data, audits))
     doc.add(*concerns_section(data, audits))
     doc.add(*overdue_section(data, audits))
-    doc.add(
-        *discussions_section(data, audits, settings)
-    )
+    doc.add(*discussions_section(data, audits, settings))
     doc.add(Heading("Good practice"), *quotes(data, audits, "good"))
     doc.add(Heading("Areas for development"), *quotes(data, audits, "development"))
     doc.add(*change_section(data, s, before))

@@ -1,8 +1,11 @@
 """The quarterly audit report for the leadership team: trends across the quarter's
 months, overall, per domain and per team, with the quarter's Inadequate cases and
-concerns (framework section 8)."""
+concerns (framework section 8).  Trends are the case file audits'; each other tool
+used in the quarter has a section of its own."""
 
 from __future__ import annotations
+
+from collections import Counter
 
 from auditdocs.config import Config
 from auditdocs.dates import month_label
@@ -12,7 +15,9 @@ from auditdocs.reports.content import Block, Chart, Document, Heading, Para, Tab
 from auditdocs.reports.data import ReportData
 from auditdocs.reports.excel import trend_rows
 from auditdocs.reports.sections import (
+    awaiting_note,
     concerns_section,
+    distribution,
     domain_concern_rows,
     grade_columns,
     overdue_section,
@@ -37,6 +42,39 @@ def _trend_blocks(
     ]
 
 
+def _tool_blocks(data: ReportData, tool_id: str, stats: list[MonthStats]) -> list[Block]:
+    """Another tool's quarter: returns and overall grades by month, its domains' grades
+    over the quarter."""
+    tool = data.tool(tool_id)
+    months = [month_label(s.month, short=True) for s in stats]
+    ids = grade_columns(data, [s.overall for s in stats])
+    domains: dict[str, Counter[str | None]] = {}
+    for d in tool.domains:
+        domains[d.title] = Counter()
+        for s in stats:
+            domains[d.title].update(s.domains[d.id])
+    waiting = sum(s.awaiting_amendment for s in stats)
+    return [
+        Heading(tool.title),
+        Table(
+            ["Month", "Allocated", "Returned", *[data.label(g) for g in ids], "Good or better"],
+            [
+                [
+                    m,
+                    str(s.allocated),
+                    str(s.returned),
+                    *[str(s.overall.get(g, 0)) for g in ids],
+                    share(*good_or_better(s.overall, data)),
+                ]
+                for m, s in zip(months, stats, strict=True)
+            ],
+            caption=f"{tool.title}: audits and overall grades by month",
+        ),
+        *([Para(awaiting_note(waiting), "note")] if waiting else []),
+        *distribution(data, f"Grades by domain: {tool.title}", "Domain", domains),
+    ]
+
+
 def quarterly_document(data: ReportData, config: Config, quarter: str) -> Document:
     quarter_figures = quarter_stats(data)
     stats, period, total = quarter_figures.months, quarter_figures.period, quarter_figures.overall
@@ -53,17 +91,33 @@ def quarterly_document(data: ReportData, config: Config, quarter: str) -> Docume
     allocated, returned = sum(s.allocated for s in stats), sum(s.returned for s in stats)
     firsts = [good_or_better(s.overall, data) for s in stats]
     trend = " → ".join(share(*g) for g in firsts)
+    others = {t.id: quarter_stats(data, t.id) for t in data.other_tools(data.audits)}
+    noun = "case file audits" if others else "audits"
+    concerns = sum(s.concerns for q in [quarter_figures, *others.values()] for s in q.months)
     doc.add(
         Heading("Highlights"),
-        Para(f"{allocated} audits allocated and {returned} returned ({share(returned, allocated)}).", "bullet"),
-        Para(f"{good} of {graded} graded audits ({share(good, graded)}) were Good or better overall.", "bullet"),
+        Para(f"{allocated} {noun} allocated and {returned} returned ({share(returned, allocated)}).", "bullet"),
+        Para(f"{good} of {graded} graded {noun} ({share(good, graded)}) were Good or better overall.", "bullet"),
         Para(f"Good or better by month: {trend}.", "bullet"),
         Para(
-            f"{total.get(data.worst.id, 0)} audits judged {data.worst.label}; "
-            f"{sum(s.concerns for s in stats)} immediate safeguarding concerns.",
+            f"{total.get(data.worst.id, 0)} {noun} judged {data.worst.label}; {concerns} immediate safeguarding "
+            "concerns.",
             "bullet",
         ),
     )
+    if others:
+        doc.add(
+            Para(
+                "Also this quarter: "
+                + "; ".join(
+                    f"{data.tool(t).title}: {sum(s.allocated for s in q.months)} allocated, "
+                    f"{sum(s.returned for s in q.months)} returned"
+                    for t, q in others.items()
+                )
+                + ". Each has its own section; grades of different tools are never added together.",
+                "bullet",
+            )
+        )
     title = "Audits allocated and returned by month"
     doc.add(
         Heading(title),
@@ -100,6 +154,9 @@ def quarterly_document(data: ReportData, config: Config, quarter: str) -> Docume
             caption=title,
         ),
     )
+    waiting = sum(s.awaiting_amendment for s in stats)
+    if waiting:
+        doc.add(Para(awaiting_note(waiting), "note"))
     doc.add(Heading("Trends"))
     doc.add(*_trend_blocks(data, stats, "Good or better by domain", "Domain", trend_rows(data, stats, "domain")))
     doc.add(*_trend_blocks(data, stats, "Good or better by team", "Team", trend_rows(data, stats, "team")))
@@ -111,6 +168,8 @@ def quarterly_document(data: ReportData, config: Config, quarter: str) -> Docume
             caption="Domains graded Requires Improvement or Inadequate in the quarter",
         ),
     )
+    for tool_id, q in others.items():
+        doc.add(*_tool_blocks(data, tool_id, q.months))
     doc.add(*reaudit_section(data, data.audits))
     doc.add(*concerns_section(data, data.audits))
     doc.add(*overdue_section(data, data.audits))

@@ -1,5 +1,6 @@
 """Sections shared by the monthly and quarterly reports: tables and charts of returns,
-grades, Inadequate cases and their re-audits, concerns, overdue work, quotes."""
+grades (the case file audits' as the headline, each other tool's in a section of its
+own), Inadequate cases and their re-audits, concerns, overdue work, quotes."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from auditdocs.reports.stats import (
     below_good,
     good_or_better,
     is_overdue,
+    month_stats,
     share,
 )
 
@@ -52,6 +54,32 @@ def grade_columns(data: ReportData, counts: Sequence[Counter[str | None]]) -> li
     return ids
 
 
+def tools_section(data: ReportData, month: str, audits: Sequence[Audit]) -> list[Block]:
+    """The month's audits by tool, when more than one tool was used (none otherwise)."""
+    others = data.other_tools(audits)
+    if not others:
+        return []
+    rows = []
+    for tool in [data.main_tool, *others]:
+        s = month_stats(data, month, tool.id)
+        rows.append(
+            [tool.title, str(s.allocated), str(s.returned), str(s.awaiting_amendment), str(s.counted),
+             str(s.overdue)]
+        )  # fmt: skip
+    return [
+        Heading("Audits by tool"),
+        Para(
+            f"The headline figures and grades are those of the {data.main_tool.title}; each other tool has "
+            "its own section, and grades of different tools are never added together."
+        ),
+        Table(
+            ["Tool", "Allocated", "Returned", "Awaiting amendment", "Graded", f"Overdue at {uk(data.as_of)}"],
+            rows,
+            caption="Audits by tool",
+        ),
+    ]
+
+
 def returns_section(data: ReportData, s: MonthStats) -> list[Block]:
     values = [s.figure(key) for key, _ in RETURN_FIGURES]
     rows = [[label, str(s.figure(key)), share(s.figure(key), s.allocated)] for key, label in RETURN_FIGURES]
@@ -72,34 +100,71 @@ def returns_section(data: ReportData, s: MonthStats) -> list[Block]:
     ]
 
 
+def awaiting_note(waiting: int) -> str:
+    """Why audits sent back for amendment are missing from the grades ('' if none are)."""
+    if not waiting:
+        return ""
+    are = "is" if waiting == 1 else "are"
+    return (
+        f"{waiting} returned audit{'' if waiting == 1 else 's'} {are} awaiting amendment and not counted "
+        "until the amended copy is accepted."
+    )
+
+
 def grades_section(data: ReportData, s: MonthStats) -> list[Block]:
-    blocks: list[Block] = [Heading("Grades")]
+    """The grades of one tool's audits in a month: overall (chart and table), by domain
+    (its own domains, those graded) and, for the main tool, by team."""
+    main = s.tool == data.reaudit_tool
+    tool = data.tool(s.tool)
+    blocks: list[Block] = [Heading("Grades")] if main else []
     good, graded = good_or_better(s.overall, data)
     blocks.append(
         Para(
             f"{good} of {graded} graded audits ({share(good, graded)}) were judged Good or better overall; "
-            f"{s.overall.get(data.worst.id, 0)} were {data.worst.label}."
+            f"{s.overall.get(data.worst.id, 0)} were {data.worst.label}. {awaiting_note(s.awaiting_amendment)}".rstrip()
         )
     )
     ids = grade_columns(data, [s.overall])
-    title = f"Overall grades, {month_label(s.month)}"
-    blocks.append(
-        Chart(title, charts.pie([data.label(g) for g in ids], [s.overall.get(g, 0) for g in ids], title), title)
-    )
+    title = f"Overall grades, {month_label(s.month)}" + ("" if main else f": {tool.title}")
+    if main or s.counted:
+        blocks.append(
+            Chart(title, charts.pie([data.label(g) for g in ids], [s.overall.get(g, 0) for g in ids], title), title)
+        )
     blocks.append(
         Table(
             ["Overall grade", "Audits", "Share"],
-            [[data.label(g), str(s.overall.get(g, 0)), share(s.overall.get(g, 0), s.returned)] for g in ids],
-            caption="Overall grades of returned audits",
+            [[data.label(g), str(s.overall.get(g, 0)), share(s.overall.get(g, 0), s.counted)] for g in ids],
+            caption="Overall grades of returned audits" + ("" if main else f": {tool.title}"),
         )
     )
-    blocks.extend(distribution(data, "Grades by domain", "Domain", {d.title: s.domains[d.id] for d in data.domains}))
-    blocks.extend(distribution(data, "Overall grades by team", "Team", s.teams))
+    by_domain = {d.title: s.domains[d.id] for d in tool.domains}
+    suffix = "" if main else f": {tool.title}"
+    blocks.extend(distribution(data, f"Grades by domain{suffix}", "Domain", by_domain))
+    if main:
+        blocks.extend(distribution(data, "Overall grades by team", "Team", s.teams))
     return blocks
 
 
+def tool_section(data: ReportData, s: MonthStats) -> list[Block]:
+    """Another tool's audits of the month (a thematic audit, a case discussion, a
+    supervision audit, a staff observation): its returns and its own grades."""
+    tool = data.tool(s.tool)
+    return [
+        Heading(tool.title),
+        Para(
+            f"{s.allocated} allocated; {s.returned} returned ({share(s.returned, s.allocated)}): {s.on_time} on "
+            f"time and {s.late} late; {s.amended} needed amendment; {s.overdue} overdue at {uk(data.as_of)}."
+        ),
+        *grades_section(data, s),
+    ]
+
+
 def distribution(data: ReportData, title: str, what: str, rows: dict[str, Counter[str | None]]) -> list[Block]:
-    """A stacked bar chart and a table of grade counts, one row per domain or team."""
+    """A stacked bar chart and a table of grade counts, one row per domain or team with
+    any grade counted (a domain nobody graded has no row)."""
+    rows = {name: counts for name, counts in rows.items() if sum(counts.values())}
+    if not rows:
+        return [Heading(title, 2), Para("No audit graded yet.", "note")]
     ids = grade_columns(data, list(rows.values()))
     series = [(data.label(g), [c.get(g, 0) for c in rows.values()]) for g in ids]
     table_rows = []
@@ -292,14 +357,15 @@ def quotes(data: ReportData, audits: Sequence[Audit], kind: str, limit: int = MA
     best, worst = data.grades[0].id, data.worst.id
     picked: list[tuple[int, str, Audit, str]] = []  # (0 overall text / 1 domain evidence, ...)
     for a in audits:
-        if not a.returned:
+        if not a.graded:
             continue
+        domains = data.domains_of(a.tool)
         if kind == "good":
             texts = [("Overall", a.text("overall.good_practice"))]
-            texts += [(d.title, a.text(f"domain.{d.id}.evidence")) for d in data.domains if a.grade(d.id) == best]
+            texts += [(d.title, a.text(f"domain.{d.id}.evidence")) for d in domains if a.grade(d.id) == best]
         else:
             texts = [("Overall", a.text("overall.development"))]
-            texts += [(d.title, a.text(f"domain.{d.id}.evidence")) for d in data.domains if a.grade(d.id) == worst]
+            texts += [(d.title, a.text(f"domain.{d.id}.evidence")) for d in domains if a.grade(d.id) == worst]
         for n, (where, text) in enumerate(texts):
             if text and len(text.split()) >= 3:
                 picked.append((0 if n == 0 else 1, where, a, text))
@@ -322,12 +388,14 @@ def quotes(data: ReportData, audits: Sequence[Audit], kind: str, limit: int = MA
 
 
 def domain_concern_rows(data: ReportData, stats: Sequence[MonthStats]) -> list[tuple[str, int, int]]:
-    """(domain title, audits graded below Good, graded audits) over the months, worst first."""
+    """(domain title, audits graded below Good, graded audits) over the months of one
+    tool's figures, worst first; a domain nobody graded has no row."""
     out = []
-    for d in data.domains:
+    for d in data.domains_of(stats[0].tool) if stats else ():
         total: Counter[str | None] = Counter()
         for s in stats:
             total.update(s.domains[d.id])
         _, graded = good_or_better(total, data)
-        out.append((d.title, below_good(total, data), graded))
+        if sum(total.values()):
+            out.append((d.title, below_good(total, data), graded))
     return sorted(out, key=lambda r: (-r[1], r[0]))

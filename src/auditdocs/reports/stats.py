@@ -1,4 +1,10 @@
-"""The numbers in a report, computed from the audits of a month (pure functions)."""
+"""The numbers in a report, computed from the audits of a month (pure functions).
+
+Figures are of one tool's audits: the headline figures of the main tool (the case file
+audit), another tool's in its own section.  Grades of different tools are never added
+together, and an audit sent back and still awaiting its amended copy is returned but
+not graded: its grades count once the amended copy is accepted.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +27,7 @@ RETURN_FIGURES = (
 @dataclass
 class MonthStats:
     month: str
+    tool: str = ""
     allocated: int = 0
     returned: int = 0
     on_time: int = 0
@@ -30,11 +37,12 @@ class MonthStats:
     accepted: int = 0
     overdue: int = 0
     concerns: int = 0
-    #: overall grade id (or None: not graded) → number of returned audits
+    #: overall grade id (or None: not graded) → number of graded audits (returned, not
+    #: awaiting amendment)
     overall: Counter[str | None] = field(default_factory=Counter)
-    #: domain id → grade id → number of returned audits
+    #: domain id (of this tool) → grade id → number of graded audits
     domains: dict[str, Counter[str | None]] = field(default_factory=dict)
-    #: team → overall grade id → number of returned audits
+    #: team → overall grade id → number of graded audits
     teams: dict[str, Counter[str | None]] = field(default_factory=dict)
 
     def figure(self, key: str) -> int:
@@ -44,11 +52,20 @@ class MonthStats:
     def graded(self) -> int:
         return sum(n for g, n in self.overall.items() if g is not None)
 
+    @property
+    def counted(self) -> int:
+        """Returned audits whose grades count (not awaiting amendment)."""
+        return self.returned - self.awaiting_amendment
 
-def month_stats(data: ReportData, month: str) -> MonthStats:
-    audits = data.of_month(month)
-    s = MonthStats(month)
-    s.domains = {d.id: Counter() for d in data.domains}
+
+def month_stats(data: ReportData, month: str, tool: str | None = None) -> MonthStats:
+    """The figures of ``tool``'s audits allocated in ``month`` (default: the main tool's,
+    the case file audits)."""
+    tool = tool or data.reaudit_tool
+    audits = [a for a in data.of_month(month) if a.tool == tool]
+    domains = data.domains_of(tool)
+    s = MonthStats(month, tool)
+    s.domains = {d.id: Counter() for d in domains}
     for team in sorted({a.team for a in audits}):
         s.teams[team] = Counter()
     for a in audits:
@@ -63,9 +80,11 @@ def month_stats(data: ReportData, month: str) -> MonthStats:
         s.awaiting_amendment += a.current_status == "needs_amendment"
         s.accepted += a.accepted
         s.concerns += a.concern
+        if not a.graded:
+            continue
         s.overall[a.overall] += 1
         s.teams[a.team][a.overall] += 1
-        for d in data.domains:
+        for d in domains:
             if f"domain.{d.id}.grade" in a.values or a.grade(d.id):
                 s.domains[d.id][a.grade(d.id)] += 1
     return s
@@ -106,8 +125,9 @@ class QuarterStats:
     overall: Counter[str | None]
 
 
-def quarter_stats(data: ReportData) -> QuarterStats:
-    months = [month_stats(data, m) for m in data.months]
+def quarter_stats(data: ReportData, tool: str | None = None) -> QuarterStats:
+    """The quarter's figures of ``tool``'s audits (default: the main tool's)."""
+    months = [month_stats(data, m, tool) for m in data.months]
     period = f"{month_label(data.months[0]).split()[0]} to {month_label(data.months[-1])}"
     overall: Counter[str | None] = Counter()
     for s in months:
