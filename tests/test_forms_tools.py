@@ -17,7 +17,7 @@ from lxml import etree
 from auditdocs.allocation.record import Allocation, worker_reference
 from auditdocs.errors import TemplateError
 from auditdocs.forms.generate import FormFactory
-from auditdocs.forms.layout import Key, Layout, PreviousAudit, layout_for, layout_source
+from auditdocs.forms.layout import Key, Layout, PreviousAudit, layout_for, layout_source, reaudit_note
 from auditdocs.forms.parse import parse_bytes
 from auditdocs.ooxml.body import Binding, manifest_xml, render_body
 from auditdocs.ooxml.defaults import build
@@ -442,3 +442,37 @@ def test_the_feedback_on_a_return_speaks_its_tools_language(workspace, tool, sum
     messages = {f.field: f.message for f in findings}
     assert f"summarise {summary}" in messages["overall.summary"]
     assert f"saying what you found in {about} and what it means." in messages[f"domain.{domain.id}.evidence"]
+
+
+def test_the_store_gives_a_reaudit_the_audit_it_repeats(tmp_path: Path):
+    """What generate() passes: FormFactory.previous_from(store), with a real return ingested."""
+    from datetime import UTC, datetime
+
+    from auditdocs.returns.ingest import ingest
+
+    from .conftest import blank_form, month_workspace
+
+    ws = month_workspace(tmp_path / "qa")
+    values = {**complete_values(), "overall.grade": "inadequate"}
+    returned = tmp_path / "returned.docx"
+    returned.write_bytes(fill_form(blank_form(ws, "2026-11-001"), values))
+    ingest(ws, [returned], received_at=datetime(2026, 11, 24, 10, tzinfo=UTC))
+    store = ws.store()
+    first, _state = store.allocation("2026-11-001")
+    again = replace(first, audit_id="2026-12-001", month="2026-12", reaudit_of="2026-11-001", auditor="A Senior")
+    factory = FormFactory(ws.config, ws.templates_dir, ws.key(), previous=FormFactory.previous_from(store))
+    note = _section(paragraphs(factory.render(again, "audit")))
+    assert note[0].startswith(
+        f"This is a re-audit (framework 2.12) of audit 2026-11-001 of November 2026, by {first.auditor}, "
+        "completed on 20/11/2026, graded Inadequate overall."
+    )
+    assert "Recording and chronology: Inadequate" in note
+    assert note[-1] == (
+        "Bring the chronology up to date and write a case summary and genogram "
+        "(Allocated social worker, by 04/12/2026, Recording and chronology)"
+    )
+    lookup = FormFactory.previous_from(store)
+    assert lookup("no-such-audit") is None
+    unreturned = lookup("2026-11-002")
+    assert unreturned is not None and unreturned.audit == {} and unreturned.plan == {}
+    assert "not returned" in reaudit_note(ws.config, "2026-11-002", unreturned)["summary"]

@@ -27,6 +27,7 @@ from auditdocs.forms.identity import Identity
 from auditdocs.forms.layout import DocumentKind, Layout, PreviousAudit, layout_for, reaudit_note, wording
 from auditdocs.ooxml.body import Binding, manifest_xml, render_body
 from auditdocs.ooxml.template import PreparedDocument
+from auditdocs.store.store import Store
 from auditdocs.workspace import Workspace
 
 DOCUMENT_KINDS: tuple[DocumentKind, ...] = ("audit", "plan")
@@ -162,6 +163,29 @@ class FormFactory:
             "plan": {"intro": words.plan_intro, "instructions": words.plan_instructions},
             "reaudit": reaudit_note(self.config, alloc.reaudit_of, previous) if alloc.reaudit_of else None,
         }
+
+    @staticmethod
+    def previous_from(store: Store) -> Callable[[str], PreviousAudit | None]:
+        """``previous`` for a factory: the audit a re-audit repeats, as ``store`` has it
+        (its allocation, its current audit return and improvement plan; each month's
+        returns read once)."""
+        months: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+
+        def values(month: str, document: str, audit_id: str) -> dict[str, Any]:
+            if (month, document) not in months:
+                months[(month, document)] = store.current_values(month, document=document)
+            return months[(month, document)].get(audit_id, {})
+
+        def previous(audit_id: str) -> PreviousAudit | None:
+            found = store.allocation(audit_id)
+            if found is None:
+                return None
+            before, _state = found
+            return PreviousAudit(
+                before, values(before.month, "audit", audit_id), values(before.month, "plan", audit_id)
+            )
+
+        return previous
 
     def render(self, alloc: Allocation, kind: DocumentKind) -> bytes:
         form = self.form(alloc.tool, kind)
