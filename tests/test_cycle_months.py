@@ -69,7 +69,7 @@ class Team:
         path = inbox / f"{name or alloc.audit_id} {kind}.docx"
         blank = document_path(self.ws.output_dir, alloc, kind)
         if kind == "plan":  # the team manager's copy, prefilled by send
-            sent = sorted((self.ws.output_dir / alloc.month / "discussion").glob(f"{alloc.audit_id}*.docx"))
+            sent = sorted((self.ws.output_dir / alloc.month / "discussion").glob(f"*/{alloc.audit_id} *.docx"))
             blank = sent[-1] if sent else blank
         path.write_bytes(fill_form(blank.read_bytes(), values))
         return self.run("ingest", str(path), ok=False)
