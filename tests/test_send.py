@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
 import functools
@@ -22,7 +23,7 @@ from auditdocs.cli import main
 from auditdocs.forms.parse import read_forms
 from auditdocs.mail.chase import chasers, discussion_due, send_chasers
 from auditdocs.mail.messages import Delivery, Planned, Skipped, post_one
-from auditdocs.mail.send import send_packs
+from auditdocs.mail.send import Pack, pack_message, send_packs
 from auditdocs.ooxml.fill import fill_form
 from auditdocs.returns.ingest import ingest
 from auditdocs.sample.answers import AUDIT_DATE, complete_values, discussed_plan
@@ -397,3 +398,75 @@ def test_lateness_that_happened_leaves_a_trace(tmp_path):
     assert note.message == "the practitioner discussion was held on 07/12/2026, after its deadline (04/12/2026)"
     [stored] = [s for s in ws.store().submissions_of("2026-11-003") if s["document"] == "plan"]
     assert stored["late"] and note in ws.store().findings_of(stored["id"])
+
+
+# --- each tool speaks its own language ----------------------------------------------------
+
+
+def _stored_grade(ws: Workspace, alloc, grade: str) -> None:
+    """An audit of an earlier month returned with ``grade`` overall, recorded directly."""
+    store = ws.store()
+    store.record_allocations([alloc])
+    when = datetime(2026, 10, 20, 9, tzinfo=UTC)
+    with store.transaction() as conn:
+        receipt = store.record_receipt(
+            conn, sha256="direct-" + alloc.audit_id, name="direct.docx", origin="test", received_at=when,
+            outcome="accepted", audit_id=alloc.audit_id,
+        )  # fmt: skip
+        store.record_submission(
+            conn, receipt_id=receipt, audit_id=alloc.audit_id, document="audit", sha256="direct-" + alloc.audit_id,
+            received_at=when, status="accepted", late=False, urgent=False, converted_from=None,
+            config_version="test", template_version="test", resubmit_by=None,
+            values={"overall.grade": grade}, found=[],
+        )  # fmt: skip
+
+
+def _pack(ws: Workspace, *audits) -> tuple[str, str, str]:
+    """(subject, the body before the instructions, the whole body) of a pack of ``audits``."""
+    subject, body = pack_message(ws, Pack(audits[0].auditor, audits[0].auditor_email, list(audits), []), MONTH)
+    return subject, body.split("How to complete", 1)[0], body
+
+
+def test_an_audit_of_a_worker_speaks_of_the_worker_not_a_case(ws):
+    """Issue 14: supervision audits and staff observations are about a worker: no 'case'
+    wording for them, and each pack says what its tool is."""
+    base = ws.store().allocation("2026-11-004")[0]
+    worker = dict(case_reference="W-1A2B3C4D", child_id="", reaudit_of=None)
+    supervision = dataclasses.replace(base, audit_id="2026-11-020", tool="supervision_audit", **worker)
+    subject, head, _body = _pack(ws, supervision)
+    assert subject.startswith("Supervision Audit") and "Case file" not in subject
+    assert f"Supervision Audit of {base.worker} (team {base.team}" in head
+    assert "case" not in head.lower() and "W-1A2B3C4D" not in head
+    observation = dataclasses.replace(base, audit_id="2026-11-021", tool="staff_observation", **worker)
+    other = dataclasses.replace(observation, audit_id="2026-11-022", worker="Another Worker")
+    subject, head, _body = _pack(ws, observation, other)
+    assert subject.startswith("Staff Observations for November 2026: 2 to return by")
+    assert f"Staff Observation of {base.worker}" in head and "Staff Observation of Another Worker" in head
+    assert "observe" in head and "case" not in head.lower()
+
+
+def test_a_case_discussion_is_a_discussion(ws):
+    base = ws.store().allocation("2026-11-004")[0]
+    discussion = dataclasses.replace(base, audit_id="2026-11-023", tool="case_discussion")
+    subject, head, _body = _pack(ws, discussion)
+    assert subject.startswith("Case Discussion for November 2026")
+    assert f"Case Discussion with {base.worker} about case {base.case_reference}" in head
+    assert "discussion with the practitioner" in head and "will be audited" not in head
+    mixed_subject, mixed, _body = _pack(ws, base, discussion)
+    assert mixed_subject.startswith("Audit forms for November 2026: 2 to return by")
+    assert f"Single Case File Audit of case {base.case_reference}" in mixed
+    assert "will be audited" in mixed and "Arrange each case discussion" in mixed
+
+
+def test_a_reaudit_names_the_audit_it_repeats_its_month_and_grade(ws):
+    base = ws.store().allocation("2026-11-004")[0]
+    previous = dataclasses.replace(base, audit_id="2026-10-007", month="2026-10", due_date=date(2026, 10, 30))
+    _stored_grade(ws, previous, "inadequate")
+    reaudit = dataclasses.replace(base, reaudit_of="2026-10-007")
+    _subject, head, _body = _pack(ws, reaudit)
+    assert "re-audit of 2026-10-007 (October 2026, graded Inadequate)" in head
+    assert "read the previous audit" in head
+    _subject, plain, _body = _pack(ws, base)
+    assert "re-audit" not in plain
+    unknown = dataclasses.replace(base, reaudit_of="2026-09-001")  # not in this store
+    assert "re-audit of 2026-09-001\n" in _pack(ws, unknown)[1]

@@ -1,6 +1,8 @@
 """``auditdocs send``: one message per auditor with their forms attached.
 
-Each message lists the auditor's cases and due dates and says, in short, how to
+Each message lists the auditor's audits and due dates in each tool's own words (a case
+file audited, a case discussed with its practitioner, a worker's supervision audited or
+practice observed; a re-audit names the audit it repeats) and says, in short, how to
 fill in and return the forms.  Drafts by default; sent through SMTP when configured.
 """
 
@@ -12,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from auditdocs.allocation.record import Allocation
+from auditdocs.config.models import ToolType
 from auditdocs.dates import check_month, month_label, uk_date
 from auditdocs.errors import DataError
 from auditdocs.files import safe_name
@@ -21,14 +24,14 @@ from auditdocs.mail.messages import Planned, Postbox, Sent, Skipped, attach_docx
 from auditdocs.workspace import Workspace
 
 INSTRUCTIONS = """\
-How to complete each audit:
-  - Open the audit tool in Word (or LibreOffice). The case details are filled in and locked.
-  - For each domain: read the guidance, tick what you saw on the file, choose a grade from
-    the list and write your evidence in your own words - good practice and suggestions.
+How to complete each form:
+  - Open it in Word (or LibreOffice). The details of the case or worker are filled in and locked.
+  - For each domain: read the guidance, tick what you saw, choose a grade from the list
+    and write your evidence in your own words - good practice and suggestions.
   - Give the overall judgement, record your discussion with the worker and team manager,
     and write a SMART improvement plan: what, who, by when, how we will know, which domain.
   - If you have an immediate safeguarding concern, tell the team manager at once and tick
-    the box on the form: the audit must never delay action to keep a child safe.
+    the box on the form: nothing here may delay action to keep a child safe.
   - Save it as .docx (any file name) and send it back by reply to this message."""
 
 
@@ -74,32 +77,89 @@ def _pack_file(ws: Workspace, month: str, auditor: str, n: int = 1) -> Path:
 
 
 def pack_message(ws: Workspace, pack: Pack, month: str) -> tuple[str, str]:
-    """(subject, body) of an auditor's pack."""
+    """(subject, body) of an auditor's pack, in each tool's own words: an audit of a case
+    file, a case discussion with the practitioner, an audit or observation of a worker;
+    a re-audit names the audit it repeats, its month and its grade."""
     settings = ws.config.settings
     due = min(a.due_date for a in pack.audits)
-    tools = {a.tool: ws.config.tool(a.tool).title for a in pack.audits}
+    tools = {a.tool: ws.config.tool(a.tool) for a in pack.audits}
+    n = len(pack.audits)
+    single = next(iter(tools.values())) if len(tools) == 1 else None
+    what = _plural(single.title, n) if single else "forms"
+    listed = [line for a in pack.audits for line in _audit_lines(ws, a, tools[a.tool])]
+    first_steps = dict.fromkeys(_first_step(tool) for tool in tools.values())
     lines = [
         f"Dear {pack.auditor},",
         "",
-        f"Please find attached your {len(pack.audits)} audit{'s' if len(pack.audits) != 1 else ''} for "
-        f"{month_label(month)}, "
-        f"each with its improvement plan. Please return the audit tools by {uk_date(due)}.",
+        f"Please find attached your {n} {what} for {month_label(month)}, each with its improvement plan. "
+        f"Please return {'them' if n != 1 else 'it'} by {uk_date(due)}.",
         "",
-        *[
-            f"  {a.audit_id}  case {a.case_reference}  {tools[a.tool]}  (team: {a.team}; worker: {a.worker})  "
-            f"due {uk_date(a.due_date)}"
-            for a in pack.audits
-        ],
+        *listed,
         "",
-        "Before you start, let the allocated worker know their case will be audited.",
-        "",
-        INSTRUCTIONS,
-        "",
-        settings.email.from_name,
-        settings.organisation.name,
+        *first_steps,
     ]
-    subject = f"Case file audits for {month_label(month)}: {len(pack.audits)} to return by {uk_date(due)}"
+    if any(a.reaudit_of for a in pack.audits):
+        lines.append(
+            "A re-audit repeats an earlier audit of the same case (framework 2.12): read the previous audit "
+            "first (its form names it, with its grades and actions) and say in your evidence what has changed since."
+        )
+    lines += ["", INSTRUCTIONS, "", settings.email.from_name, settings.organisation.name]
+    kind = _plural(single.title, n) if single else "Audit forms"
+    subject = f"{kind} for {month_label(month)}: {n} to return by {uk_date(due)}"
     return subject, "\n".join(lines)
+
+
+def _plural(title: str, n: int) -> str:
+    """'Staff Observation' → 'Staff Observations'; 'Thematic Audit (Neglect)' → 'Thematic Audits (Neglect)'."""
+    if n == 1:
+        return title
+    head, bracket, tail = title.partition(" (")
+    return f"{head}s{bracket}{tail}"
+
+
+def _audit_lines(ws: Workspace, a: Allocation, tool: ToolType) -> list[str]:
+    """One audit of a pack: what is audited, discussed or observed, and by when; a re-audit's
+    second line names the audit it repeats."""
+    if tool.activity == "observation":
+        subject = f"{a.worker} (team {a.team})" + (f", on case {a.case_reference}" if tool.subject == "case" else "")
+        line = f"{tool.title} of {subject}"
+    elif tool.subject == "worker":
+        line = f"{tool.title} of {a.worker} (team {a.team}; team manager {a.team_manager})"
+    elif tool.activity == "discussion":
+        line = f"{tool.title} with {a.worker} about case {a.case_reference} (team {a.team})"
+    else:
+        line = f"{tool.title} of case {a.case_reference} (team {a.team}; worker {a.worker})"
+    out = [f"  {a.audit_id}  {line}  due {uk_date(a.due_date)}"]
+    if a.reaudit_of:
+        out.append(f"      re-audit of {_previous(ws, a.reaudit_of)}")
+    return out
+
+
+def _previous(ws: Workspace, audit_id: str) -> str:
+    """'2026-10-004 (October 2026, graded Inadequate)': the audit a re-audit repeats."""
+    store = ws.store()
+    found = store.allocation(audit_id)
+    if found is None:
+        return audit_id
+    month = found[0].month
+    grade = store.current_values(month, "overall.grade").get(audit_id, {}).get("overall.grade")
+    labels = {g.id: g.label for g in ws.config.settings.grading.grades}
+    graded = f"graded {labels[grade]}" if isinstance(grade, str) and grade in labels else "not graded"
+    return f"{audit_id} ({month_label(month)}, {graded})"
+
+
+def _first_step(tool: ToolType) -> str:
+    """What to do before starting, in the tool's terms."""
+    if tool.activity == "observation":
+        return (
+            "Before each observation, agree with the practitioner which piece of direct work you will observe "
+            "and give them a copy of the form."
+        )
+    if tool.subject == "worker":
+        return f"Before you start, let each worker and their team manager know about their {tool.title.lower()}."
+    if tool.activity == "discussion":
+        return "Arrange each case discussion with the practitioner, and read the case file before it."
+    return "Before you start, let the allocated worker know their case will be audited."
 
 
 def send_packs(ws: Workspace, month: str, dry_run: bool = False, force: bool = False) -> list[Sent]:
