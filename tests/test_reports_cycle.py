@@ -310,6 +310,25 @@ def test_the_data_sheet_has_each_audits_own_domains_only(cycle):
     assert {r[header.index("Tool")] for r in body} == tools  # and each row says its tool
 
 
+# --- grade definitions ----------------------------------------------------------------
+
+
+def test_grade_definitions_are_in_the_key_of_every_report(cycle):
+    """Framework 2.7: what each grade means, from config, in the Word reports, the
+    dashboards and the workbooks."""
+    grading = cycle.ws.config.settings.grading
+    definitions = {g.label: g.definition for g in [*grading.grades, grading.not_applicable]}
+    assert definitions["Outstanding"] == "A service that significantly exceeds minimum expectations."
+    for paths in cycle.reports.values():
+        report, workbook, html = paths[0], next(p for p in paths if p.suffix == ".xlsx"), paths[-1]
+        key = first_table(report, "Grade | Short")
+        assert {r[0]: r[2] for r in key[1:]} == definitions, report.name
+        page = html.read_text()
+        assert all(d.replace("'", "&#x27;") in page for d in definitions.values()), html.name
+        sheet = list(load_workbook(workbook)["Key"].iter_rows(values_only=True))
+        assert {r[0]: r[2] for r in sheet if r[0] in definitions} == definitions, workbook.name
+
+
 # --- the learning bulletin (framework 8.1) --------------------------------------------
 
 

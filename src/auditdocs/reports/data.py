@@ -41,6 +41,8 @@ class GradeInfo:
     id: str
     label: str
     rank: int
+    #: What the grade means (framework 2.7; config ``grading.grades[].definition``).
+    definition: str = ""
 
 
 @dataclass(frozen=True)
@@ -263,7 +265,9 @@ def load_report_data(store: Store, config: Config, months: Sequence[str], as_of:
     earlier = {a.audit_id: a for a in earlier_audits}
     settings = config.settings
     grades = sorted(
-        (GradeInfo(g.id, g.label, g.rank) for g in settings.grading.grades), key=lambda g: g.rank, reverse=True
+        (GradeInfo(g.id, g.label, g.rank, g.definition) for g in settings.grading.grades),
+        key=lambda g: g.rank,
+        reverse=True,
     )
     na = settings.grading.not_applicable
     tools = _tools(config)
@@ -272,7 +276,7 @@ def load_report_data(store: Store, config: Config, months: Sequence[str], as_of:
         months=list(months),
         audits=audits,
         grades=grades,
-        not_applicable=GradeInfo(na.id, na.label, na.rank),
+        not_applicable=GradeInfo(na.id, na.label, na.rank, na.definition),
         domains=list(main.domains) if main else [],
         good_rank=settings.validation.good_rank,
         as_of=as_of,

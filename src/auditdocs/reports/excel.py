@@ -1,7 +1,7 @@
 """The report's data as an Excel workbook: summary sheets with native Excel charts
 (drawn by Excel from the summary cells, so they follow any edit), a data sheet of one
-row per audit and domain of its own tool, and one row per audit with its overall texts.
-Summaries are the case file audits'; other tools' grades are on
+row per audit and domain of its own tool, one row per audit with its overall texts, and
+a key to the grades.  Summaries are the case file audits'; other tools' grades are on
 their own sheet ("Other tools"), never added to them.
 
 Every text is written as text (``text_row``): evidence starting with ``=``, ``+``,
@@ -234,6 +234,23 @@ def _reaudit_sheet(wb: Workbook, data: ReportData, audits: Sequence[Audit]) -> N
     ws.column_dimensions["C"].width = 13
 
 
+def _key_sheet(wb: Workbook, data: ReportData) -> None:
+    """What the grades mean (framework 2.7), with the short codes the tables use."""
+    ws = wb.create_sheet("Key")
+    _title(ws, "What the grades mean")
+    _table(
+        ws,
+        ["Grade", "Short", "What it means"],
+        [[g.label, abbreviation(data, g.id), g.definition] for g in [*data.grades, data.not_applicable]],
+    )
+    _row(ws, ["Not graded", "–", "No grade given, or the audit is not returned or is awaiting amendment."])
+    ws.column_dimensions["A"].width = 24
+    ws.column_dimensions["B"].width = 8
+    ws.column_dimensions["C"].width = 90
+    for row in ws.iter_rows(min_row=2):
+        row[2].alignment = Alignment(wrap_text=True, vertical="top")
+
+
 def _other_tools_sheet(wb: Workbook, data: ReportData, stats: Sequence[MonthStats]) -> None:
     """Each other tool's overall grades by month and grades by domain (its own domains,
     those graded), one block under another, each with its chart."""
@@ -282,6 +299,7 @@ def monthly_workbook(data: ReportData, config: Config, month: str) -> bytes:
     _reaudit_sheet(wb, data, audits)
     _audits_sheet(wb, data, audits)
     _data_sheet(wb, data, audits)
+    _key_sheet(wb, data)
     return _finish(wb)
 
 
@@ -354,4 +372,5 @@ def quarterly_workbook(data: ReportData, config: Config, quarter: str) -> bytes:
     _reaudit_sheet(wb, data, data.audits)
     _audits_sheet(wb, data, data.audits)
     _data_sheet(wb, data, data.audits)
+    _key_sheet(wb, data)
     return _finish(wb)

@@ -20,6 +20,7 @@ from auditdocs.reports.sections import (
     distribution,
     domain_concern_rows,
     grade_columns,
+    grade_definitions,
     overdue_section,
     reaudit_section,
 )
@@ -140,6 +141,7 @@ def quarterly_document(data: ReportData, config: Config, quarter: str) -> Docume
     title = "Overall grades by month"
     doc.add(
         Heading(title),
+        *grade_definitions(data),
         Chart(
             title,
             charts.stacked(months, [(data.label(g), [s.overall.get(g, 0) for s in stats]) for g in ids], title),

@@ -1,6 +1,7 @@
 """Sections shared by the monthly and quarterly reports: tables and charts of returns,
 grades (the case file audits' as the headline, each other tool's in a section of its
-own), Inadequate cases and their re-audits, concerns, overdue work, quotes."""
+own), what the grades mean, Inadequate cases and their re-audits, concerns, overdue
+work, quotes."""
 
 from __future__ import annotations
 
@@ -42,6 +43,13 @@ def grade_key(data: ReportData) -> str:
         + ", ".join(f"{abbreviation(data, g.id)} {g.label}" for g in [*data.grades, data.not_applicable])
         + ", – not graded."
     )
+
+
+def grade_definitions(data: ReportData) -> list[Block]:
+    """The key to the grades: each grade's short code and what it means (framework 2.7,
+    config ``grading.grades[].definition``)."""
+    rows = [[g.label, abbreviation(data, g.id), clean(g.definition)] for g in [*data.grades, data.not_applicable]]
+    return [Table(["Grade", "Short", "What it means"], rows, caption="What the grades mean")]
 
 
 def grade_columns(data: ReportData, counts: Sequence[Counter[str | None]]) -> list[str | None]:
@@ -124,6 +132,8 @@ def grades_section(data: ReportData, s: MonthStats) -> list[Block]:
             f"{s.overall.get(data.worst.id, 0)} were {data.worst.label}. {awaiting_note(s.awaiting_amendment)}".rstrip()
         )
     )
+    if main:
+        blocks.extend(grade_definitions(data))
     ids = grade_columns(data, [s.overall])
     title = f"Overall grades, {month_label(s.month)}" + ("" if main else f": {tool.title}")
     if main or s.counted:
