@@ -18,6 +18,9 @@ numbered defect of the issue is asserted where it showed, so that it stays fixed
 
 from __future__ import annotations
 
+import email
+import email.message
+import email.policy
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -73,6 +76,14 @@ class Team:
             blank = sent[-1] if sent else blank
         path.write_bytes(fill_form(blank.read_bytes(), values))
         return self.run("ingest", str(path), ok=False)
+
+
+def body(path: Path) -> str:
+    """The text of a message kept as .eml."""
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    part = message.get_body(("plain",))
+    assert isinstance(part, email.message.EmailMessage)
+    return str(part.get_content())
 
 
 def inadequate(day: date) -> dict[str, Any]:
@@ -133,13 +144,18 @@ def test_three_months_of_the_cycle(quarter: Team) -> None:
     team.at("2026-11-23T09:00")
     out = team.run("send").output
     due_six = discussion_due(ws.config.settings, "requires_improvement", date(2026, 11, 20))
-    discussion_mail = next(
-        p for p in (ws.output_dir / "2026-11" / "outbox").glob("*.eml") if six.audit_id in p.read_text(errors="replace")
-        and "discussion" in p.name.lower()
-    )  # fmt: skip
-    assert uk_date(due_six) in discussion_mail.read_text(errors="replace")
+    discussion_mail = ws.output_dir / "2026-11" / "outbox" / f"discussion {six.audit_id}.eml"
+    assert f"discussion {six.audit_id}.eml" in out and uk_date(due_six) in body(discussion_mail)
     status = team.run("status", "--month", "2026-11").output
     assert uk_date(due_six) in next(line for line in status.splitlines() if line.startswith(six.audit_id))
+
+    # ... and chase counts from the same day: the Inadequate one's discussion is overdue.
+    team.at("2026-12-01T09:00").run("chase", "--month", "2026-11")
+    due_first = discussion_due(ws.config.settings, "inadequate", date(2026, 11, 20))
+    chasers = list((ws.output_dir / "2026-11" / "chasers" / "2026-12-01").glob("* discussion.eml"))
+    text = " ".join(body(p) for p in chasers)
+    assert f"{first.audit_id} (case {first.case_reference}" in text and f"due {uk_date(due_first)}" in text
+    assert six.audit_id not in text  # not due until after today
 
     # --- December: the re-audit, supervision audits ----------------------------------------
     team.at("2026-12-01T09:00")
