@@ -21,6 +21,8 @@ from __future__ import annotations
 import email
 import email.message
 import email.policy
+import re
+import zipfile
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -171,6 +173,10 @@ def test_three_months_of_the_cycle(quarter: Team) -> None:
     (reaudit,) = [a for a in december if a.reaudit_of]
     assert (reaudit.case_reference, reaudit.reaudit_of) == (first.case_reference, first.audit_id)
     team.run("generate")  # defect 11: checked against December's list, kept in the workbook
+    # The re-audit says so: the audit it repeats, its grade and its plan's actions.
+    with zipfile.ZipFile(document_path(ws.output_dir, reaudit, "audit")) as z:
+        form = re.sub(r"<[^>]+>", "", z.read("word/document.xml").decode())
+    assert first.audit_id in form and "Inadequate" in form and PLAN_ROWS[0][0] in form
     team.run("send")
 
     # Defect 2: the plan of the six-domain audit comes back after an on-time discussion.

@@ -209,11 +209,11 @@ def generate(
     changed since (see auditdocs.allocation.changes: ``plan`` is what
     :func:`plan_issue` made of ``allocations``); an unchanged audit is written again only
     if a document of it is missing.  Returns the paths written."""
-    factory = FormFactory(ws.config, ws.templates_dir, ws.key(create=True))
+    store = ws.store()
+    factory = FormFactory(ws.config, ws.templates_dir, ws.key(create=True), previous=FormFactory.previous_from(store))
     for alloc in allocations:  # fail on a bad tool type or template before writing anything
         for kind in DOCUMENT_KINDS:
             factory.form(alloc.tool, kind)
-    store = ws.store()
     if plan is None:
         plan = plan_issue(store, allocations, ws.config.settings)
     store.record_allocations(plan.new, state="allocated")
