@@ -7,6 +7,7 @@ against counts taken from the store with plain SQL, not through the report code.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass
@@ -24,9 +25,9 @@ from auditdocs.forms.generate import document_path, generate
 from auditdocs.forms.layout import layout_for
 from auditdocs.ooxml.fill import WordStyle, fill_form
 from auditdocs.reports import monthly_report, quarterly_report
-from auditdocs.reports.bulletin import bulletin_document
-from auditdocs.reports.content import Heading, Para, Table
-from auditdocs.reports.data import ReportData, load_report_data
+from auditdocs.reports.bulletin import bulletin_document, themes
+from auditdocs.reports.content import Heading, Para, Table, anonymise
+from auditdocs.reports.data import Audit, ReportData, load_report_data
 from auditdocs.reports.monthly import monthly_document
 from auditdocs.returns.ingest import ingest
 from auditdocs.sample.answers import careless
@@ -345,6 +346,58 @@ def test_the_bulletin_counts_each_tool_as_itself(cycle):
     good = sql_grades(ws, MAIN, "overall.grade")
     graded = sum(good[g] for g in GRADED)
     assert f"{good['outstanding'] + good['good']} of {graded} graded" in first
+
+
+def _identifier_words(cycle: Cycle) -> set[str]:
+    words = set()
+    for a in cycle.allocations:
+        for value in (a.case_reference, a.child_id, a.worker, a.team_manager, a.auditor):
+            words.update(w for w in re.findall(r"[a-z]+", value.lower()) if len(w) >= 2)
+    return words
+
+
+@pytest.mark.parametrize("kind", ["good", "development"])
+def test_themes_hold_no_case_reference_child_id_or_name(cycle, kind):
+    """'plan for nb' was a theme: a case reference's letters (NB-26007) kept, its digits
+    dropped; a team manager's name named in two audits became one too."""
+    data = report_data(cycle.ws)
+    found = themes(data, kind, limit=1000)
+    assert found
+    banned = _identifier_words(cycle)
+    assert not [t.phrase for t in found if set(t.phrase.split()) & banned]
+    # the texts that name them still give their other phrases
+    phrases = {t.phrase for t in found}
+    assert ("purposeful direct work" in phrases) if kind == "good" else ("needs direct work" in phrases)
+
+
+@pytest.mark.parametrize("kind", ["good", "development"])
+def test_each_quote_is_under_one_theme_only(cycle, kind):
+    """One quote was listed under six themes (each theme quoted the first audit's
+    sentence holding it, the same sentence for every phrase in it)."""
+    data = report_data(cycle.ws)
+    found = themes(data, kind)
+    assert len(found) >= 3
+    quotes = [t.quote for t in found]
+    assert len(set(quotes)) == len(quotes), quotes
+    for t in found:  # the quote says the theme
+        assert t.phrase in re.sub(r"[^a-z' ]+", " ", t.quote.lower().replace("’", "'")), (t.phrase, t.quote)
+    doc = bulletin_document(data, "2026Q4")
+    shown = [b.text.rsplit(" (", 1)[0] for b in doc.blocks if isinstance(b, Para) and b.style == "quote"]
+    assert len(shown) == len(set(shown))
+
+
+def test_quotes_never_show_a_child_id(cycle):
+    """A child id typed in the evidence was quoted as written in the bulletin."""
+    for path in cycle.reports["2026Q4"]:
+        if path.suffix != ".xlsx":
+            body = word_text(path) if path.suffix == ".docx" else path.read_text()
+            assert not [x.child_id for x in cycle.allocations if x.child_id and x.child_id in body], path.name
+    a = next(x for x in cycle.allocations if x.child_id)
+    audit = Audit(a.audit_id, a.month, a.tool, a.case_reference, a.team, a.worker, a.team_manager, a.auditor,
+                  a.due_date, "accepted", child_id=a.child_id)  # fmt: skip
+    assert anonymise(f"Child {a.child_id} was seen; {a.child_id.lower()} too.", audit) == (
+        "Child [child id] was seen; [child id] too."
+    )
 
 
 def test_the_reports_of_every_tool_validate(cycle):

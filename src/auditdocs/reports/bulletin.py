@@ -1,24 +1,54 @@
 """The quarterly learning bulletin for staff (framework section 8): themes from what
 auditors wrote, the domains most often below Good, anonymised quotes by case reference.
 
-A theme is a phrase of two or three words (not starting or ending with a common word)
-that auditors used in at least two audits; phrases are counted once per audit.
+A theme is a phrase of two or three words (not starting or ending with a common word,
+within one clause) that auditors used in at least two audits; phrases are counted once
+per audit.  A phrase never holds an identifier: case references, child ids, anything
+with a digit, the names the store knows and titled names ("Mrs Smith") break the text
+where they stand.  Each quote is shown under one theme only: themes take their quotes
+in order (the most frequent first), each the quote most its own (holding fewest of the
+other frequent phrases) not already taken; a theme whose every quote is taken is the
+same finding as one already shown, and is left out.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from auditdocs.reports.content import Block, Document, Heading, Para, Table, anonymise, clean, short_quote, uk
+from auditdocs.reports.content import (
+    HONORIFIC,
+    Block,
+    Document,
+    Heading,
+    Para,
+    Table,
+    anonymise,
+    clean,
+    short_quote,
+    uk,
+)
 from auditdocs.reports.data import Audit, ReportData
 from auditdocs.reports.sections import domain_concern_rows
 from auditdocs.reports.stats import good_or_better, quarter_stats, share
 
 MAX_THEMES = 6
+#: How many of a theme's audits are looked at for its quote, how many of the most
+#: frequent phrases a quote is compared with, and how many phrases are tried as themes
+#: (bounded work over 10,000 audits).
+QUOTE_AUDITS = 50
+RIVALS = 60
+CANDIDATES = 500
+QUOTE_WORDS = 30
 _WORD = re.compile(r"[a-z][a-z'’-]*[a-z]|[a-z]")
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+")
+#: The pieces of a text (lower case): where a phrase cannot run on (punctuation between
+#: clauses, brackets, quotation marks, a dash), a token holding a digit, or a word.
+_PIECE = re.compile(r"([.!?;:,()\[\]{}\"“”/|…]|\s[-–—]+\s)|([\w'-]*\d[\w'-]*)|([a-z][a-z'-]*[a-z]|[a-z])")
+#: A role put in a quote in place of a name ("[worker]"): not the writer's words.
+_ROLE = re.compile(r"\[[^\]]*\]")
 _STOP = """
     a about above after again against all also am an and any are as at be because been before being below
     between both but by can could did do does doing down during each few for from further had has have having
@@ -44,6 +74,19 @@ class Theme:
     case_reference: str
 
 
+def identifiers(data: ReportData) -> frozenset[str]:
+    """Words that may not be part of a theme: the letters of case references and child
+    ids ("nb" of NB-26007) and the parts of the names of workers, team managers and
+    auditors, of every audit reported and every audit they re-audit."""
+    words: set[str] = set()
+    for a in [*data.audits, *data.earlier.values()]:
+        for ref in (a.case_reference, a.child_id):
+            words.update(w for w in _WORD.findall(clean(ref).lower()) if w not in STOPWORDS)
+        for name in (a.worker, a.team_manager, a.auditor):
+            words.update(w for w in _WORD.findall(clean(name).lower()) if len(w) >= 2 and w not in STOPWORDS)
+    return frozenset(words)
+
+
 def _texts(data: ReportData, audit: Audit, kind: str) -> list[str]:
     """What an audit says about good practice (kind 'good') or development."""
     field = "overall.good_practice" if kind == "good" else "overall.development"
@@ -57,21 +100,33 @@ def _texts(data: ReportData, audit: Audit, kind: str) -> list[str]:
     return [clean(t) for t in out if t]
 
 
-def _words(text: str) -> str:
-    return " ".join(_WORD.findall(text.lower().replace("’", "'")))
+def _runs(text: str, banned: frozenset[str]) -> list[list[str]]:
+    """The text as runs of words, broken at clause punctuation, at anything holding a
+    digit (a case reference, a child id, a date) and at every identifier word."""
+    runs: list[list[str]] = []
+    run: list[str] = []
+    plain = _ROLE.sub(" | ", HONORIFIC.sub(" | ", text)).lower().replace("’", "'")
+    for _, _, word in _PIECE.findall(plain):
+        if word and word not in banned:
+            run.append(word)
+        elif run:
+            runs.append(run)
+            run = []
+    runs.append(run)
+    return [r for r in runs if len(r) >= 2]
 
 
-def _phrases(text: str) -> set[str]:
-    words = _words(text).split()
+def _phrases(text: str, ids: frozenset[str]) -> set[str]:
     out = set()
-    for n in (2, 3):
-        for i in range(len(words) - n + 1):
-            gram = words[i : i + n]
-            if gram[0] in STOPWORDS or gram[-1] in STOPWORDS:
-                continue
-            if all(w in STOPWORDS or w in GENERIC for w in gram):
-                continue
-            out.add(" ".join(gram))
+    for words in _runs(text, ids):
+        for n in (2, 3):
+            for i in range(len(words) - n + 1):
+                gram = words[i : i + n]
+                if gram[0] in STOPWORDS or gram[-1] in STOPWORDS:
+                    continue
+                if all(w in STOPWORDS or w in GENERIC for w in gram):
+                    continue
+                out.add(" ".join(gram))
     return out
 
 
@@ -85,35 +140,62 @@ def themes(data: ReportData, kind: str, limit: int = MAX_THEMES) -> list[Theme]:
 
 def _themes(data: ReportData, kind: str, limit: int) -> list[Theme]:
     audits = [a for a in data.audits if a.graded]
+    ids = identifiers(data)
     texts = {a.audit_id: _texts(data, a, kind) for a in audits}
     df: Counter[str] = Counter()
     where: dict[str, list[Audit]] = {}
     for a in audits:
-        for phrase in set().union(*[_phrases(t) for t in texts[a.audit_id]]) if texts[a.audit_id] else set():
+        for phrase in set().union(*[_phrases(t, ids) for t in texts[a.audit_id]]):
             df[phrase] += 1
             where.setdefault(phrase, []).append(a)
     ranked = sorted((p for p, n in df.items() if n >= 2), key=lambda p: (-df[p], -len(p.split()), p))
-    chosen: list[str] = []
-    for phrase in ranked:
+    sentences: dict[str, list[tuple[str, set[str]]]] = {}
+
+    def sentences_of(audit: Audit) -> list[tuple[str, set[str]]]:
+        """The audit's sentences, each as its quote and its phrases (worked out once)."""
+        if audit.audit_id not in sentences:
+            split = [s for t in texts[audit.audit_id] for s in _SENTENCE.split(t)]
+            quotes = [short_quote(anonymise(s, audit), QUOTE_WORDS) for s in split]
+            # the phrases of the quote as shown: a long sentence is cut, and what is cut says nothing
+            sentences[audit.audit_id] = [(f"“{q}”", found) for q in quotes if (found := _phrases(q, ids))]
+        return sentences[audit.audit_id]
+
+    rivals = set(ranked[:RIVALS])
+    taken: set[str] = set()
+    out: list[Theme] = []
+    for phrase in ranked[:CANDIDATES]:
         # "trusting relationship" and "a trusting relationship with" are one theme
-        if any(phrase in c or c in phrase for c in chosen):
+        if any(phrase in t.phrase or t.phrase in phrase for t in out):
             continue
-        chosen.append(phrase)
-        if len(chosen) == limit:
+        found = _quote(phrase, where[phrase][:QUOTE_AUDITS], sentences_of, rivals, taken)
+        if found is None:
+            continue  # every sentence saying it is already quoted for a theme before it
+        quote, source = found
+        taken.add(quote)
+        out.append(Theme(phrase, where[phrase], quote, clean(source.case_reference)))
+        if len(out) == limit:
             break
-    out = []
-    for phrase in chosen:
-        source = where[phrase][0]
-        sentence = next(
-            (s for t in texts[source.audit_id] for s in _SENTENCE.split(t) if f" {phrase} " in f" {_words(s)} "),
-            next((t for t in texts[source.audit_id] if f" {phrase} " in f" {_words(t)} "), phrase),
-        )
-        out.append(
-            Theme(
-                phrase, where[phrase], f"“{short_quote(anonymise(sentence, source), 30)}”", clean(source.case_reference)
-            )
-        )
     return out
+
+
+def _quote(
+    phrase: str,
+    audits: Iterable[Audit],
+    sentences_of: Callable[[Audit], list[tuple[str, set[str]]]],
+    rivals: set[str],
+    taken: set[str],
+) -> tuple[str, Audit] | None:
+    """The quote for a theme: of the sentences whose quote holds the phrase and is not yet
+    taken, the one holding fewest other frequent phrases (the first such)."""
+    best: tuple[int, str, Audit] | None = None
+    for audit in audits:
+        for quote, phrases in sentences_of(audit):
+            if phrase not in phrases or quote in taken:
+                continue
+            score = len((phrases & rivals) - {phrase})
+            if best is None or score < best[0]:
+                best = (score, quote, audit)
+    return None if best is None else (best[1], best[2])
 
 
 def themes_table(data: ReportData, kind: str) -> list[Block]:

@@ -21,7 +21,8 @@ from auditdocs.text import without_bidi
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _SPACE = re.compile(r"\s+")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
-_HONORIFIC = re.compile(r"\b(Mr|Mrs|Ms|Miss|Mx|Dr)\.?\s+[A-Z][\w'’-]+")
+#: A titled name ("Mrs Smith"): a person, whoever they are.
+HONORIFIC = re.compile(r"\b(Mr|Mrs|Ms|Miss|Mx|Dr)\.?\s+[A-Z][\w'’-]+")
 
 
 def clean(text: object) -> str:
@@ -34,16 +35,18 @@ def clean(text: object) -> str:
 
 
 def anonymise(text: str, audit: Audit) -> str:
-    """Replace the people the store names for this case (and its child id) by roles;
-    titled surnames ("Mrs Smith") become "[name]".  A child's first name typed in the
-    evidence cannot be known here: quotes are short and QA reviews the report."""
+    """Replace the people the store names for this case by roles and its child id by
+    "[child id]"; titled surnames ("Mrs Smith") become "[name]".  A child's first name
+    typed in the evidence cannot be known here: quotes are short and QA reviews the report."""
     out = text
+    if len(audit.child_id.strip()) >= 3:
+        out = re.sub(rf"(?<!\w){re.escape(audit.child_id.strip())}(?!\w)", "[child id]", out, flags=re.IGNORECASE)
     people = [(audit.worker, "[worker]"), (audit.team_manager, "[team manager]"), (audit.auditor, "[auditor]")]
     for name, role in people:
         for part in sorted({name, *name.split()}, key=len, reverse=True):
             if len(part) >= 3:
                 out = re.sub(rf"(?<!\w){re.escape(part)}(?!\w)", role, out)
-    return _HONORIFIC.sub("[name]", out)
+    return HONORIFIC.sub("[name]", out)
 
 
 def short_quote(text: str, words: int = 35) -> str:

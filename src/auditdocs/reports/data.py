@@ -85,6 +85,7 @@ class Audit:
     resubmit_by: date | None = None
     urgent: bool = False
     values: dict[str, Any] = field(default_factory=dict)
+    child_id: str = ""  # empty for an audit about a worker
 
     @property
     def returned(self) -> bool:
@@ -232,6 +233,7 @@ def _audits(rows: AuditRows) -> list[Audit]:
             due_date=_as_date(row.due_date),
             state=row.state,
             reaudit_of=row.reaudit_of,
+            child_id=row.child_id or "",
         )
     for row in rows.returns:
         audit = audits[row.audit_id]
