@@ -234,6 +234,19 @@ def test_a_concern_notice_is_sent_at_ingest_through_a_real_smtp_server(ws, smtp_
     assert email.message_from_bytes(kept.read_bytes())["X-Unsent"] is None  # what was sent
 
 
+def test_auditdocs_ingest_sends_the_concern_notice(ws, smtp_server, tmp_path):
+    """The command, not only the library: with SMTP configured, the notice is sent."""
+    controller, inbox = smtp_server
+    ws = use_smtp(ws, host="127.0.0.1", port=controller.port, security="none")
+    path = tmp_path / "urgent.docx"
+    path.write_bytes(fill_form(blank_form(ws, "2026-11-004"), URGENT))
+    out = CliRunner().invoke(main, ["ingest", str(path), "--workspace", str(ws.root)])
+    assert out.exit_code == 0, out.output
+    assert "concern notice sent to" in out.output
+    [received] = inbox.messages
+    assert "IMMEDIATE SAFEGUARDING CONCERN" in received["Subject"]
+
+
 def test_a_concern_notice_that_could_not_be_sent_says_so_and_stays_a_draft(ws, tmp_path):
     ws = use_smtp(ws, host="127.0.0.1", port=free_port(), security="none", timeout_seconds=2)
     path = tmp_path / "urgent.docx"

@@ -220,12 +220,16 @@ def parse(files: tuple[Path, ...], as_json: bool, workspace: Path | None) -> Non
 @workspace_option
 def ingest(paths: tuple[Path, ...], jobs: int, workspace: Path | None) -> None:
     """Ingest returned forms: files, folders, .zip archives, e-mails (.eml, .msg)."""
+    import functools
+
+    from auditdocs.mail.messages import post_one
     from auditdocs.returns.ingest import ingest as run
     from auditdocs.workspace import Workspace
 
     ws = Workspace.open(workspace)
+    post = functools.partial(post_one, ws.config.settings.email)  # an immediate concern's notice goes at once
     with click.progressbar(length=0, label="Ingesting", file=sys.stderr, show_pos=True) as bar:
-        result = run(ws, list(paths), progress=lambda _o: bar.update(1), jobs=jobs)
+        result = run(ws, list(paths), progress=lambda _o: bar.update(1), jobs=jobs, post=post)
     for line in result.report():
         click.echo(line)
     if any(o.status == "rejected" for o in result.outcomes):
