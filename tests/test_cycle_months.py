@@ -80,6 +80,11 @@ class Team:
         return self.run("ingest", str(path), ok=False)
 
 
+def docx_text(path: Path) -> str:
+    with zipfile.ZipFile(path) as z:
+        return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", z.read("word/document.xml").decode()))
+
+
 def body(path: Path) -> str:
     """The text of a message kept as .eml."""
     message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
@@ -235,3 +240,12 @@ def test_three_months_of_the_cycle(quarter: Team) -> None:
     team.at("2027-01-10T09:00")
     team.run("report", "monthly", "--month", "2026-12")
     team.run("report", "quarterly", "--quarter", "2026Q4")
+    report = docx_text(ws.output_dir / "reports" / "2026-12" / "2026-12 audit highlights report.docx")
+    # Defect 10: the re-audit chain is the case file audit's; the supervision audit is not in it.
+    chains = report.split("Inadequate cases and their re-audits", 1)[1].split("Immediate safeguarding concerns", 1)[0]
+    assert f"{first.case_reference} Dec 2026 re-audit 1" in chains and supervision.case_reference not in chains
+    # Defect 8: the bulletin counts case file audits as such, the other tools by name.
+    bulletin = docx_text(ws.output_dir / "reports" / "2026Q4" / "2026Q4 learning bulletin.docx")
+    returned_cfa = [first, six, sloppy, reaudit]
+    assert f"{len(returned_cfa)} case file audits were returned" in bulletin
+    assert "Other audits returned: Supervision Audit (1)" in bulletin
