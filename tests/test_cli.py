@@ -115,6 +115,16 @@ def test_init_points_to_the_real_cycle_and_month_defaults_to_the_latest_allocate
     assert "2027-01-001" in status.stdout and "2026-11-" not in status.stdout
     sent = run("send", "--dry-run", "--workspace", root)
     assert sent.exit_code == 0 and "Month 2027-01" in sent.stderr
+    # allocate goes on to the month after; --add and the quarterly report take the latest.
+    after = run("allocate", "--workspace", root)
+    assert after.exit_code == 0, after.output
+    assert "Month 2027-02 (the month after the latest allocated" in after.stderr
+    assert (root / "output" / "2027-02" / "allocation-2027-02.xlsx").exists()
+    added = run("allocate", "--add", "--workspace", root)
+    assert added.exit_code == 0 and "Month 2027-02 (the latest allocated" in added.stderr
+    quarterly = run("report", "quarterly", "--workspace", root)
+    assert quarterly.exit_code == 0, quarterly.output
+    assert "Quarter 2027Q1" in quarterly.stderr and (root / "output" / "reports" / "2027Q1").is_dir()
 
 
 def test_init_refuses_an_existing_workspace_and_changes_nothing(fresh_workspace: Workspace) -> None:

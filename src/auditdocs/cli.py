@@ -308,7 +308,9 @@ def status(month: str | None, workspace: Path | None) -> None:
 
 
 @main.command()
-@click.option("--month", required=True, callback=_check_month, help="The audit month to allocate, YYYY-MM.")
+@click.option("--month", default=None, callback=_check_month,
+              help="The audit month to allocate, YYYY-MM (default: the month after the latest allocated, or next "
+                   "month; with --add, the latest allocated).")
 @click.option("--seed", type=int, default=None, help="Seed for a random sample (recorded in the workbook).")
 @click.option("--cases", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Case list export, .xlsx or .csv (default: the file named in config).")
@@ -318,16 +320,24 @@ def status(month: str | None, workspace: Path | None) -> None:
 @click.option("--add", is_flag=True,
               help="Keep the month's workbook (issued or not) and add the re-audits due since it was made.")
 @workspace_option
-def allocate(month: str, seed: int | None, cases: Path | None, auditors: Path | None, replace: bool, add: bool,
-             workspace: Path | None) -> None:
+def allocate(month: str | None, seed: int | None, cases: Path | None, auditors: Path | None, replace: bool,
+             add: bool, workspace: Path | None) -> None:
     """Allocate the month's cases to auditors by the rules in config; writes a workbook to check."""
     from auditdocs.allocation.allocate import allocate as run
+    from auditdocs.allocation.allocate import allocated_months
+    from auditdocs.dates import shift_month, uk_today
     from auditdocs.workspace import Workspace
 
     if add and (replace or seed is not None):
         raise UsageError("--add keeps the month's workbook: it cannot be used with --replace or --seed")
-    result = run(Workspace.open(workspace), month, seed=seed, cases=cases, auditors=auditors, replace_existing=replace,
-                 add=add)  # fmt: skip
+    ws = Workspace.open(workspace)
+    if add:
+        month = _month(ws, month)
+    elif month is None:
+        done = [*allocated_months(ws), *filter(None, [ws.store().latest_month()])]
+        month = shift_month(max(done) if done else uk_today().strftime("%Y-%m"), 1)
+        click.echo(f"Month {month} (the month after the latest allocated; choose another with --month)", err=True)
+    result = run(ws, month, seed=seed, cases=cases, auditors=auditors, replace_existing=replace, add=add)
     click.echo(result.summary())
     if result.allocations:
         click.echo(f"Next: auditdocs generate --month {month}")
@@ -355,16 +365,24 @@ def report_monthly(month: str | None, as_of: Any, workspace: Path | None) -> Non
 
 
 @report.command("quarterly")
-@click.option("--quarter", required=True, help="The quarter, YYYYQn (e.g. 2026Q4).")
+@click.option("--quarter", default=None,
+              help="The quarter, YYYYQn (e.g. 2026Q4; default: the quarter of the latest allocated month).")
 @click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Judge overdue audits and discussions as of this date (default: today).")
 @workspace_option
-def report_quarterly(quarter: str, as_of: Any, workspace: Path | None) -> None:
+def report_quarterly(quarter: str | None, as_of: Any, workspace: Path | None) -> None:
     """The quarter's trends report and learning bulletin (Word), workbook and dashboard."""
     from auditdocs.reports import quarterly_report
     from auditdocs.workspace import Workspace
 
-    paths = quarterly_report(Workspace.open(workspace), quarter, as_of=as_of.date() if as_of else None)
+    ws = Workspace.open(workspace)
+    if quarter is None:
+        from auditdocs.allocation.allocate import latest_month
+
+        year, mon = map(int, latest_month(ws).split("-"))
+        quarter = f"{year}Q{(mon - 1) // 3 + 1}"
+        click.echo(f"Quarter {quarter} (that of the latest month allocated; choose another with --quarter)", err=True)
+    paths = quarterly_report(ws, quarter, as_of=as_of.date() if as_of else None)
     for path in paths:
         click.echo(f"Wrote {display(path)}")
 

@@ -88,10 +88,18 @@ def stacked(
         ax.invert_yaxis()
         ax.set_xlabel("Audits")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.02), ncols=max(1, len(series)), frameon=False,
-                  fontsize=8, title=None)  # fmt: skip
+        _legend(ax, loc="lower center", bbox_to_anchor=(0.5, 1.02), ncols=max(1, len(series)), frameon=False,
+                fontsize=8, title=None)  # fmt: skip
         ax.set_title(title, loc="left", fontweight="bold", pad=24)
         return _png(fig)
+
+
+def _legend(ax: Any, **options: Any) -> None:
+    """The legend of what was drawn; a chart with nothing to draw says so instead."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**options)
+    else:
+        ax.text(0.5, 0.5, "No data", ha="center", va="center", transform=ax.transAxes)
 
 
 def pie(labels: Sequence[str], values: Sequence[int], title: str, colours: Sequence[str] = GRADE_COLOURS) -> bytes:
@@ -131,7 +139,7 @@ def lines(
             ax.set_ylim(0, 105)
         ax.grid(axis="y", color="#e2e8f0")
         ax.set_title(title, loc="left", fontweight="bold")
-        ax.legend(loc="center left", bbox_to_anchor=(1, 0.5), frameon=False, fontsize=8)
+        _legend(ax, loc="center left", bbox_to_anchor=(1, 0.5), frameon=False, fontsize=8)
         return _png(fig)
 
 
@@ -152,5 +160,5 @@ def grouped(
         ax.set_ylabel(ylabel)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(title, loc="left", fontweight="bold")
-        ax.legend(frameon=False, fontsize=8)
+        _legend(ax, frameon=False, fontsize=8)
         return _png(fig)
