@@ -324,8 +324,7 @@ def allocate(month: str | None, seed: int | None, cases: Path | None, auditors: 
              add: bool, workspace: Path | None) -> None:
     """Allocate the month's cases to auditors by the rules in config; writes a workbook to check."""
     from auditdocs.allocation.allocate import allocate as run
-    from auditdocs.allocation.allocate import allocated_months
-    from auditdocs.dates import shift_month, uk_today
+    from auditdocs.allocation.allocate import next_month
     from auditdocs.workspace import Workspace
 
     if add and (replace or seed is not None):
@@ -334,8 +333,7 @@ def allocate(month: str | None, seed: int | None, cases: Path | None, auditors: 
     if add:
         month = _month(ws, month)
     elif month is None:
-        done = [*allocated_months(ws), *filter(None, [ws.store().latest_month()])]
-        month = shift_month(max(done) if done else uk_today().strftime("%Y-%m"), 1)
+        month = next_month(ws)
         click.echo(f"Month {month} (the month after the latest allocated; choose another with --month)", err=True)
     result = run(ws, month, seed=seed, cases=cases, auditors=auditors, replace_existing=replace, add=add)
     click.echo(result.summary())
@@ -378,9 +376,9 @@ def report_quarterly(quarter: str | None, as_of: Any, workspace: Path | None) ->
     ws = Workspace.open(workspace)
     if quarter is None:
         from auditdocs.allocation.allocate import latest_month
+        from auditdocs.dates import quarter_of
 
-        year, mon = map(int, latest_month(ws).split("-"))
-        quarter = f"{year}Q{(mon - 1) // 3 + 1}"
+        quarter = quarter_of(latest_month(ws))
         click.echo(f"Quarter {quarter} (that of the latest month allocated; choose another with --quarter)", err=True)
     paths = quarterly_report(ws, quarter, as_of=as_of.date() if as_of else None)
     for path in paths:

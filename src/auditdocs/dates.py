@@ -75,6 +75,12 @@ def parse_quarter(text: str) -> tuple[str, list[str]]:
     return f"{year}Q{q}", [f"{year}-{3 * (q - 1) + n:02d}" for n in (1, 2, 3)]
 
 
+def quarter_of(month: str) -> str:
+    """'2026-11' → '2026Q4' (calendar quarters, as :func:`parse_quarter` reads them)."""
+    year, mon = map(int, month.split("-"))
+    return f"{year}Q{(mon - 1) // 3 + 1}"
+
+
 def shift_month(month: str, months: int) -> str:
     """'2026-11' shifted by -1 → '2026-10'."""
     year, mon = map(int, month.split("-"))

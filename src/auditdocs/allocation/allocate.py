@@ -45,7 +45,7 @@ _RETURNED = ("returned", "needs_amendment", "accepted")
 
 @dataclass(frozen=True)
 class Reaudit:
-    """A case graded for re-audit last month: the audit to repeat and its grade."""
+    """An open re-audit chain: the case's latest audit, to repeat, and its grade."""
 
     previous: Allocation
     grade: str
@@ -471,13 +471,25 @@ def allocated_months(ws: Workspace) -> list[str]:
     )
 
 
+def _known_months(ws: Workspace) -> list[str]:
+    """The months allocated, by ``allocate`` or issued and stored."""
+    return [*allocated_months(ws), *filter(None, [ws.store().latest_month()])]
+
+
 def latest_month(ws: Workspace) -> str:
-    """The month a command works on when none is given: the latest allocated (by
-    ``allocate``, or issued and stored); a usage error if there is none yet."""
-    months = [*allocated_months(ws), *filter(None, [ws.store().latest_month()])]
+    """The month a command works on when none is given: the latest allocated; a usage
+    error if there is none yet."""
+    months = _known_months(ws)
     if not months:
         raise UsageError("no month has been allocated yet: run `auditdocs allocate --month YYYY-MM` first")
     return max(months)
+
+
+def next_month(ws: Workspace) -> str:
+    """The month ``allocate`` works on when none is given: the one after the latest
+    allocated, or next month if none is."""
+    months = _known_months(ws)
+    return shift_month(max(months) if months else uk_today().strftime("%Y-%m"), 1)
 
 
 def allocate(

@@ -53,16 +53,16 @@ class IssuePlan:
 
     def lines(self) -> list[str]:
         """What changed, for the person who ran it (nothing when a month is first issued)."""
-        out = []
-        if self.unchanged or self.reissued or self.withdrawn:
-            out.append(
-                f"{len(self.new)} new, {len(self.reissued)} issued again, {len(self.unchanged)} unchanged"
-                + (f", {len(self.withdrawn)} withdrawn before" if self.withdrawn else "")
-            )
-        out += [f"  new: {a.audit_id} (case {a.case_reference}) to {a.auditor}" for a in self.new if out]
-        out += [f"  issued again: {now.audit_id}: {describe(before, now)}" for before, now in self.reissued]
-        out += [f"  withdrawn (never issued, not in the workbook): {a.audit_id}" for a in self.dropped]
-        return out
+        out = [f"  withdrawn (never issued, not in the workbook): {a.audit_id}" for a in self.dropped]
+        if not (self.unchanged or self.reissued or self.withdrawn):
+            return out
+        withdrawn = f", {len(self.withdrawn)} withdrawn before" if self.withdrawn else ""
+        return [
+            f"{len(self.new)} new, {len(self.reissued)} issued again, {len(self.unchanged)} unchanged{withdrawn}",
+            *(f"  new: {a.audit_id} (case {a.case_reference}) to {a.auditor}" for a in self.new),
+            *(f"  issued again: {now.audit_id}: {describe(before, now)}" for before, now in self.reissued),
+            *out,
+        ]
 
 
 def describe(before: Allocation, now: Allocation) -> str:
@@ -153,23 +153,16 @@ def _check_new_rows(
     in a month."""
     rules = settings.allocation
     histories = {m: history_from_store(store, m, settings) for m in {a.month for a in new_rows}}
+    audits_of: dict[tuple[str, str, str], set[str]] = {}  # (month, tool, case) → audit ids
+    for other in [*allocations, *(a for a, s in stored.values() if s != WITHDRAWN)]:
+        audits_of.setdefault((other.month, other.tool, norm(other.case_reference)), set()).add(other.audit_id)
     for alloc in new_rows:
         ref = norm(alloc.case_reference)
-        twin = next(
-            (
-                other
-                for other in [*allocations, *(a for a, s in stored.values() if s != WITHDRAWN)]
-                if other.audit_id != alloc.audit_id
-                and other.month == alloc.month
-                and other.tool == alloc.tool
-                and norm(other.case_reference) == ref
-            ),
-            None,
-        )
+        twin = min(audits_of[(alloc.month, alloc.tool, ref)] - {alloc.audit_id}, default=None)
         if twin is not None:
             raise DataError(
                 f"{where}audit {alloc.audit_id}: case {alloc.case_reference} already has a {alloc.tool} this month "
-                f"({twin.audit_id}); remove one of the rows"
+                f"({twin}); remove one of the rows"
             )
         if alloc.reaudit_of:
             previous = store.allocation(alloc.reaudit_of)

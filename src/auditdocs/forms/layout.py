@@ -16,7 +16,7 @@ from functools import cached_property, lru_cache
 from typing import Any, Literal
 
 from auditdocs.allocation.record import Allocation
-from auditdocs.config import Config, Settings, ToolType
+from auditdocs.config import Config, Grade, Settings, ToolType
 from auditdocs.dates import month_label, uk_date
 from auditdocs.forms.identity import manifest_hash
 
@@ -137,23 +137,20 @@ DATE_PLACEHOLDER = "Click or tap to enter a date."
 DOMAIN_PLACEHOLDER = "Choose a domain"
 
 
-def _grade_choices(config: Config, allow_na: bool) -> tuple[tuple[str, str], ...]:
+def _scale(config: Config, allow_na: bool) -> list[Grade]:
+    """The grades best first; Not applicable last if allowed."""
     scale = config.settings.grading
     grades = sorted(scale.grades, key=lambda g: -g.rank)
-    choices = [(g.id, g.label) for g in grades]
-    if allow_na:
-        choices.append((scale.not_applicable.id, scale.not_applicable.label))
-    return tuple(choices)
+    return [*grades, scale.not_applicable] if allow_na else grades
+
+
+def _grade_choices(config: Config, allow_na: bool) -> tuple[tuple[str, str], ...]:
+    return tuple((g.id, g.label) for g in _scale(config, allow_na))
 
 
 def grade_key(config: Config, allow_na: bool) -> tuple[tuple[str, str], ...]:
     """Each grade and its definition (2.7), best first; Not applicable last if allowed."""
-    scale = config.settings.grading
-    grades = sorted(scale.grades, key=lambda g: -g.rank)
-    rows = [(g.label, g.definition) for g in grades]
-    if allow_na:
-        rows.append((scale.not_applicable.label, scale.not_applicable.definition))
-    return tuple(rows)
+    return tuple((g.label, g.definition) for g in _scale(config, allow_na))
 
 
 # --- the words each tool's documents use ------------------------------------------------
