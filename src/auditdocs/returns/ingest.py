@@ -25,12 +25,13 @@ from auditdocs.forms.layout import layout_source
 from auditdocs.forms.parse import ParsedForm, code_trace, read_return
 from auditdocs.ooxml.package import Limits
 from auditdocs.returns.archive import Archive
+from auditdocs.returns.copies import MonthEvidence
 from auditdocs.returns.feedback import Post, notify_concern, write_feedback
 from auditdocs.returns.findings import LATE_DISCUSSION_RULE, READING_RULE, SENT_TIME_RULE, Finding
 from auditdocs.returns.outcome import ACCEPTED, AMEND, DUPLICATE, IGNORED, REJECTED, BatchResult, Outcome
 from auditdocs.returns.sources import Incoming, SourceLimits, Unreadable, expand
 from auditdocs.returns.summary import write_summary
-from auditdocs.returns.validate import validate
+from auditdocs.returns.validate import CopyIndex, validate
 from auditdocs.store.schema import WITHDRAWN
 from auditdocs.store.store import Store, worth_redoing
 from auditdocs.workspace import Workspace
@@ -68,6 +69,7 @@ class Ingester:
         self.layouts = layout_source(self.config)
         self.store = store or ws.store()
         self.archive = Archive(ws.state_dir / "archive")
+        self.copies = MonthEvidence(self.store, self.config.settings.validation.duplicate_similarity)
 
     def run(
         self,
@@ -318,11 +320,8 @@ class Ingester:
             # An amendment is due by the date the return it amends was sent back with.
             due = self._resubmit_by(alloc) or due
         audit_date = date.fromisoformat(completed) if completed else received
-        others = {
-            audit_id: [v for k, v in values.items() if k.endswith(".evidence") and isinstance(v, str)]
-            for audit_id, values in self.store.current_values(alloc.month, "domain.", field_suffix=".evidence").items()
-            if audit_id != alloc.audit_id
-        }
+        # The month's evidence, to spot copying: an index kept for the batch (a plan has none).
+        others: CopyIndex | dict[str, list[str]] = self.copies.index(alloc.month) if document == "audit" else {}
         reading = [Finding(i.field, "error", READING_RULE, i.message) for i in parsed.issues if i.severity == "error"]
         unreadable = {f.field for f in reading}
         checked = validate(
@@ -332,6 +331,7 @@ class Ingester:
             document=document,
             audit_date=audit_date,
             other_evidence=others,
+            audit_id=alloc.audit_id,
         )
         # Warnings about how a value was read (a fallback, LibreOffice's losses) are kept with
         # the return: the QA officer sees them in status and the summary, the auditor in feedback.

@@ -8,11 +8,12 @@ title and says what to do.  Messages never quote evidence: logs must not hold it
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import cached_property, lru_cache
+from functools import cached_property
 from types import MappingProxyType
 
 from auditdocs.config.models import Domain, Settings, ToolType, ValidationSettings
@@ -118,6 +119,81 @@ class GuidanceIndex:
         return sum(covered) >= share * len(tokens)
 
 
+class CopyIndex:
+    """Evidence texts found again by resemblance, without comparing a text with each one.
+
+    Two shingle sets whose Jaccard resemblance is at least ``t`` share a shingle among
+    the first ``|A| - ceil(t |A|) + 1`` of each, taken in any one fixed order (prefix
+    filtering: Chaudhuri, Ganti and Kaushik, ICDE 2006).  So only those first shingles
+    are indexed and looked up, and the few texts found are measured exactly: the
+    findings are those of comparing with every text, at a cost that does not grow with
+    the number of texts held.  Shingles are held as their hashes (two different runs
+    of words sharing a 64-bit hash is not a practical risk), in one process's order.
+    """
+
+    def __init__(self, threshold: float) -> None:
+        self.threshold = threshold
+        self._texts: list[tuple[str, frozenset[int]] | None] = []  # None: replaced since
+        self._postings: dict[int, list[int]] = {}
+        self._of_audit: dict[str, list[int]] = {}
+
+    @classmethod
+    def of(cls, evidence: Mapping[str, Sequence[str]], threshold: float) -> CopyIndex:
+        index = cls(threshold)
+        for audit_id, texts in evidence.items():
+            index.replace(audit_id, texts)
+        return index
+
+    def __len__(self) -> int:
+        return sum(len(numbers) for numbers in self._of_audit.values())
+
+    def _prefix(self, hashes: Set[int]) -> list[int]:
+        # The least overlap a resemblance of t allows, rounded down a hair: a prefix one
+        # longer than needed costs a lookup, one shorter could miss a copy.
+        overlap = max(1, math.ceil(self.threshold * len(hashes) - 1e-9))
+        return sorted(hashes)[: len(hashes) - overlap + 1]
+
+    def replace(self, audit_id: str, texts: Iterable[str]) -> None:
+        """Hold ``texts`` as the audit's evidence, instead of any held before (a new
+        version); texts too short to compare are not held."""
+        for number in self._of_audit.pop(audit_id, ()):
+            self._texts[number] = None  # its postings are skipped from now on
+        numbers = []
+        for text in texts:
+            tokens = words(text)
+            if len(tokens) < _MIN_COMPARE_WORDS:
+                continue
+            hashes = frozenset(map(hash, shingles(tokens)))
+            number = len(self._texts)
+            self._texts.append((audit_id, hashes))
+            for h in self._prefix(hashes):
+                self._postings.setdefault(h, []).append(number)
+            numbers.append(number)
+        if numbers:
+            self._of_audit[audit_id] = numbers
+
+    def source(self, own: Set[Shingle], exclude: str | None = None) -> str | None:
+        """The audit (not ``exclude``) holding the text most like ``own``, if any is at
+        least ``threshold`` alike; the lowest id among equals."""
+        hashes = frozenset(map(hash, own))
+        if not hashes:
+            return None
+        candidates = {n for h in self._prefix(hashes) for n in self._postings.get(h, ())}
+        best: tuple[float, str] | None = None
+        for number in candidates:
+            held = self._texts[number]
+            if held is None or held[0] == exclude:
+                continue
+            audit_id, theirs = held
+            if len(hashes) < self.threshold * len(theirs) - 1e-9 or len(theirs) < self.threshold * len(hashes) - 1e-9:
+                continue  # sizes too far apart to be that alike
+            common = len(hashes & theirs)
+            alike = common / (len(hashes) + len(theirs) - common)
+            if alike >= self.threshold and (best is None or (-alike, audit_id) < (-best[0], best[1])):
+                best = (alike, audit_id)
+        return best[1] if best else None
+
+
 def tool_guidance(tool: ToolType, settings: Settings) -> GuidanceIndex:
     """Every text the form itself shows the auditor: guidance, placeholders, criteria."""
     texts = [tool.intro, settings.improvement_plan.guidance, EVIDENCE_PLACEHOLDER, TEXT_PLACEHOLDER]
@@ -181,14 +257,16 @@ def validate(
     *,
     document: str = "audit",
     audit_date: date,
-    other_evidence: Mapping[str, Sequence[str]] = _NO_OTHERS,
+    other_evidence: Mapping[str, Sequence[str]] | CopyIndex = _NO_OTHERS,
+    audit_id: str | None = None,
     guidance_texts: Sequence[str] = (),
 ) -> list[Finding]:
     """Findings for one parsed document (``ParsedForm.fields``) of ``tool``.
 
     ``audit_date`` is the date the audit is judged against (its completion date, or
     the day it came back); ``other_evidence`` maps the month's other audit ids to their
-    evidence texts, to spot copying; ``guidance_texts`` defaults to the form's own.
+    evidence texts, or indexes the month's evidence (a :class:`CopyIndex`, in which the
+    audit's own, ``audit_id``, is passed over), to spot copying; ``guidance_texts`` defaults to the form's own.
     An immediate safeguarding concern always comes first.
     """
     if document not in ("audit", "plan"):
@@ -197,7 +275,7 @@ def validate(
     if document == "audit":
         _concern(check)
         guidance = GuidanceIndex.of(guidance_texts) if guidance_texts else tool_guidance(tool, settings)
-        graded = _domains(check, guidance, other_evidence)
+        graded = _domains(check, guidance, other_evidence, audit_id)
         _overall(check, graded)
         _discussion(check)
         if tool.improvement_plan:
@@ -247,7 +325,9 @@ def _concern(check: _Check) -> None:
         )
 
 
-def _domains(check: _Check, guidance: GuidanceIndex, other_evidence: Mapping[str, Sequence[str]]) -> dict[str, int]:
+def _domains(
+    check: _Check, guidance: GuidanceIndex, other_evidence: Mapping[str, Sequence[str]] | CopyIndex, own_id: str | None
+) -> dict[str, int]:
     """Check each domain's grade, evidence and criteria; return the rank of each graded one."""
     v, scale = check.v, check.settings.grading
     ranks = {g.id: g.rank for g in scale.grades}
@@ -316,7 +396,7 @@ def _domains(check: _Check, guidance: GuidanceIndex, other_evidence: Mapping[str
                 f"{title}: graded {label} but the evidence gives no suggestions; say what should be done differently.",
             )
         written.append((domain, shingles(tokens), len(tokens)))
-    _duplicates(check, written, other_evidence)
+    _duplicates(check, written, other_evidence, own_id)
     return graded
 
 
@@ -343,16 +423,11 @@ def _criteria(check: _Check, domain: Domain, label: str, rank: int, top: int) ->
         )
 
 
-@lru_cache(maxsize=8192)  # a month of some 1,000 audits; bounded memory
-def _comparable(text: str) -> frozenset[Shingle] | None:
-    """Another audit's evidence as shingles, or None if too short to compare.  Cached:
-    in a batch every return is compared with the same month's evidence."""
-    tokens = words(text)
-    return frozenset(shingles(tokens)) if len(tokens) >= _MIN_COMPARE_WORDS else None
-
-
 def _duplicates(
-    check: _Check, written: list[tuple[Domain, set[Shingle], int]], other_evidence: Mapping[str, Sequence[str]]
+    check: _Check,
+    written: list[tuple[Domain, set[Shingle], int]],
+    other_evidence: Mapping[str, Sequence[str]] | CopyIndex,
+    own_id: str | None,
 ) -> None:
     """The same evidence in two domains, or evidence copied from another audit this month."""
     threshold = check.v.duplicate_similarity
@@ -364,18 +439,16 @@ def _duplicates(
                 f"domain.{domain.id}.evidence",
                 f"{domain.title}: the evidence is the same as for {twin.title}; each domain needs its own evidence.",
             )
-    if not other_evidence or not check.active("evidence.copied"):
+    if not check.active("evidence.copied"):
         return
-    others = [
-        (audit_id, compared)
-        for audit_id, texts in other_evidence.items()
-        for text in texts
-        if (compared := _comparable(text)) is not None
-    ]
+    if not isinstance(other_evidence, CopyIndex):
+        if not other_evidence:
+            return
+        other_evidence = CopyIndex.of(other_evidence, threshold)
     for domain, own, count in written:
         if count < _MIN_COMPARE_WORDS:
             continue
-        source = next((audit_id for audit_id, theirs in others if similarity(own, theirs) >= threshold), None)
+        source = other_evidence.source(own, exclude=own_id)
         if source is not None:
             check.flag(
                 "evidence.copied",
@@ -575,4 +648,4 @@ def _due(check: _Check, field_id: str, where: str, value: Value, audit_date: dat
         )
 
 
-__all__ = ["GuidanceIndex", "mentions", "shingles", "similarity", "tool_guidance", "validate", "words"]
+__all__ = ["CopyIndex", "GuidanceIndex", "mentions", "shingles", "similarity", "tool_guidance", "validate", "words"]

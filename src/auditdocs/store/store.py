@@ -422,6 +422,54 @@ class Store:
                 out.setdefault(audit_id, {})[field_id] = json.loads(value) if value is not None else None
         return out
 
+    def current_returns(self, month: str, after: int = 0, document: str = "audit") -> list[tuple[int, str]]:
+        """(submission id, audit id) of the month's current returns stored with an id
+        above ``after``, lowest id first: what an index of the month has yet to see."""
+        query = (
+            select(submissions.c.id, submissions.c.audit_id)
+            .join(allocations, allocations.c.audit_id == submissions.c.audit_id)
+            .where(
+                allocations.c.month == month,
+                submissions.c.is_current.is_(True),
+                submissions.c.document == document,
+                submissions.c.id > after,
+            )
+            .order_by(submissions.c.id)
+        )
+        with self.reading() as conn:
+            return [(sub_id, audit_id) for sub_id, audit_id in conn.execute(query)]
+
+    def current_tally(self, month: str, document: str = "audit") -> tuple[int, int]:
+        """(how many, sum of their ids) of the month's current returns: an index that
+        holds the same knows it is up to date, even where ids were committed out of
+        order (PostgreSQL hands out ids before commit) or a version was superseded."""
+        query = (
+            select(func.count(submissions.c.id), func.coalesce(func.sum(submissions.c.id), 0))
+            .join(allocations, allocations.c.audit_id == submissions.c.audit_id)
+            .where(
+                allocations.c.month == month,
+                submissions.c.is_current.is_(True),
+                submissions.c.document == document,
+            )
+        )
+        with self.reading() as conn:
+            count, total = conn.execute(query).one()
+        return int(count), int(total)
+
+    def values_of(self, submission_ids: Iterable[int], field_suffix: str = "") -> dict[int, dict[str, Any]]:
+        """submission id → {field id: value} of the given returns, for field ids ending so."""
+        ids = list(submission_ids)
+        out: dict[int, dict[str, Any]] = {sub_id: {} for sub_id in ids}
+        with self.reading() as conn:
+            for start in range(0, len(ids), 500):  # bound the number of bound parameters
+                query = select(field_values.c.submission_id, field_values.c.field_id, field_values.c.value).where(
+                    field_values.c.submission_id.in_(ids[start : start + 500]),
+                    field_values.c.field_id.endswith(field_suffix, autoescape=True),
+                )
+                for sub_id, field_id, value in conn.execute(query):
+                    out[sub_id][field_id] = json.loads(value) if value is not None else None
+        return out
+
     def submissions_of(self, audit_id: str) -> list[dict[str, Any]]:
         with self.reading() as conn:
             rows = conn.execute(
