@@ -56,7 +56,7 @@ def _month(ws: Workspace, month: str | None) -> str:
     """The month given, or the latest allocated (said on stderr, so output stays clean)."""
     if month is not None:
         return month
-    from auditdocs.allocation.allocate import latest_month
+    from auditdocs.allocation.months import latest_month
 
     month = latest_month(ws)
     click.echo(f"Month {month} (the latest allocated; choose another with --month)", err=True)
@@ -324,7 +324,7 @@ def allocate(month: str | None, seed: int | None, cases: Path | None, auditors: 
              add: bool, workspace: Path | None) -> None:
     """Allocate the month's cases to auditors by the rules in config; writes a workbook to check."""
     from auditdocs.allocation.allocate import allocate as run
-    from auditdocs.allocation.allocate import next_month
+    from auditdocs.allocation.months import next_month
     from auditdocs.workspace import Workspace
 
     if add and (replace or seed is not None):
@@ -375,7 +375,7 @@ def report_quarterly(quarter: str | None, as_of: Any, workspace: Path | None) ->
 
     ws = Workspace.open(workspace)
     if quarter is None:
-        from auditdocs.allocation.allocate import latest_month
+        from auditdocs.allocation.months import latest_month
         from auditdocs.dates import quarter_of
 
         quarter = quarter_of(latest_month(ws))

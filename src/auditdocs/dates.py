@@ -11,12 +11,13 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import holidays
 from dateutil.relativedelta import relativedelta
 
 from auditdocs.errors import UsageError
 
 if TYPE_CHECKING:
+    import holidays
+
     from auditdocs.config.models import Settings
 
 _SUBDIVISION = {"england-and-wales": "ENG", "scotland": "SCT", "northern-ireland": "NIR"}
@@ -135,6 +136,10 @@ def uk_today() -> date:
 
 @lru_cache(maxsize=8)
 def _calendar(region: str) -> holidays.HolidayBase:
+    # Imported here: `holidays` loads every country's calendar (0.1 s), which only the
+    # commands that count working days need.
+    import holidays
+
     return holidays.country_holidays("GB", subdiv=_SUBDIVISION[region], years=range(2000, 2101))
 
 

@@ -14,10 +14,15 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from auditdocs.config import Config, load_config
 from auditdocs.errors import UsageError
-from auditdocs.store import Store
+
+# The config (pydantic) and the store (SQLAlchemy) are imported when first used: most of a
+# command's start otherwise, and `parse` and `config check` never open the store.
+if TYPE_CHECKING:
+    from auditdocs.config import Config
+    from auditdocs.store import Store
 
 #: The month of the synthetic sample that ``auditdocs init`` writes into ``sample/``.
 SAMPLE_MONTH = "2026-11"
@@ -77,6 +82,8 @@ class Workspace:
 
     @cached_property
     def config(self) -> Config:
+        from auditdocs.config import load_config
+
         return load_config(self.config_dir)
 
     @property
@@ -116,6 +123,8 @@ class Workspace:
             url = f"sqlite:///{path}"
         # One Store (and one migration check) per workspace object and database.
         if url not in self._stores:
+            from auditdocs.store import Store
+
             self._stores[url] = Store(url)
         return self._stores[url]
 

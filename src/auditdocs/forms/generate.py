@@ -16,8 +16,9 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
-from auditdocs.allocation.allocate import allocated_months, allocation_path, read_checked_allocation
+from auditdocs.allocation.allocate import read_checked_allocation
 from auditdocs.allocation.changes import IssuePlan, describe, plan_issue
+from auditdocs.allocation.months import allocated_months, allocation_path
 from auditdocs.allocation.record import Allocation
 from auditdocs.config import Config
 from auditdocs.dates import check_month, uk_date

@@ -1,0 +1,80 @@
+"""The quick commands stay quick: ``status``, ``config check`` and ``parse`` of a form load
+only the libraries they need (``bench/bench_startup.py`` times them).  Each command runs in
+a fresh interpreter, which then lists the heavy libraries it imported: a module-level import
+of openpyxl, SQLAlchemy or python-docx on their path fails here, not in a stopwatch."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from auditdocs.workspace import Workspace
+from tests.conftest import month_workspace
+
+#: Libraries that each take tens of milliseconds or more to import.
+HEAVY = frozenset(
+    {"openpyxl", "xlsxwriter", "matplotlib", "numpy", "PIL", "docx", "docxtpl", "docxcompose", "jinja2",
+     "lxml", "sqlalchemy", "psycopg", "pydantic", "yaml", "holidays"}
+)  # fmt: skip
+
+#: Run a command as `auditdocs` would, then print the heavy libraries now imported.
+RUN = """
+import json, sys
+from auditdocs.cli import main
+try:
+    main(sys.argv[1:], standalone_mode=False)
+except SystemExit:
+    pass
+print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
+"""
+
+
+def heavy_imports(ws: Workspace, *args: str) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", RUN, *args], cwd=ws.root, capture_output=True, text=True, timeout=120, check=True
+    )
+    return set(json.loads(done.stdout.splitlines()[-1])) & HEAVY
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    return month_workspace(tmp_path_factory.mktemp("startup") / "qa")
+
+
+def test_the_command_line_itself_imports_nothing_heavy(ws: Workspace) -> None:
+    assert heavy_imports(ws, "--help") == set()
+
+
+def test_config_check_needs_only_the_config(ws: Workspace) -> None:
+    assert heavy_imports(ws, "config", "check") == {"pydantic", "yaml"}
+
+
+def test_parse_of_a_form_does_not_open_the_store(ws: Workspace) -> None:
+    form = next(ws.output_dir.glob("2026-11/*/* audit tool.docx"))
+    assert heavy_imports(ws, "parse", str(form)) == {"pydantic", "yaml", "lxml"}
+
+
+def test_status_loads_no_document_or_workbook_library(ws: Workspace) -> None:
+    # Without --month it finds the latest month, without the allocation workbook code.
+    loaded = heavy_imports(ws, "status")
+    assert loaded >= {"sqlalchemy", "pydantic"}, "status reads the store and the config"
+    assert loaded <= {"sqlalchemy", "pydantic", "yaml", "holidays"}
+
+
+def test_the_heavy_libraries_are_found(ws: Workspace) -> None:
+    """The check above would see a library that came back (a failure it is for)."""
+    assert heavy_imports(ws, "report", "--help") == set()
+    assert {"openpyxl"} <= heavy_imports(ws, "allocate", "--month", "2026-11")
+
+
+def test_the_fast_yaml_parser_reads_the_config_as_the_slow_one(ws: Workspace) -> None:
+    from auditdocs.config import loader
+
+    for path in sorted(Path(ws.config_dir).glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        fast = loader.yaml.load(text, Loader=loader._FastUniqueKeyLoader)  # noqa: S506 - SafeLoader subclasses
+        assert fast == loader.yaml.load(text, Loader=loader._UniqueKeyLoader), path.name  # noqa: S506
