@@ -41,7 +41,10 @@ def write_private(path: Path, data: bytes) -> None:
     """Write a file readable by its owner only, atomically (temp file + rename)."""
     private_folder(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # O_BINARY: on Windows a descriptor from os.open is in text mode unless told, and
+    # would write each \n of a .docx or .xlsx as \r\n.  The mode is POSIX's: Windows
+    # ignores it (see the README on what keeps files private there).
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

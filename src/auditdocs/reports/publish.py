@@ -9,6 +9,7 @@ under ``output/reports/2026Q4/``.  Every file is readable by its owner only.
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 
@@ -33,8 +34,9 @@ def report_template(ws: Workspace) -> Path:
 def _folder(ws: Workspace, name: str) -> Path:
     folder = ws.output_dir / "reports" / name
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    folder.chmod(0o700)
-    folder.parent.chmod(0o700)
+    if os.name == "posix":  # Windows's chmod only sets the read-only flag: the folder's ACL protects it
+        folder.chmod(0o700)
+        folder.parent.chmod(0o700)
     return folder
 
 

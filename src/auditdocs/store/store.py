@@ -86,7 +86,11 @@ def _forget_pools_in_child() -> None:
         engine.dispose(close=False)  # a connection checked out in another thread stays the parent's
 
 
-os.register_at_fork(before=_close_pools_before_fork, after_in_child=_forget_pools_in_child)
+# Only POSIX forks (Windows has no fork, nor os.register_at_fork).  A worker started by
+# ``spawn`` (Windows, macOS) imports this module afresh and inherits no engine, so there
+# is no pool to close or forget: each worker opens its own store.
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_close_pools_before_fork, after_in_child=_forget_pools_in_child)
 
 
 def worth_redoing(exc: BaseException) -> bool:
