@@ -76,5 +76,5 @@ def test_the_fast_yaml_parser_reads_the_config_as_the_slow_one(ws: Workspace) ->
 
     for path in sorted(Path(ws.config_dir).glob("*.yaml")):
         text = path.read_text(encoding="utf-8")
-        fast = loader.yaml.load(text, Loader=loader._FastUniqueKeyLoader)  # noqa: S506 - SafeLoader subclasses
-        assert fast == loader.yaml.load(text, Loader=loader._UniqueKeyLoader), path.name  # noqa: S506
+        fast = loader.yaml.load(text, Loader=loader._FastUniqueKeyLoader)
+        assert fast == loader.yaml.load(text, Loader=loader._UniqueKeyLoader), path.name

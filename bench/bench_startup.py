@@ -1,0 +1,133 @@
+"""Benchmark: how long the quick commands take, whole (interpreter start to exit), old
+against new in the same run.
+
+    python bench/bench_startup.py [--runs 21] [--old b9f3494^]
+
+A temporary workspace gets the sample month (``auditdocs init`` and ``auditdocs demo``:
+made-up people only).  ``--old`` is a git revision, by default the commit before the
+start-up work of issue 15; its ``src/`` is exported with ``git archive`` (no worktree, no
+stash).  Each command then runs ``--runs`` times from each source in a fresh interpreter,
+old and new in turn so that both see the same machine load, exactly as the ``auditdocs``
+script starts it.  Each source has its own bytecode cache (``PYTHONPYCACHEPREFIX``, warmed
+first), as an installed package has.  Old and new must print the same.
+
+Target (from the issue): ``status``, ``config check`` and ``parse`` of one form within
+0.25 s.  ``python -c pass`` is the floor: the interpreter and site-packages alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+#: What the ``auditdocs`` console script runs.
+SCRIPT = "import sys; from auditdocs.cli import main; sys.argv[0] = 'auditdocs'; sys.exit(main())"
+TARGET = 0.25
+#: What the commands' start is made of: each part alone in a fresh interpreter (new source).
+PARTS = {
+    "import click": "import click",
+    "import sqlalchemy": "import sqlalchemy",
+    "the config's models (pydantic)": "import auditdocs.config.models",
+    "the UK bank holidays": "import datetime, auditdocs.dates as d; d.add_working_days(datetime.date(2026, 12, 1), 5)",
+    "import lxml.etree": "import lxml.etree",
+}
+
+
+def export(revision: str, into: Path) -> Path:
+    """``src/``, ``config/`` and ``templates/`` of ``revision``, written under ``into``."""
+    blob = subprocess.run(
+        ["git", "-C", str(REPO), "archive", "--format=tar", revision, "src", "config", "templates"],
+        capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    with tarfile.open(fileobj=io.BytesIO(blob)) as tar:
+        tar.extractall(into, filter="data")
+    return into / "src"
+
+
+def environment(src: Path, cache: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "AUDITDOCS_DATABASE_URL")}
+    return {**env, "PYTHONPATH": str(src), "PYTHONPYCACHEPREFIX": str(cache)}
+
+
+def run(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, str]:
+    """(seconds, stdout) of one run; a failing run stops the benchmark."""
+    start = time.perf_counter()
+    done = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(argv[2:]) or argv}: exit code {done.returncode}\n{done.stderr}")
+    return elapsed, done.stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=21, help="runs of each command from each source (median)")
+    parser.add_argument("--old", default="b9f3494^", help="git revision to compare with")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
+        root = Path(tmp)
+        sources = {"old": export(args.old, root / "old"), "new": REPO / "src"}
+        envs = {label: environment(src, root / f"pycache-{label}") for label, src in sources.items()}
+        auditdocs = [sys.executable, "-c", SCRIPT]
+        print(f"Making the sample month (auditdocs init, demo) in {root / 'ws'} ...", file=sys.stderr)
+        run([*auditdocs, "init", str(root / "ws")], envs["new"], root)
+        ws = root / "ws"
+        run([*auditdocs, "demo"], envs["new"], ws)
+        form = next((ws / "output" / "2026-11" / "returned (demo)").glob("* returned (complete, Word).docx"))
+        commands = {
+            "python -c pass (floor)": [sys.executable, "-c", "pass"],
+            "auditdocs --help": [*auditdocs, "--help"],
+            "auditdocs status": [*auditdocs, "status"],
+            "auditdocs config check": [*auditdocs, "config", "check"],
+            "auditdocs parse (one form)": [*auditdocs, "parse", str(form.relative_to(ws))],
+        }
+        times: dict[tuple[str, str], list[float]] = {}
+        for name, argv in commands.items():
+            outputs = {}
+            for label, env in envs.items():  # warm the bytecode cache; old and new print the same
+                run(argv, env, ws)
+                outputs[label] = run(argv, env, ws)[1]
+            if outputs["old"] != outputs["new"]:
+                sys.exit(f"{name}: old and new print differently:\n{outputs['old']}\n---\n{outputs['new']}")
+            for _ in range(args.runs):
+                for label, env in envs.items():
+                    times.setdefault((name, label), []).append(run(argv, env, ws)[0])
+        parts: dict[str, list[float]] = {}
+        for name, code in PARTS.items():
+            run([sys.executable, "-c", code], envs["new"], ws)
+            parts[name] = [run([sys.executable, "-c", code], envs["new"], ws)[0] for _ in range(args.runs)]
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+
+    old_rev = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", args.old], capture_output=True,
+                             text=True, check=True).stdout.strip()  # fmt: skip
+    print(
+        f"Python {platform.python_version()} on {platform.system()}, {os.cpu_count()} CPUs; median (min) of "
+        f"{args.runs} runs each, seconds; old = {args.old} ({old_rev}), new = the working tree"
+        + (f"; load average {load:.1f} at the end" if load is not None else "")
+    )
+    print(f"{'command':<28}{'old':>16}{'new':>16}{'new/old':>9}  within {TARGET} s")
+    for name in commands:
+        old, new = times[(name, "old")], times[(name, "new")]
+        o, n = statistics.median(old), statistics.median(new)
+        within = "" if name.startswith("python") else ("yes" if n <= TARGET else "no")
+        print(f"{name:<28}{o:>9.3f} ({min(old):.3f}){n:>9.3f} ({min(new):.3f}){n / o:>9.2f}  {within}")
+
+    floor = statistics.median(times[("python -c pass (floor)", "new")])
+    print(f"Parts, each alone in a fresh interpreter (new source), less the floor of {floor:.3f} s:")
+    for name, seconds in parts.items():
+        print(f"  {name:<32}{statistics.median(seconds) - floor:>7.3f}")
+
+
+if __name__ == "__main__":
+    main()
