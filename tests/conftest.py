@@ -16,10 +16,12 @@ from auditdocs.allocation.workbook import read_allocation
 from auditdocs.forms.generate import FormFactory, generate
 from auditdocs.forms.layout import layout_source
 from auditdocs.forms.parse import ParsedForm, parse_bytes
+from auditdocs.ooxml.convert import find_soffice
 from auditdocs.sample.month import init_workspace, sample_allocation_path
 from auditdocs.workspace import Workspace, bundled_root
 
-SOFFICE = shutil.which("soffice")
+# Found as auditdocs finds it (AUDITDOCS_SOFFICE, where it installs on Windows and macOS, PATH).
+SOFFICE = find_soffice()
 # CI sets AUDITDOCS_REQUIRE_LIBREOFFICE=1: there a missing soffice fails instead of skipping.
 REQUIRE_LO = os.environ.get("AUDITDOCS_REQUIRE_LIBREOFFICE") == "1"
 

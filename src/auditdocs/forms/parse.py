@@ -23,7 +23,7 @@ from auditdocs.errors import RejectedFile
 from auditdocs.forms.identity import Identity, manifest_hash
 from auditdocs.forms.layout import Field, Layout, Table, choices_text, layout_source, read_choices
 from auditdocs.ooxml.convert import TIMEOUT as CONVERT_TIMEOUT
-from auditdocs.ooxml.convert import legacy_kind, to_docx
+from auditdocs.ooxml.convert import Converter, legacy_kind, to_docx
 from auditdocs.ooxml.package import (
     DEFAULT_LIMITS,
     Limits,
@@ -531,13 +531,18 @@ def read_return(
     limits: Limits = DEFAULT_LIMITS,
     layouts: LayoutSource | None = None,
     convert_timeout: float = CONVERT_TIMEOUT,
+    converter: Converter | None = None,
 ) -> ParsedForm:
     """A returned file read as ingest reads it: a .doc or .odt is converted to .docx by
-    LibreOffice first (``converted_from`` says so); never raises for bad input."""
+    LibreOffice first (``converted_from`` says so), by the batch's ``converter`` if given,
+    else by a LibreOffice of its own; never raises for bad input."""
     try:
         kind = legacy_kind(data, limits)
         if kind is not None:
-            data = to_docx(data, kind, convert_timeout)
+            if converter is not None:
+                data = converter.convert(data, kind, convert_timeout)
+            else:
+                data = to_docx(data, kind, convert_timeout)
     except RejectedFile as exc:
         return _rejected(ParsedForm(file=name), str(exc))
     except Exception as exc:  # a bug in conversion: this file is rejected, the batch goes on
@@ -553,6 +558,7 @@ def parse_file(
     limits: Limits = DEFAULT_LIMITS,
     layouts: LayoutSource | None = None,
     convert_timeout: float = CONVERT_TIMEOUT,
+    converter: Converter | None = None,
 ) -> ParsedForm:
     try:
         size = path.stat().st_size
@@ -561,7 +567,7 @@ def parse_file(
         data = path.read_bytes()
     except OSError as exc:
         return _rejected(ParsedForm(str(path)), f"cannot read the file ({exc.strerror})")
-    return read_return(data, str(path), key, limits, layouts, convert_timeout)
+    return read_return(data, str(path), key, limits, layouts, convert_timeout, converter)
 
 
 def parse_files(
@@ -571,7 +577,9 @@ def parse_files(
     limits: Limits = DEFAULT_LIMITS,
     convert_timeout: float = CONVERT_TIMEOUT,
 ) -> list[ParsedForm]:
-    return [parse_file(p, key, limits, layouts, convert_timeout) for p in paths]
+    """Each file parsed; the .doc and .odt files among them converted by one LibreOffice."""
+    with Converter(convert_timeout) as converter:
+        return [parse_file(p, key, limits, layouts, convert_timeout, converter) for p in paths]
 
 
 def to_json(results: list[ParsedForm]) -> str:

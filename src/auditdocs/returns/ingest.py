@@ -9,8 +9,13 @@ returned is a new version (an amendment), and the latest is current.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
-from collections.abc import Callable, Iterable, Iterator
+import multiprocessing
+import multiprocessing.context
+import multiprocessing.util
+import os
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, date, datetime, timedelta
@@ -20,9 +25,10 @@ from typing import Any
 from auditdocs.allocation.record import Allocation
 from auditdocs.config.models import LimitSettings
 from auditdocs.dates import add_working_days, discussion_due, now, uk_day
-from auditdocs.errors import AuditDocsError, InternalError, RejectedFile, StoreError
+from auditdocs.errors import AuditDocsError, InternalError, RejectedFile, StoreError, UsageError
 from auditdocs.forms.layout import layout_source
 from auditdocs.forms.parse import ParsedForm, code_trace, read_return
+from auditdocs.ooxml.convert import Converter
 from auditdocs.ooxml.package import Limits
 from auditdocs.returns.archive import Archive
 from auditdocs.returns.copies import MonthEvidence
@@ -89,11 +95,17 @@ class Ingester:
             with contextlib.suppress(OSError):  # reported below by expand()
                 if top.is_file() and top.stat().st_size <= self.source_limits.max_file_bytes:
                     self.archive.put(top.read_bytes())
-        for outcome in self._outcomes(self._found(paths), when, jobs):
-            log.info("ingest %s: %s %s", outcome.name, outcome.status, outcome.audit_id or "")
-            outcomes.append(outcome)
-            if progress:
-                progress(outcome)
+        found = self._outcomes(self._found(paths), when, jobs)
+        try:
+            for outcome in found:
+                log.info("ingest %s: %s %s", outcome.name, outcome.status, outcome.audit_id or "")
+                outcomes.append(outcome)
+                if progress:
+                    progress(outcome)
+        finally:
+            # Also on an error or Ctrl+C: the workers stop (closing their LibreOffice), then ours.
+            found.close()
+            self.close()
         result = BatchResult(outcomes)
         if outcomes:
             result.summary_path = write_summary(self.ws, result, when)
@@ -114,14 +126,18 @@ class Ingester:
                     "report this, and take the files out of it and ingest them",
                 )
 
-    def _outcomes(self, items: Iterable[Incoming | Unreadable], when: datetime, jobs: int) -> Iterator[Outcome]:
+    def _outcomes(
+        self, items: Iterable[Incoming | Unreadable], when: datetime, jobs: int
+    ) -> Generator[Outcome, None, None]:
         if jobs <= 1:
             yield from (self.one(item, when) for item in items)
             return
         # Files go to the workers a window at a time, so memory stays flat however big
         # the batch: expand() reads lazily and only a window's bytes are in flight.
         window_size = 16 * jobs
-        with ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=(self._settings(),)) as pool:
+        with ProcessPoolExecutor(
+            jobs, mp_context=pool_context(), initializer=_start_worker, initargs=(self._settings(),)
+        ) as pool:
             for window in _windows(items, window_size):
                 try:
                     yield from pool.map(_worker_one, window, [when] * len(window), chunksize=4)
@@ -134,6 +150,17 @@ class Ingester:
 
     def _settings(self) -> tuple[Path, Limits, SourceLimits, float, Post | None]:
         return self.ws.root, self.limits, self.source_limits, self.convert_timeout, self.post
+
+    @functools.cached_property
+    def converter(self) -> Converter:
+        """The LibreOffice that converts this ingester's .doc and .odt files: started on
+        the first, kept for the batch (``close()`` stops it)."""
+        return Converter(self.convert_timeout)
+
+    def close(self) -> None:
+        """Stop the LibreOffice started for the batch, if any (``run`` does, at its end)."""
+        if "converter" in self.__dict__:
+            self.converter.close()
 
     def one(self, item: Incoming | Unreadable, received_at: datetime) -> Outcome:
         """Ingest one file received at ``received_at``; a file that came in an e-mail
@@ -213,7 +240,9 @@ class Ingester:
             outcome.status, outcome.audit_id = DUPLICATE, known["audit_id"]
             outcome.reason = f"the same file was received on {known['received_at']:%d/%m/%Y} ({known['outcome']})"
             return
-        parsed = read_return(item.data, item.name, self.key, self.limits, self.layouts, self.convert_timeout)
+        parsed = read_return(
+            item.data, item.name, self.key, self.limits, self.layouts, self.convert_timeout, self.converter
+        )
         outcome.converted_from = parsed.converted_from
         outcome.audit_id = parsed.audit_id
         if parsed.status == "rejected":
@@ -433,10 +462,28 @@ def ingest(
 _WORKER: Ingester | None = None
 
 
+START_METHOD_VARIABLE = "AUDITDOCS_START_METHOD"
+
+
+def pool_context() -> multiprocessing.context.BaseContext:
+    """How worker processes start: ``AUDITDOCS_START_METHOD`` (spawn, fork, forkserver),
+    else the platform's default (spawn on Windows and macOS)."""
+    method = os.environ.get(START_METHOD_VARIABLE, "").strip() or None
+    if method is not None and method not in multiprocessing.get_all_start_methods():
+        raise UsageError(
+            f"{START_METHOD_VARIABLE} is {method!r}, which this system cannot start processes with; "
+            f"set it to one of {', '.join(multiprocessing.get_all_start_methods())}, or unset it"
+        )
+    return multiprocessing.get_context(method)
+
+
 def _start_worker(settings: tuple[Path, Limits, SourceLimits, float, Post | None]) -> None:
     global _WORKER
     root, limits, source_limits, timeout, post = settings
     _WORKER = Ingester(Workspace(root), limits=limits, source_limits=source_limits, convert_timeout=timeout, post=post)
+    # The worker's LibreOffice (started on its first .doc or .odt) stops when the worker
+    # exits: atexit does not run in a pool's worker processes, multiprocessing's finalizers do.
+    multiprocessing.util.Finalize(None, _WORKER.close, exitpriority=10)
 
 
 def _worker_one(item: Incoming | Unreadable, when: datetime) -> Outcome:

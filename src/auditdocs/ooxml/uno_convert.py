@@ -1,0 +1,105 @@
+"""The other half of ``convert.Converter``: run by a Python that has LibreOffice's UNO
+bridge (LibreOffice's own Python on Windows and macOS, python3-uno's on Linux), which is
+often not the Python auditdocs runs under; so this file imports nothing from auditdocs
+and keeps to the Python that LibreOffice 7.x bundles (3.8).
+
+    python uno_convert.py PIPE_NAME START_TIMEOUT_SECONDS
+
+Connects to the LibreOffice listening on the named pipe, says ``{"ready": true}`` on
+stdout, then converts one file per line read on stdin (``{"in": path, "out": path}``),
+answering ``{"ok": true}`` or ``{"ok": false, "error": ...}`` on one line each.  When stdin
+closes (auditdocs finished, or died), LibreOffice is asked to quit.  Documents are opened
+hidden, read-only, with no macro run and no link updated.
+"""
+
+import contextlib
+import json
+import os
+import sys
+import time
+
+# Never import a module of this folder by accident (it is sys.path[0] when run as a script).
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+
+import uno  # noqa: E402
+from com.sun.star.beans import PropertyValue  # noqa: E402
+
+NEVER_EXECUTE = 0  # com.sun.star.document.MacroExecMode.NEVER_EXECUTE
+NO_UPDATE = 0  # com.sun.star.document.UpdateDocMode.NO_UPDATE
+DOCX_FILTER = "MS Word 2007 XML"
+
+
+def _prop(name, value):
+    prop = PropertyValue()
+    prop.Name, prop.Value = name, value
+    return prop
+
+
+def _connect(pipe, timeout):
+    local = uno.getComponentContext()
+    resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
+    url = "uno:pipe,name=" + pipe + ";urp;StarOffice.ComponentContext"
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            ctx = resolver.resolve(url)
+            return ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def _convert(desktop, source, target):
+    options = (
+        _prop("Hidden", True),
+        _prop("ReadOnly", True),
+        _prop("MacroExecutionMode", NEVER_EXECUTE),
+        _prop("UpdateDocMode", NO_UPDATE),
+    )
+    doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(source), "_blank", 0, options)
+    if doc is None:
+        raise ValueError("LibreOffice could not open the file")
+    try:
+        if not doc.supportsService("com.sun.star.text.TextDocument"):
+            raise ValueError("not a text document")
+        doc.storeToURL(uno.systemPathToFileUrl(target), (_prop("FilterName", DOCX_FILTER), _prop("Overwrite", True)))
+    finally:
+        doc.close(True)
+
+
+def _alive(desktop):
+    try:
+        desktop.getComponents()
+    except Exception:
+        return False
+    return True
+
+
+def _say(message):
+    sys.stdout.write(json.dumps(message) + "\n")
+    sys.stdout.flush()
+
+
+def main(argv):
+    desktop = _connect(argv[1], float(argv[2]))
+    _say({"ready": True})
+    for line in sys.stdin:
+        job = json.loads(line)
+        try:
+            _convert(desktop, job["in"], job["out"])
+        except Exception as exc:
+            if not _alive(desktop):
+                return 1  # LibreOffice died on this file: no answer says so
+            # The exception's name only: a message could quote the document.
+            _say({"ok": False, "error": type(exc).__name__})
+        else:
+            _say({"ok": True})
+    with contextlib.suppress(Exception):  # LibreOffice going away closes the bridge: that is the aim
+        desktop.terminate()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
