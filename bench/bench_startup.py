@@ -59,14 +59,24 @@ def environment(src: Path, cache: Path) -> dict[str, str]:
     return {**env, "PYTHONPATH": str(src), "PYTHONPYCACHEPREFIX": str(cache)}
 
 
-def run(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, str]:
-    """(seconds, stdout) of one run; a failing run stops the benchmark."""
-    start = time.perf_counter()
+def cpu_of_children() -> float:
+    """CPU seconds (user + system) of the finished child processes so far (0 where unknown)."""
+    try:
+        import resource  # POSIX only
+    except ImportError:
+        return 0.0
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, str]:
+    """(wall seconds, CPU seconds, stdout) of one run; a failing run stops the benchmark."""
+    cpu, start = cpu_of_children(), time.perf_counter()
     done = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         sys.exit(f"{' '.join(argv[2:]) or argv}: exit code {done.returncode}\n{done.stderr}")
-    return elapsed, done.stdout
+    return elapsed, cpu_of_children() - cpu, done.stdout
 
 
 def main() -> None:
@@ -93,20 +103,23 @@ def main() -> None:
             "auditdocs parse (one form)": [*auditdocs, "parse", str(form.relative_to(ws))],
         }
         times: dict[tuple[str, str], list[float]] = {}
+        cpus: dict[tuple[str, str], list[float]] = {}
         for name, argv in commands.items():
             outputs = {}
             for label, env in envs.items():  # warm the bytecode cache; old and new print the same
                 run(argv, env, ws)
-                outputs[label] = run(argv, env, ws)[1]
+                outputs[label] = run(argv, env, ws)[2]
             if outputs["old"] != outputs["new"]:
                 sys.exit(f"{name}: old and new print differently:\n{outputs['old']}\n---\n{outputs['new']}")
             for _ in range(args.runs):
                 for label, env in envs.items():
-                    times.setdefault((name, label), []).append(run(argv, env, ws)[0])
-        parts: dict[str, list[float]] = {}
+                    wall, cpu, _out = run(argv, env, ws)
+                    times.setdefault((name, label), []).append(wall)
+                    cpus.setdefault((name, label), []).append(cpu)
+        parts: dict[str, list[tuple[float, float, str]]] = {}
         for name, code in PARTS.items():
             run([sys.executable, "-c", code], envs["new"], ws)
-            parts[name] = [run([sys.executable, "-c", code], envs["new"], ws)[0] for _ in range(args.runs)]
+            parts[name] = [run([sys.executable, "-c", code], envs["new"], ws) for _ in range(args.runs)]
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
 
     old_rev = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", args.old], capture_output=True,
@@ -116,17 +129,26 @@ def main() -> None:
         f"{args.runs} runs each, seconds; old = {args.old} ({old_rev}), new = the working tree"
         + (f"; load average {load:.1f} at the end" if load is not None else "")
     )
-    print(f"{'command':<28}{'old':>16}{'new':>16}{'new/old':>9}  within {TARGET} s")
+    print("Wall clock (the target), and CPU time (user + system: less moved by other load on the machine)")
+    heads = ("command", "wall old", "wall new", "new/old", "CPU old", "CPU new", f"within {TARGET} s")
+    print(f"{heads[0]:<28}{heads[1]:>16}{heads[2]:>16}{heads[3]:>9}{heads[4]:>9}{heads[5]:>9}  {heads[6]}")
     for name in commands:
         old, new = times[(name, "old")], times[(name, "new")]
         o, n = statistics.median(old), statistics.median(new)
+        co, cn = statistics.median(cpus[(name, "old")]), statistics.median(cpus[(name, "new")])
         within = "" if name.startswith("python") else ("yes" if n <= TARGET else "no")
-        print(f"{name:<28}{o:>9.3f} ({min(old):.3f}){n:>9.3f} ({min(new):.3f}){n / o:>9.2f}  {within}")
+        walls = f"{o:>9.3f} ({min(old):.3f}){n:>9.3f} ({min(new):.3f})"
+        print(f"{name:<28}{walls}{n / o:>9.2f}{co:>9.3f}{cn:>9.3f}  {within}")
 
     floor = statistics.median(times[("python -c pass (floor)", "new")])
-    print(f"Parts, each alone in a fresh interpreter (new source), less the floor of {floor:.3f} s:")
-    for name, seconds in parts.items():
-        print(f"  {name:<32}{statistics.median(seconds) - floor:>7.3f}")
+    floor_cpu = statistics.median(cpus[("python -c pass (floor)", "new")])
+    print(
+        f"Parts, each alone in a new interpreter (new source), less the floor ({floor:.3f} s, {floor_cpu:.3f} s CPU):"
+    )
+    for name, runs in parts.items():
+        wall = statistics.median(r[0] for r in runs) - floor
+        cpu = statistics.median(r[1] for r in runs) - floor_cpu
+        print(f"  {name:<32}{wall:>7.3f} s{cpu:>7.3f} s CPU")
 
 
 if __name__ == "__main__":
