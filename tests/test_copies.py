@@ -36,6 +36,12 @@ def brute_force(texts: dict[str, list[str]], own: str, threshold: float, exclude
     }
 
 
+class Reordered(CopyIndex):
+    """The index counting its order from the second text on: every replace rebuilds it."""
+
+    _FIRST_ORDERING = 2
+
+
 text_st = st.lists(st.sampled_from(VOCABULARY), min_size=10, max_size=40).map(" ".join)
 
 
@@ -46,8 +52,9 @@ text_st = st.lists(st.sampled_from(VOCABULARY), min_size=10, max_size=40).map(" 
     edits=st.lists(st.tuples(st.integers(0, 39), st.sampled_from(VOCABULARY)), max_size=4),
     threshold=st.sampled_from([0.3, 0.5, 0.6, 0.75, 0.8, 0.9, 1.0]),
     exclude=st.sampled_from([None, "A0", "A1"]),
+    kind=st.sampled_from([CopyIndex, Reordered]),
 )
-def test_the_index_finds_what_comparing_with_every_text_finds(texts, own, edits, threshold, exclude):
+def test_the_index_finds_what_comparing_with_every_text_finds(texts, own, edits, threshold, exclude, kind):
     # A near copy of a held text, when there is one, so that matches are common.
     held = [t for theirs in texts.values() for t in theirs]
     if held:
@@ -55,7 +62,7 @@ def test_the_index_finds_what_comparing_with_every_text_finds(texts, own, edits,
         for at, word in edits:
             tokens[at % len(tokens)] = word
         own = " ".join(tokens)
-    index = CopyIndex.of(texts, threshold)
+    index = kind.of(texts, threshold)
     expected = brute_force(texts, own, threshold, exclude)
     found = index.source(shingles(words(own)), exclude=exclude)
     if not expected:
@@ -74,6 +81,25 @@ def test_a_replaced_audits_old_evidence_is_no_longer_found():
     index.replace("A", ["something else entirely, written again for the amended return today"])
     assert index.source(shingles(words(text))) is None
     assert len(index) == 1
+
+
+def test_a_month_of_texts_sharing_stock_phrases_is_indexed_in_order_of_rarity():
+    """Past the first count, the runs of words many texts share come last: they are not
+    what a text is looked up by, and what is found is still what comparing finds."""
+    rng = random.Random(5)
+    stock = "the child was seen alone and the plan was reviewed"
+    texts = {f"A{n}": [f"{stock} " + " ".join(rng.choice(VOCABULARY) + str(rng.randrange(50)) for _ in range(12))]
+             for n in range(200)}
+    index = CopyIndex.of(texts, 0.8)
+    common = shingles(words(stock))
+    assert all(index._rank[hash(s)] >= 64 for s in common)  # counted at 64 and at 128 texts
+    for audit_id in ("A3", "A150"):
+        text = texts[audit_id][0]
+        assert not set(index._prefix(frozenset(map(hash, shingles(words(text)))))) & set(map(hash, common))
+        assert index.source(shingles(words(text))) == audit_id
+        assert index.source(shingles(words(text)), exclude=audit_id) is None
+    index.replace("A3", [])
+    assert index.source(shingles(words(texts["A3"][0]))) is None and len(index) == 199
 
 
 def test_short_texts_are_not_held():
@@ -148,28 +174,31 @@ def test_a_return_committed_after_a_later_numbered_one_is_still_seen(pg_url, tmp
     n + 1 has been indexed.  The index must not pass it over."""
     monkeypatch.setenv("AUDITDOCS_DATABASE_URL", pg_url)
     ws = month_workspace(tmp_path / "qa")
-    slow, fast, reader = Ingester(ws), Ingester(ws), Ingester(ws)
+    slow, fast, early, late = Ingester(ws), Ingester(ws), Ingester(ws), Ingester(ws)
     text = evidence(11)
+    early.copies.index("2026-11")  # an ingest already going when the slow one starts
     # The slow ingest stores its return inside a transaction it holds open...
-    item_store = slow.store
-    with item_store.transaction() as conn:
-        receipt = item_store.record_receipt(
+    store = slow.store
+    with store.transaction() as conn:
+        receipt = store.record_receipt(
             conn, sha256="1" * 64, name="held.docx", origin="inbox", received_at=NOW, outcome="accepted",
             audit_id="2026-11-001",
         )
         values = {f"domain.{d}.evidence": evidence(100 + n) for n, d in enumerate(("visits", "assessment"))}
         values["domain.plans.evidence"] = text
-        item_store.record_submission(
+        store.record_submission(
             conn, receipt_id=receipt, audit_id="2026-11-001", document="audit", sha256="1" * 64, received_at=NOW,
             status="accepted", late=False, urgent=False, converted_from=None, config_version="c",
             template_version="t", resubmit_by=None, values=values, found=[],
         )
-        # ...while another stores a later-numbered one, and a third ingest indexes the month.
+        # ...while another stores a later-numbered one, and two more ingests look at the month.
         fast.run([returned(ws, tmp_path, "2026-11-002", evidence(12))], received_at=NOW)
-        assert reader.copies.index("2026-11").source(shingles(words(text))) is None
-    # Committed now, numbered below what the reader has seen: the next return still meets it.
-    outcome = reader.run([returned(ws, tmp_path, "2026-11-003", text)], received_at=NOW).outcomes[0]
-    assert len(copied(outcome)) == 1 and "(2026-11-001)" in copied(outcome)[0]
+        for reader in (early, late):
+            assert reader.copies.index("2026-11").source(shingles(words(text))) is None
+    # Committed now, numbered below what both have seen: their next returns still meet it.
+    for n, reader in enumerate((early, late), 3):
+        outcome = reader.run([returned(ws, tmp_path, f"2026-11-00{n}", text)], received_at=NOW).outcomes[0]
+        assert len(copied(outcome)) == 1 and "(2026-11-001)" in copied(outcome)[0], n
 
 
 def test_the_index_reads_only_what_is_new(ws, tmp_path):
@@ -186,5 +215,5 @@ def test_the_index_reads_only_what_is_new(ws, tmp_path):
 
     ingester.store.values_of = counting  # type: ignore[method-assign]
     ingester.run(files, received_at=NOW)
-    assert read == [1, 1, 1, 1, 1]
+    assert read == [1, 1, 1, 1, 1]  # the month's first read found nothing
     assert isinstance(ingester.copies, MonthEvidence)

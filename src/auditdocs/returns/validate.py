@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence, Set
+from array import array
+from collections.abc import Collection, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
@@ -124,18 +125,26 @@ class CopyIndex:
 
     Two shingle sets whose Jaccard resemblance is at least ``t`` share a shingle among
     the first ``|A| - ceil(t |A|) + 1`` of each, taken in any one fixed order (prefix
-    filtering: Chaudhuri, Ganti and Kaushik, ICDE 2006).  So only those first shingles
-    are indexed and looked up, and the few texts found are measured exactly: the
-    findings are those of comparing with every text, at a cost that does not grow with
-    the number of texts held.  Shingles are held as their hashes (two different runs
-    of words sharing a 64-bit hash is not a practical risk), in one process's order.
+    filtering: Chaudhuri, Ganti and Kaushik, ICDE 2006; Bayardo, Ma and Srikant, WWW
+    2007).  So only those first shingles are indexed and looked up, and the few texts
+    found are measured exactly: the findings are those of comparing with every text.
+    The order puts rare shingles first, so that the runs of words every auditor writes
+    ("the child was seen alone") are seldom looked up: how often each shingle is held is
+    counted again whenever the index has doubled, and the index rebuilt in the new order,
+    so the cost of a look-up does not grow with the month.  Shingles are held as their
+    hashes (two different runs of words sharing a 64-bit hash is not a practical risk).
     """
+
+    _FIRST_ORDERING = 64  # texts held when the order is first counted
 
     def __init__(self, threshold: float) -> None:
         self.threshold = threshold
-        self._texts: list[tuple[str, frozenset[int]] | None] = []  # None: replaced since
+        self._texts: list[tuple[str, array[int]] | None] = []  # None: replaced since
         self._postings: dict[int, list[int]] = {}
         self._of_audit: dict[str, list[int]] = {}
+        self._held = 0  # texts held (not replaced)
+        self._rank: dict[int, int] = {}  # shingle -> how many texts held it at the last count, if more than one
+        self._counted_at = 0  # texts held at the last count
 
     @classmethod
     def of(cls, evidence: Mapping[str, Sequence[str]], threshold: float) -> CopyIndex:
@@ -145,32 +154,55 @@ class CopyIndex:
         return index
 
     def __len__(self) -> int:
-        return sum(len(numbers) for numbers in self._of_audit.values())
+        return self._held
 
-    def _prefix(self, hashes: Set[int]) -> list[int]:
+    def _prefix(self, hashes: Collection[int]) -> list[int]:
         # The least overlap a resemblance of t allows, rounded down a hair: a prefix one
         # longer than needed costs a lookup, one shorter could miss a copy.
         overlap = max(1, math.ceil(self.threshold * len(hashes) - 1e-9))
-        return sorted(hashes)[: len(hashes) - overlap + 1]
+        rank = self._rank.get
+        return sorted(hashes, key=lambda h: (rank(h, 0), h))[: len(hashes) - overlap + 1]
+
+    def _post(self, number: int, hashes: array[int]) -> None:
+        for h in self._prefix(hashes):
+            self._postings.setdefault(h, []).append(number)
 
     def replace(self, audit_id: str, texts: Iterable[str]) -> None:
         """Hold ``texts`` as the audit's evidence, instead of any held before (a new
         version); texts too short to compare are not held."""
         for number in self._of_audit.pop(audit_id, ()):
-            self._texts[number] = None  # its postings are skipped from now on
+            self._texts[number] = None  # its postings are skipped until the next rebuild
+            self._held -= 1
         numbers = []
         for text in texts:
             tokens = words(text)
             if len(tokens) < _MIN_COMPARE_WORDS:
                 continue
-            hashes = frozenset(map(hash, shingles(tokens)))
-            number = len(self._texts)
+            hashes = array("q", sorted(set(map(hash, shingles(tokens)))))
+            numbers.append(len(self._texts))
             self._texts.append((audit_id, hashes))
-            for h in self._prefix(hashes):
-                self._postings.setdefault(h, []).append(number)
-            numbers.append(number)
+            self._post(numbers[-1], hashes)
         if numbers:
             self._of_audit[audit_id] = numbers
+            self._held += len(numbers)
+        if self._held >= max(self._FIRST_ORDERING, 2 * self._counted_at):
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        """Count how many texts hold each shingle, and index every text again in that order."""
+        import numpy as np  # only here: counting a month's shingles in C, in little memory
+
+        held = [t for t in self._texts if t is not None]
+        every = np.concatenate([np.frombuffer(hashes, dtype=np.int64) for _, hashes in held])
+        shingle, count = np.unique(every, return_counts=True)
+        common = count > 1
+        self._rank = dict(zip(shingle[common].tolist(), count[common].tolist(), strict=True))
+        self._texts, self._postings, self._of_audit = [], {}, {}
+        for audit_id, hashes in held:
+            self._of_audit.setdefault(audit_id, []).append(len(self._texts))
+            self._texts.append((audit_id, hashes))
+            self._post(len(self._texts) - 1, hashes)
+        self._counted_at = self._held
 
     def source(self, own: Set[Shingle], exclude: str | None = None) -> str | None:
         """The audit (not ``exclude``) holding the text most like ``own``, if any is at
@@ -187,7 +219,7 @@ class CopyIndex:
             audit_id, theirs = held
             if len(hashes) < self.threshold * len(theirs) - 1e-9 or len(theirs) < self.threshold * len(hashes) - 1e-9:
                 continue  # sizes too far apart to be that alike
-            common = len(hashes & theirs)
+            common = len(hashes.intersection(theirs))
             alike = common / (len(hashes) + len(theirs) - common)
             if alike >= self.threshold and (best is None or (-alike, audit_id) < (-best[0], best[1])):
                 best = (alike, audit_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -426,39 +426,45 @@ class Store:
                 out.setdefault(audit_id, {})[field_id] = json.loads(value) if value is not None else None
         return out
 
-    def current_returns(self, month: str, after: int = 0, document: str = "audit") -> list[tuple[int, str]]:
-        """(submission id, audit id) of the month's current returns stored with an id
-        above ``after``, lowest id first: what an index of the month has yet to see."""
+    def current_returns(self, month: str, document: str = "audit") -> list[tuple[int, str]]:
+        """(submission id, audit id) of the month's current returns, lowest id first."""
         query = (
             select(submissions.c.id, submissions.c.audit_id)
             .join(allocations, allocations.c.audit_id == submissions.c.audit_id)
-            .where(
-                allocations.c.month == month,
-                submissions.c.is_current.is_(True),
-                submissions.c.document == document,
-                submissions.c.id > after,
-            )
+            .where(allocations.c.month == month, submissions.c.is_current.is_(True), submissions.c.document == document)
             .order_by(submissions.c.id)
         )
         with self.reading() as conn:
             return [(sub_id, audit_id) for sub_id, audit_id in conn.execute(query)]
 
-    def current_tally(self, month: str, document: str = "audit") -> tuple[int, int]:
-        """(how many, sum of their ids) of the month's current returns: an index that
-        holds the same knows it is up to date, even where ids were committed out of
-        order (PostgreSQL hands out ids before commit) or a version was superseded."""
-        query = (
-            select(func.count(submissions.c.id), func.coalesce(func.sum(submissions.c.id), 0))
-            .join(allocations, allocations.c.audit_id == submissions.c.audit_id)
-            .where(
-                allocations.c.month == month,
-                submissions.c.is_current.is_(True),
-                submissions.c.document == document,
-            )
-        )
+    def submission_ids(self, last: int) -> list[int]:
+        """The ids of the ``last`` submissions numbered highest, in order."""
+        top = select(func.coalesce(func.max(submissions.c.id), 0)).scalar_subquery()
         with self.reading() as conn:
-            count, total = conn.execute(query).one()
-        return int(count), int(total)
+            query = select(submissions.c.id).where(submissions.c.id > top - last).order_by(submissions.c.id)
+            return list(conn.scalars(query))
+
+    def submissions_after(self, after: int, also: Collection[int] = ()) -> list[tuple[int, str, str, str, bool]]:
+        """(id, audit id, month, document, is current) of the submissions numbered above
+        ``after``, and of those numbered ``also``, lowest id first: what a reader that has
+        seen up to ``after`` has not yet seen (``also``: numbers it found missing, which a
+        transaction may yet commit)."""
+        columns = (
+            submissions.c.id,
+            submissions.c.audit_id,
+            allocations.c.month,
+            submissions.c.document,
+            submissions.c.is_current,
+        )
+        joined = select(*columns).join(allocations, allocations.c.audit_id == submissions.c.audit_id)
+        # Two queries, not one with OR: each is a search of the primary key, where an OR
+        # makes SQLite read every submission.
+        wanted = [submissions.c.id > after] + ([submissions.c.id.in_(sorted(also))] if also else [])
+        rows: list[tuple[int, str, str, str, bool]] = []
+        with self.reading() as conn:
+            for condition in wanted:
+                rows += [(i, a, m, d, bool(c)) for i, a, m, d, c in conn.execute(joined.where(condition))]
+        return sorted(rows)
 
     def values_of(self, submission_ids: Iterable[int], field_suffix: str = "") -> dict[int, dict[str, Any]]:
         """submission id → {field id: value} of the given returns, for field ids ending so."""
