@@ -5,14 +5,15 @@ nothing is left running or on disk after the batch, also when it is interrupted;
 processes started with ``spawn`` (Windows, macOS) do the same as one process.
 
 Real LibreOffice throughout.  The file that makes LibreOffice labour is a 3 KB .odt of
-25,000 table rows that passes every check before LibreOffice (about 35 s to convert on the
-2-core CI machine): given a timeout of a few seconds, it stands for any file LibreOffice
+25,000 table rows that passes every check before LibreOffice (tens of seconds to convert on
+a 2-core machine): given a timeout of a few seconds, it stands for any file LibreOffice
 hangs on.
 """
 
 from __future__ import annotations
 
 import io
+import multiprocessing
 import os
 import random
 import shutil
@@ -38,6 +39,7 @@ from tests.conftest import blank_form, libreoffice_convert, month_workspace, nee
 
 pytestmark = pytest.mark.libreoffice
 
+PROFILE = "-env:UserInstallation="
 DOCS = ["2026-11-001", "2026-11-002", "2026-11-003"]
 ODTS = ["2026-11-004", "2026-11-005"]
 
@@ -301,19 +303,8 @@ def test_spawned_workers_ingest_a_mixed_batch_as_one_process_does(ws, legacy, tm
 
     one = Ingester(copies[0]).run([inbox])
     monkeypatch.setenv("AUDITDOCS_START_METHOD", "spawn")
-    workers: dict[int, str] = {}
-    converting: set[int] = set()
-
-    def look(_outcome) -> None:
-        for child in psutil.Process().children():
-            try:
-                workers[child.pid] = " ".join(child.cmdline())
-                if soffices(child):
-                    converting.add(child.pid)
-            except psutil.NoSuchProcess:
-                pass
-
-    two = Ingester(copies[1]).run([inbox], progress=look, jobs=2)
+    workers = Workers()
+    two = Ingester(copies[1]).run([inbox], progress=workers.look, jobs=2)
     assert outcomes(two) == outcomes(one)
     assert {(name, status) for name, status, *_ in outcomes(one)} >= {
         ("2026-11-001.doc", ACCEPTED),
@@ -323,6 +314,57 @@ def test_spawned_workers_ingest_a_mixed_batch_as_one_process_does(ws, legacy, tm
         ("not a form.docx", REJECTED),
         ("returns.eml!2026-11-008.docx", ACCEPTED),
     }
-    spawned = {pid for pid, cmdline in workers.items() if "spawn_main" in cmdline}
-    assert len(spawned) == 2 and converting and converting <= spawned  # workers converted with their own
-    assert soffices() == []  # each worker closed its LibreOffice as it exited
+    spawned = {pid for pid, cmdline in workers.seen.items() if "spawn_main" in cmdline}
+    assert len(spawned) == 2 and workers.converting and workers.converting <= spawned  # each with its own
+    assert workers.left_nothing()
+
+
+def test_forked_workers_close_their_libreoffice_as_they_exit(fresh, legacy, monkeypatch):
+    """atexit does not run in a forked worker: its LibreOffice is closed by a finalizer."""
+    monkeypatch.setenv("AUDITDOCS_START_METHOD", "fork")
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork here")
+    workers = Workers()
+    result = Ingester(fresh).run([legacy[a] for a in (*DOCS, *ODTS)], progress=workers.look, jobs=2)
+    assert {o.status for o in result.outcomes} == {ACCEPTED}
+    assert workers.converting and workers.left_nothing()
+
+
+class Workers:
+    """What an ingest's worker processes are seen running, from its progress callback."""
+
+    def __init__(self) -> None:
+        self.seen: dict[int, str] = {}  # pid: command line
+        self.converting: set[int] = set()
+        self.offices: list[psutil.Process] = []
+        self.folders: set[Path] = set()  # their LibreOffice folders (profile, temporary files)
+
+    def look(self, _outcome) -> None:
+        for child in psutil.Process().children():
+            try:
+                self.seen[child.pid] = " ".join(child.cmdline())
+                for office in soffices(child):
+                    self.converting.add(child.pid)
+                    self.offices.append(office)
+                    self.folders.update(
+                        Path(arg.removeprefix(f"{PROFILE}file://")).parent
+                        for arg in office.cmdline()
+                        if arg.startswith(PROFILE)
+                    )
+            except psutil.NoSuchProcess:
+                pass
+
+    def left_nothing(self) -> bool:
+        """Each worker closed its LibreOffice as it exited: its processes and its folder
+        (removed only by the converter's close) are gone."""
+        return bool(self.folders) and gone(self.offices) and not any(f.exists() for f in self.folders)
+
+
+def test_without_a_python_that_has_uno_each_file_gets_a_libreoffice_of_its_own(legacy, monkeypatch):
+    """No python3-uno (or a LibreOffice without its Python): still converted, the old way."""
+    from auditdocs.ooxml import convert
+
+    monkeypatch.setitem(convert._UNO_PYTHONS, convert.find_soffice(), None)
+    with Converter() as alone:
+        docx = alone.convert(legacy["2026-11-005"].read_bytes(), "odt")
+    assert docx.startswith(b"PK") and alone.starts == 0

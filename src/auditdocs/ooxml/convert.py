@@ -144,8 +144,9 @@ def uno_python(soffice: str) -> str | None:
         program / "python",
         program.parent / "Resources" / "python",  # macOS: Contents/MacOS/soffice, Contents/Resources/python
         Path(sys.executable),
-        Path("/usr/bin/python3"),
     ]
+    if sys.platform.startswith("linux"):
+        places.append(Path("/usr/bin/python3"))  # Debian's and Fedora's python3-uno
     found = None
     for place in dict.fromkeys(places):
         if not place.is_file():
@@ -392,12 +393,11 @@ class Converter:
         soffice = find_soffice()
         if soffice is None:
             raise _not_installed(kind)
-        python = uno_python(soffice)
-        if python is None:
-            return to_docx(data, kind, timeout)
         if self._running is not None and self._running.office.poll() is not None:
             self._stop()  # LibreOffice went away since the last file (killed?): start it again
-        running = self._running or self._start(soffice, python, kind)
+        running = self._running or self._start(soffice, kind)
+        if running is None:  # no Python with UNO: a LibreOffice run of its own
+            return to_docx(data, kind, timeout)
         self._count += 1
         source = running.folder / "files" / f"{self._count}.{kind}"
         target = source.with_suffix(".docx")
@@ -444,7 +444,9 @@ class Converter:
             self._finalizer.detach()
             self._finalizer = None
 
-    def _start(self, soffice: str, python: str, kind: str) -> _Office:
+    def _start(self, soffice: str, kind: str) -> _Office | None:
+        if _UNO_PYTHONS.get(soffice, "") is None:
+            return None
         folder = Path(tempfile.mkdtemp(prefix="auditdocs-libreoffice-"))
         (folder / "files").mkdir()
         pipe = f"auditdocs-{uuid.uuid4().hex}"
@@ -467,6 +469,12 @@ class Converter:
             **_own_group(),
         )
         try:
+            python = uno_python(soffice)  # found while LibreOffice starts (the first time)
+            if python is None:
+                kill_tree(office)
+                shutil.rmtree(folder, ignore_errors=True)
+                _remove_pipes(pipe, _instance_pipe(_profile_url(folder)))
+                return None
             helper = subprocess.Popen(
                 [python, str(_HELPER), pipe, str(self.start_timeout)],
                 stdin=subprocess.PIPE,
