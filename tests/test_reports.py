@@ -12,11 +12,14 @@ import sqlite3
 import subprocess
 import zipfile
 from collections import Counter
+from datetime import date, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from docx import Document
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 from PIL import Image
 
@@ -26,10 +29,11 @@ from auditdocs.reports import charts, monthly_report, quarterly_report
 from auditdocs.reports.content import Document as ReportDocument
 from auditdocs.reports.content import Para, Table, anonymise, clean
 from auditdocs.reports.data import load_report_data
+from auditdocs.reports.excel import HEADER, Book
 from auditdocs.reports.monthly import monthly_document
 from auditdocs.reports.word import render_word
 from auditdocs.sample.month import init_workspace
-from auditdocs.sheets import text_row
+from auditdocs.sheets import FORMULA_START, text_row
 from auditdocs.workspace import Workspace
 from tests.conftest import REQUIRE_LO, libreoffice_convert
 from tests.ooxml_check import check_office_files, office_files
@@ -349,14 +353,18 @@ def test_workbook_text_is_never_a_formula_and_charts_are_native(reports):
         assert not any(b"<f>" in z.read(n) for n in sheets)  # not a single formula
         charts_xml = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")]
     assert len(charts_xml) >= 4
-    assert any("<barChart>" in x and "'Summary'!$B$3" in x for x in charts_xml)
-    assert any("<pieChart>" in x for x in charts_xml)
+
+    def kind(x: str, chart: str) -> bool:  # DrawingML charts, with or without the c: prefix
+        return re.search(rf"<(c:)?{chart}>", x) is not None
+
+    assert any(kind(x, "barChart") and "'Summary'!$B$3" in x for x in charts_xml)
+    assert any(kind(x, "pieChart") for x in charts_xml)
     assert any("'Domains'!" in x for x in charts_xml) and any("'Teams'!" in x for x in charts_xml)
     rows = list(data.iter_rows(values_only=True))
     assert len(rows) - 1 == 10 * 7  # one row per audit and domain
     quarterly = load_workbook(reports["2026Q4"][2])
     with zipfile.ZipFile(reports["2026Q4"][2]) as z:
-        assert any(b"<lineChart>" in z.read(n) for n in z.namelist() if n.startswith("xl/charts/"))
+        assert any(re.search(rb"<(c:)?lineChart>", z.read(n)) for n in z.namelist() if n.startswith("xl/charts/"))
     assert len(list(quarterly["Data"].iter_rows())) - 1 == 30 * 7
 
 
@@ -380,6 +388,52 @@ def test_bidirectional_controls_never_reach_a_report_or_a_workbook(control, tmp_
     path = tmp_path / "cells.xlsx"
     wb.save(path)
     assert load_workbook(path).active["A1"].value == "Plan reviewed monthly by the team (case NB-1)"
+    book = Book()  # the report workbooks' writer
+    book.row(book.sheet("Data"), [quote])
+    path.write_bytes(book.close())
+    assert load_workbook(path).active["A1"].value == "Plan reviewed monthly by the team (case NB-1)"
+
+
+def _written(tmp_path: Path, rows: list[tuple[list[object], dict | None]]) -> Path:
+    book = Book()
+    sheet = book.sheet("Data")
+    for values, style in rows:
+        book.row(sheet, values, style)
+    path = tmp_path / "cells.xlsx"
+    path.write_bytes(book.close())
+    return path
+
+
+@pytest.mark.parametrize("start", [s for s in FORMULA_START if s.strip()])
+def test_report_workbook_cells_that_look_like_formulas_stay_text(start, tmp_path):
+    """Each way a spreadsheet program starts a formula, in a plain cell and a styled
+    (header) cell: stored as text with Excel's quote prefix, never as a formula; numbers
+    and dates stay numbers and dates."""
+    text = f"{start}HYPERLINK(\"http://x.invalid\",\"click\")"
+    path = _written(tmp_path, [([text, 3, date(2026, 11, 30), "plain"], None), ([text, "Header"], HEADER)])
+    sheet = load_workbook(path)["Data"]
+    for row in (1, 2):
+        cell = sheet.cell(row, 1)
+        assert cell.value == text and cell.data_type == "s" and cell.quotePrefix, (start, row)
+        assert not sheet.cell(row, 2).quotePrefix
+    assert sheet["B1"].value == 3 and sheet["C1"].value == datetime(2026, 11, 30)
+    assert sheet["C1"].number_format == "dd/mm/yyyy" and sheet["D1"].value == "plain"
+    with zipfile.ZipFile(path) as z:
+        assert b"<f>" not in z.read("xl/worksheets/sheet1.xml")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(min_size=1, max_size=40), st.sampled_from(FORMULA_START))
+def test_any_text_is_stored_as_its_cleaned_self(tmp_path, text, start):
+    """Whatever a return holds, its cell reads back as the cleaned text, and as text."""
+    path = _written(tmp_path, [([start + text, text], None)])
+    sheet = load_workbook(path)["Data"]
+    for n, value in enumerate((start + text, text), 1):
+        want = clean(value)
+        cell = sheet.cell(1, n)
+        assert cell.value == (want or None)
+        if want:
+            assert cell.data_type == "s" and cell.quotePrefix == want.startswith(FORMULA_START)
 
 
 def test_files_are_owner_only(reports):
