@@ -1,0 +1,266 @@
+"""A report template (``templates/report.docx``) prepared once, rendered per report
+without loading it into docxtpl or python-docx again.
+
+Preparation, once per template (cached by its bytes): docxtpl's clean-up of the ``{{ }}``
+and ``{%p/tr/tc %}`` tags Word split across runs, table properties put in schema order,
+each table whose columns a ``{%tc for %}`` loop makes marked where its column grid goes,
+every part that holds a tag compiled with Jinja (autoescape on) and every other part
+deflated.  Rendering: one Jinja render of the body, headers and footers; each table's
+column grid shared by what its columns hold; the charts added as pictures with their
+alternative text; the parts joined into a zip.  What docxtpl did after rendering
+(re-reading the whole body to fix grids, picture ids and line breaks) is done on the
+data instead, so a report of 10,000 audits is not parsed back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import struct
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from docxtpl import DocxTemplate
+from lxml import etree
+from markupsafe import Markup, escape
+
+from auditdocs.errors import AuditDocsError, TemplateError
+from auditdocs.ooxml.finish import order_table_properties
+from auditdocs.ooxml.namespaces import w
+from auditdocs.ooxml.package import Package, parse_xml
+from auditdocs.ooxml.template import docx_value
+from auditdocs.ooxml.zipout import Part, zip_bytes
+
+_JINJA = re.compile(rb"\{\{|\{%")
+_GRID = re.compile(r"<\?auditdocs-grid (\d+)\?>")
+#: Text that cannot go into a ``<w:t>`` as it is: line breaks and tabs (Word elements)
+#: and characters XML cannot hold.
+_SPECIAL = re.compile("[\t\n\r\x0b]|[^\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_WP = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
+_REL_IMAGE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/image"
+_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
+_EMU_PER_MM = 36_000
+#: Pictures are numbered from here (docxtpl's convention), above any id the template has.
+_FIRST_PICTURE_ID = 1000
+
+
+def report_value(value: Any) -> Markup:
+    """A value for inside a ``<w:t>``: escaped; line breaks, tabs and characters XML
+    cannot hold handled as the forms do (``docx_value``)."""
+    if isinstance(value, Markup):
+        return value
+    text = "" if value is None else str(value)
+    if _SPECIAL.search(text):
+        return docx_value(text)
+    # element text: quotes stay as they are, as Word writes them
+    return Markup(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))  # noqa: S704 - escaped
+
+
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, finalize=report_value)
+
+
+#: A table's header and rows, as shown.
+TableData = tuple[Sequence[str], Sequence[Sequence[str]]]
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A PNG to show at ``width_mm``, with its alternative text."""
+
+    png: bytes
+    width_mm: float
+    alt: str
+
+
+@dataclass(frozen=True)
+class _Jinja:
+    name: str
+    template: jinja2.Template
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    if png[:8] != b"\x89PNG\r\n\x1a\n" or png[12:16] != b"IHDR":
+        raise TemplateError("a report chart is not a PNG image")
+    width, height = struct.unpack(">II", png[16:24])
+    return width, height
+
+
+def table_grid(total: int, header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A table's ``w:tblGrid``: its width shared among its columns by the length of what
+    they hold (a header may wrap between words; body text wraps past a few words)."""
+    count = max([len(header), *(len(r) for r in rows)]) or 1
+    longest = [4] * count
+    for r, cells in enumerate([header, *rows]):
+        for n, text in enumerate(cells):
+            word = max((len(x) for x in text.split()), default=0) + 1
+            longest[n] = max(longest[n], word if r == 0 else max(word, min(len(text), 28)))
+    sizes = [n + 2 for n in longest]  # cell margins
+    cols = "".join(f'<w:gridCol w:w="{int(total * size / sum(sizes))}"/>' for size in sizes)
+    return f"<w:tblGrid>{cols}</w:tblGrid>"
+
+
+class PreparedReport:
+    """A report template ready to render many reports."""
+
+    def __init__(self, path: Path, data: bytes) -> None:
+        self.path = path
+        try:
+            pkg = Package(data)
+            self._prepare(pkg, pkg.main_part())
+        except AuditDocsError as exc:
+            raise TemplateError(f"{path}: not a usable Word template: {exc}") from None
+
+    def _patch(self, xml: str) -> str:
+        # docxtpl's own clean-up of tags split across runs by Word, and of {%p %}, {%tr %}
+        # and {%tc %} into plain Jinja tags (it reads nothing but the path's name here).
+        patched = str(DocxTemplate(str(self.path)).patch_xml(xml))
+        # docxtpl's escapes for literal braces in a template's text
+        for code, literal in (("{_{", "{{"), ("}_}", "}}"), ("{_%", "{%"), ("%_}", "%}")):
+            patched = patched.replace(code, f"{{{{ '{literal}' }}}}")
+        return patched
+
+    def _compile(self, name: str, xml: str) -> jinja2.Template:
+        try:
+            return self.env.from_string(self._patch(xml))
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(
+                f"{self.path}: {name}: template tag syntax error ({exc.message}); keep its {{%p ...%}}, "
+                "{%tr ...%} and {%tc ...%} tags as shipped"
+            ) from None
+
+    def _prepare(self, pkg: Package, main: str) -> None:
+        self.env = _env()
+        self.main = main
+        root = pkg.xml(main)
+        order_table_properties(root)
+        for t in root.iter(w("t")):  # a value may start or end with a space
+            t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+        for table in root.iter(w("tbl")):
+            grid = table.find(w("tblGrid"))
+            text = "".join(t.text or "" for t in table.iter(w("t")))
+            if grid is None or "{%tc" not in text.replace(" ", "").replace("{%-", "{%"):
+                continue
+            total = sum(int(float(c.get(w("w")) or 0)) for c in grid.findall(w("gridCol")))
+            if total:
+                grid.addprevious(etree.ProcessingInstruction("auditdocs-grid", str(total)))
+                table.remove(grid)
+        ids = [int(i) for i in root.xpath("//wp:docPr/@id", namespaces={"wp": _WP}) if str(i).isdigit()]
+        self.first_id = max([_FIRST_PICTURE_ID, *ids]) + 1
+        xml = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + etree.tostring(root, encoding="unicode")
+        self.body = self._compile(main, xml)
+        rels = main.rsplit("/", 1)[0] + "/_rels/" + main.rsplit("/", 1)[-1] + ".rels"
+        self.rels_name = rels
+        self.rels = pkg.read(rels) if pkg.has(rels) else _EMPTY_RELS
+        self.media = main.rsplit("/", 1)[0] + "/media/"
+        self.parts: list[Part | _Jinja | str] = []  # str: a part made per report
+        for info in pkg.zip.infolist():
+            name = info.filename
+            raw = pkg.read(name)
+            if name.lower() == main.lower():
+                self.parts.append("main")
+            elif name.lower() == rels.lower():
+                self.parts.append("rels")
+            elif name == "[Content_Types].xml":
+                self.parts.append(Part.of(name, _content_types(raw)))
+            elif name.endswith(".xml") and _JINJA.search(raw):
+                self.parts.append(_Jinja(name, self._compile(name, raw.decode("utf-8"))))
+            else:
+                self.parts.append(Part.of(name, raw))
+        if "rels" not in self.parts:
+            self.parts.append("rels")
+
+    def picture(self, n: int, picture: Picture) -> Markup:
+        """The drawing of the ``n``-th picture (from 0) of a report, for inside a ``<w:t>``."""
+        width_px, height_px = _png_size(picture.png)
+        cx = int(picture.width_mm * _EMU_PER_MM)
+        cy = int(cx * height_px / width_px)
+        pid = self.first_id + n
+        drawing = (
+            '<w:drawing><wp:inline distT="0" distB="0" distL="0" distR="0" '
+            'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
+            'xmlns:pic="http://schemas.openxmlformats.org/drawingml/2006/picture">'
+            f'<wp:extent cx="{cx}" cy="{cy}"/>'
+            f'<wp:docPr id="{pid}" name="Picture {n + 1}" descr="{escape(picture.alt)}"/>'
+            '<wp:cNvGraphicFramePr><a:graphicFrameLocks noChangeAspect="1"/></wp:cNvGraphicFramePr>'
+            '<a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/picture">'
+            f'<pic:pic><pic:nvPicPr><pic:cNvPr id="{pid}" name="chart{n + 1}.png"/><pic:cNvPicPr/></pic:nvPicPr>'
+            f'<pic:blipFill><a:blip r:embed="rIdReportPicture{n + 1}"/><a:stretch><a:fillRect/></a:stretch>'
+            f'</pic:blipFill><pic:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="{cx}" cy="{cy}"/></a:xfrm>'
+            '<a:prstGeom prst="rect"><a:avLst/></a:prstGeom></pic:spPr></pic:pic></a:graphicData></a:graphic>'
+            "</wp:inline></w:drawing>"
+        )
+        # we sit inside an open <w:t> of a run: close it and the run, reopen both after
+        return Markup(f'</w:t></w:r><w:r>{drawing}</w:r><w:r><w:t xml:space="preserve">')  # noqa: S704 - escaped
+
+    def render(self, context: Mapping[str, Any], pictures: Sequence[Picture], tables: Sequence[TableData]) -> bytes:
+        """The report: ``context`` for the template, the ``pictures`` its blocks show (in
+        the order of :meth:`picture`'s numbers) and the ``tables`` it shows, in order (each
+        one's column grid is worked out from them)."""
+        parts: list[Part] = []
+        for part in self.parts:
+            if part == "main":
+                parts.append(Part.of(self.main, _with_grids(self.body.render(context), tables).encode("utf-8")))
+            elif part == "rels":
+                parts.append(Part.of(self.rels_name, _with_pictures(self.rels, len(pictures))))
+            elif isinstance(part, _Jinja):
+                parts.append(Part.of(part.name, part.template.render(context).encode("utf-8")))
+            elif isinstance(part, Part):
+                parts.append(part)
+        for n, picture in enumerate(pictures, 1):
+            parts.append(Part.of(f"{self.media}chart{n}.png", picture.png))
+        return zip_bytes(parts)
+
+
+def _with_grids(xml: str, tables: Sequence[TableData]) -> str:
+    """Each marked table's grid, from its data (the tables come in the body's order)."""
+    found = iter(tables)
+
+    def grid(m: re.Match[str]) -> str:
+        header, rows = next(found, ([], []))
+        return table_grid(int(m.group(1)), header, rows) if header else "<w:tblGrid/>"
+
+    return _GRID.sub(grid, xml)
+
+
+_EMPTY_RELS = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"/>'
+)
+
+
+def _with_pictures(raw: bytes, count: int) -> bytes:
+    root = parse_xml(raw, "relationships")
+    for n in range(1, count + 1):
+        rel = etree.SubElement(root, f"{{{_PKG_REL}}}Relationship", Id=f"rIdReportPicture{n}", Type=_REL_IMAGE)
+        rel.set("Target", f"media/chart{n}.png")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _content_types(raw: bytes) -> bytes:
+    root = parse_xml(raw, "[Content_Types].xml")
+    if not any(d.get("Extension", "").lower() == "png" for d in root.iter(f"{{{_CT}}}Default")):
+        root.insert(0, etree.Element(f"{{{_CT}}}Default", Extension="png", ContentType="image/png"))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+_PREPARED: dict[str, PreparedReport] = {}
+
+
+def prepared_report(path: Path) -> PreparedReport:
+    """The template at ``path``, prepared (once per process for the same bytes)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise TemplateError(f"{path}: cannot read the report template ({exc.strerror})") from None
+    key = hashlib.sha256(data).hexdigest()
+    found = _PREPARED.get(key)
+    if found is None:
+        if len(_PREPARED) >= 8:
+            _PREPARED.clear()
+        found = _PREPARED[key] = PreparedReport(path, data)
+    return found
