@@ -46,7 +46,8 @@ _WORD = re.compile(r"[a-z][a-z'’-]*[a-z]|[a-z]")
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+")
 #: The pieces of a text (lower case): where a phrase cannot run on (punctuation between
 #: clauses, brackets, quotation marks, a dash), a token holding a digit, or a word.
-_PIECE = re.compile(r"([.!?;:,()\[\]{}\"“”/|…]|\s[-–—]+\s)|([\w'-]*\d[\w'-]*)|([a-z][a-z'-]*[a-z]|[a-z])")
+#: Only a word is captured (a break gives ""): findall then returns strings, not tuples.
+_PIECE = re.compile(r"[.!?;:,()\[\]{}\"“”/|…]|\s[-–—]+\s|[\w'-]*\d[\w'-]*|([a-z][a-z'-]*[a-z]|[a-z])")
 #: A role put in a quote in place of a name ("[worker]"): not the writer's words.
 _ROLE = re.compile(r"\[[^\]]*\]")
 _STOP = """
@@ -64,6 +65,7 @@ STOPWORDS = frozenset(_STOP.split())
 _GENERIC = """case file audit audits auditor period time month months date dates week weeks january february march
     april may june july august september october november december"""
 GENERIC = frozenset(_GENERIC.split())
+_TRIVIAL = STOPWORDS | GENERIC
 
 
 @dataclass(frozen=True)
@@ -78,21 +80,33 @@ def identifiers(data: ReportData) -> frozenset[str]:
     """Words that may not be part of a theme: the letters of case references and child
     ids ("nb" of NB-26007) and the parts of the names of workers, team managers and
     auditors, of every audit reported and every audit they re-audit."""
-    words: set[str] = set()
+    found = data.cache.get("identifiers")
+    if found is None:
+        found = data.cache["identifiers"] = _identifiers(data)
+    return found
+
+
+def _identifiers(data: ReportData) -> frozenset[str]:
+    refs: set[str] = set()
+    names: set[str] = set()
     for a in [*data.audits, *data.earlier.values()]:
-        for ref in (a.case_reference, a.child_id):
-            words.update(w for w in _WORD.findall(clean(ref).lower()) if w not in STOPWORDS)
-        for name in (a.worker, a.team_manager, a.auditor):
-            words.update(w for w in _WORD.findall(clean(name).lower()) if len(w) >= 2 and w not in STOPWORDS)
+        refs.update((a.case_reference, a.child_id))
+        names.update((a.worker, a.team_manager, a.auditor))
+    words: set[str] = set()
+    for ref in refs:  # each distinct text read once: many audits share a worker or a team manager
+        words.update(w for w in _WORD.findall(clean(ref).lower()) if w not in STOPWORDS)
+    for name in names:
+        words.update(w for w in _WORD.findall(clean(name).lower()) if len(w) >= 2 and w not in STOPWORDS)
     return frozenset(words)
 
 
-def _texts(data: ReportData, audit: Audit, kind: str) -> list[str]:
-    """What an audit says about good practice (kind 'good') or development."""
+def _texts(data: ReportData, audit: Audit, kind: str, ranks: dict[str, int]) -> list[str]:
+    """What an audit says about good practice (kind 'good') or development (``ranks``:
+    each grade's rank)."""
     field = "overall.good_practice" if kind == "good" else "overall.development"
     out = [audit.text(field) or ""]
     for d in data.domains_of(audit.tool):
-        rank = data.rank(audit.grade(d.id))
+        rank = ranks.get(audit.grade(d.id) or "")
         if rank is None:
             continue
         if (rank >= data.good_rank) == (kind == "good"):
@@ -105,8 +119,10 @@ def _runs(text: str, banned: frozenset[str]) -> list[list[str]]:
     digit (a case reference, a child id, a date) and at every identifier word."""
     runs: list[list[str]] = []
     run: list[str] = []
-    plain = _ROLE.sub(" | ", HONORIFIC.sub(" | ", text)).lower().replace("’", "'")
-    for _, _, word in _PIECE.findall(plain):
+    plain = HONORIFIC.sub(" | ", text)
+    if "[" in plain:
+        plain = _ROLE.sub(" | ", plain)
+    for word in _PIECE.findall(plain.lower().replace("’", "'")):
         if word and word not in banned:
             run.append(word)
         elif run:
@@ -117,16 +133,21 @@ def _runs(text: str, banned: frozenset[str]) -> list[list[str]]:
 
 
 def _phrases(text: str, ids: frozenset[str]) -> set[str]:
-    out = set()
+    """The text's phrases of two and three words, neither first nor last a stopword and
+    not all of them stopwords or words every audit uses."""
+    out: set[str] = set()
+    add = out.add
     for words in _runs(text, ids):
-        for n in (2, 3):
-            for i in range(len(words) - n + 1):
-                gram = words[i : i + n]
-                if gram[0] in STOPWORDS or gram[-1] in STOPWORDS:
-                    continue
-                if all(w in STOPWORDS or w in GENERIC for w in gram):
-                    continue
-                out.add(" ".join(gram))
+        stop = [w in STOPWORDS for w in words]
+        trivial = [w in _TRIVIAL for w in words]
+        last = len(words) - 1
+        for i in range(last):
+            if stop[i]:
+                continue
+            if not stop[i + 1] and not (trivial[i] and trivial[i + 1]):
+                add(f"{words[i]} {words[i + 1]}")
+            if i + 1 < last and not stop[i + 2] and not (trivial[i] and trivial[i + 1] and trivial[i + 2]):
+                add(f"{words[i]} {words[i + 1]} {words[i + 2]}")
     return out
 
 
@@ -141,12 +162,20 @@ def themes(data: ReportData, kind: str, limit: int = MAX_THEMES) -> list[Theme]:
 def _themes(data: ReportData, kind: str, limit: int) -> list[Theme]:
     audits = [a for a in data.audits if a.graded]
     ids = identifiers(data)
-    texts = {a.audit_id: _texts(data, a, kind) for a in audits}
+    ranks = {g.id: g.rank for g in data.grades}
+    texts = {a.audit_id: _texts(data, a, kind, ranks) for a in audits}
+    known: dict[str, set[str]] = {}  # a text's phrases, worked out once (texts repeat: copied evidence)
     df: Counter[str] = Counter()
     where: dict[str, list[Audit]] = {}
     for a in audits:
-        for phrase in set().union(*[_phrases(t, ids) for t in texts[a.audit_id]]):
-            df[phrase] += 1
+        said: set[str] = set()
+        for text in texts[a.audit_id]:
+            phrases = known.get(text)
+            if phrases is None:
+                phrases = known[text] = _phrases(text, ids)
+            said |= phrases
+        df.update(said)
+        for phrase in said:
             where.setdefault(phrase, []).append(a)
     ranked = sorted((p for p, n in df.items() if n >= 2), key=lambda p: (-df[p], -len(p.split()), p))
     sentences: dict[str, list[tuple[str, set[str]]]] = {}

@@ -9,6 +9,7 @@ auditor, child id) and referenced by case reference: reports never name a child.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -40,13 +41,25 @@ def anonymise(text: str, audit: Audit) -> str:
     typed in the evidence cannot be known here: quotes are short and QA reviews the report."""
     out = text
     if len(audit.child_id.strip()) >= 3:
-        out = re.sub(rf"(?<!\w){re.escape(audit.child_id.strip())}(?!\w)", "[child id]", out, flags=re.IGNORECASE)
+        out = _word(audit.child_id.strip(), re.IGNORECASE).sub("[child id]", out)
     people = [(audit.worker, "[worker]"), (audit.team_manager, "[team manager]"), (audit.auditor, "[auditor]")]
     for name, role in people:
-        for part in sorted({name, *name.split()}, key=len, reverse=True):
-            if len(part) >= 3:
-                out = re.sub(rf"(?<!\w){re.escape(part)}(?!\w)", role, out)
+        for part in _parts(name):
+            out = _word(part).sub(role, out)
     return HONORIFIC.sub("[name]", out)
+
+
+@functools.lru_cache(maxsize=8192)
+def _word(text: str, flags: int = 0) -> re.Pattern[str]:
+    """``text`` as a whole word (compiled once: a report anonymises thousands of quotes,
+    more names than ``re``'s own cache holds)."""
+    return re.compile(rf"(?<!\w){re.escape(text)}(?!\w)", flags)
+
+
+@functools.lru_cache(maxsize=8192)
+def _parts(name: str) -> tuple[str, ...]:
+    """A name and its words of three letters or more, longest first."""
+    return tuple(p for p in sorted({name, *name.split()}, key=len, reverse=True) if len(p) >= 3)
 
 
 def short_quote(text: str, words: int = 35) -> str:

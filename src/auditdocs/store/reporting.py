@@ -116,11 +116,20 @@ def audit_rows(
                 ),
             )
         )
-        out.values += [
-            (audit_id, document, field_id, json.loads(value) if value is not None else None)
-            for audit_id, document, field_id, value in conn.execute(fields)
-        ]
+        decoded: dict[str, Any] = {}  # grades, dates and yes/no repeat: each decoded once
+        for audit_id, document, field_id, value in conn.execute(fields):
+            if value is not None:
+                found = decoded.get(value, _MISSING)
+                if found is _MISSING:
+                    found = json.loads(value)
+                    if not isinstance(found, list | dict):
+                        decoded[value] = found
+                value = found
+            out.values.append((audit_id, document, field_id, value))
     return out
+
+
+_MISSING = object()
 
 
 def report_rows(conn: Connection, months: Sequence[str], report_fields: Sequence[str],
