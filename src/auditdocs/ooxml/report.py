@@ -1,13 +1,13 @@
 """A report template (``templates/report.docx``) prepared once, rendered per report
-without loading it into docxtpl or python-docx again.
+without loading the template package again.
 
-Preparation, once per template (cached by its bytes): docxtpl's clean-up of the ``{{ }}``
-and ``{%p/tr/tc %}`` tags Word split across runs, table properties put in schema order,
+Preparation, once per template (cached by its bytes): the clean-up of the ``{{ }}`` and
+``{%p/tr/tc %}`` tags Word split across runs (``template.patch_tags``), table properties put in schema order,
 each table whose columns a ``{%tc for %}`` loop makes marked where its column grid goes,
 every part that holds a tag compiled with Jinja (autoescape on) and every other part
 deflated.  Rendering: one Jinja render of the body, headers and footers; each table's
 column grid shared by what its columns hold; the charts added as pictures with their
-alternative text; the parts joined into a zip.  What docxtpl did after rendering
+alternative text; the parts joined into a zip.  What used to be done after rendering
 (re-reading the whole body to fix grids, picture ids and line breaks) is done on the
 data instead, so a report of 10,000 audits is not parsed back.
 """
@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from docxtpl import DocxTemplate
 from lxml import etree
 from markupsafe import Markup, escape
 
@@ -31,7 +30,7 @@ from auditdocs.errors import AuditDocsError, TemplateError
 from auditdocs.ooxml.finish import order_table_properties
 from auditdocs.ooxml.namespaces import w
 from auditdocs.ooxml.package import Package, parse_xml
-from auditdocs.ooxml.template import docx_value
+from auditdocs.ooxml.template import docx_value, patch_tags
 from auditdocs.ooxml.zipout import Part, zip_bytes
 
 _JINJA = re.compile(rb"\{\{|\{%")
@@ -44,7 +43,7 @@ _REL_IMAGE = "http://schemas.openxmlformats.org/officeDocument/2006/relationship
 _PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _CT = "http://schemas.openxmlformats.org/package/2006/content-types"
 _EMU_PER_MM = 36_000
-#: Pictures are numbered from here (docxtpl's convention), above any id the template has.
+#: Pictures are numbered from here (as before), above any id the template has.
 _FIRST_PICTURE_ID = 1000
 
 
@@ -116,10 +115,8 @@ class PreparedReport:
             raise TemplateError(f"{path}: not a usable Word template: {exc}") from None
 
     def _patch(self, xml: str) -> str:
-        # docxtpl's own clean-up of tags split across runs by Word, and of {%p %}, {%tr %}
-        # and {%tc %} into plain Jinja tags (it reads nothing but the path's name here).
-        patched = str(DocxTemplate(str(self.path)).patch_xml(xml))
-        # docxtpl's escapes for literal braces in a template's text
+        patched = patch_tags(self.path, xml)
+        # the escapes for literal braces in a template's text ({_{ for {{)
         for code, literal in (("{_{", "{{"), ("}_}", "}}"), ("{_%", "{%"), ("%_}", "%}")):
             patched = patched.replace(code, f"{{{{ '{literal}' }}}}")
         return patched

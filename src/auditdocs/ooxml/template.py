@@ -55,6 +55,13 @@ def jinja_env() -> jinja2.Environment:
     )
 
 
+def patch_tags(template_path: Path, xml: str) -> str:
+    """docxtpl's own clean-up of placeholders split across runs by Word, and of its
+    ``{%p %}``, ``{%tr %}`` and ``{%tc %}`` tags into plain Jinja (it reads nothing but
+    the path's name)."""
+    return str(DocxTemplate(str(template_path)).patch_xml(xml))
+
+
 def _ensure_w14(root: etree._Element) -> etree._Element:
     """Word reports a file as corrupt unless w14 is declared on the root and listed
     in mc:Ignorable.  Rebuild the root with the declaration when a template lacks it."""
@@ -107,8 +114,7 @@ class PreparedDocument:
             raise TemplateError(f"{template_path}: not a usable Word template: {exc}") from None
 
     def _docxtpl_patch(self, xml: str) -> str:
-        # docxtpl's own clean-up of placeholders split across runs by Word.
-        return str(DocxTemplate(str(self.path)).patch_xml(xml))
+        return patch_tags(self.path, xml)
 
     def _compile(self, name: str, xml: str) -> jinja2.Template:
         try:
