@@ -165,6 +165,13 @@ class TestOneLibreOfficeForABatch:
         )
         assert converter.starts - started <= 1
 
+    def test_a_file_its_kinds_filter_cannot_read_is_opened_by_its_detected_type(self, converter, legacy, ws):
+        """As a Word 6 or 95 .doc would be: here an .odt handed over as a .doc."""
+        started = converter.starts
+        docx = converter.convert(legacy["2026-11-005"].read_bytes(), "doc")
+        parsed = read_return(docx, "old.doc", ws.key(), layouts=layout_source(ws.config))
+        assert parsed.status == "ok" and parsed.audit_id == "2026-11-005" and converter.starts == started
+
     def test_a_libreoffice_that_dies_on_a_file_is_reported_alone_and_restarted(self, converter, legacy):
         """A crash, made real: soffice.bin is killed while it converts the slow file."""
         converter.convert(legacy["2026-11-001"].read_bytes(), "doc")

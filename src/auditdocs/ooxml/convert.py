@@ -403,7 +403,7 @@ class Converter:
         target = source.with_suffix(".docx")
         source.write_bytes(data)
         try:
-            answer = running.ask({"in": str(source), "out": str(target)}, timeout)
+            answer = running.ask({"in": str(source), "out": str(target), "kind": kind}, timeout)
         except queue.Empty:
             self._stop()
             raise _too_long(kind, timeout) from None
