@@ -1,35 +1,42 @@
-"""Benchmark: build the monthly and quarterly reports over a store of many audits.
+"""Benchmark: build the monthly and quarterly reports over a store of many audits, the
+old way (a baseline commit) beside the new, in the same run.
 
-    python bench/bench_reports.py [--audits 10000] [--repeat 1]
+    python bench/bench_reports.py [--sizes 2500,10000,20000] [--baseline REV] [--repeat 3]
 
 A temporary workspace (``init_workspace``) gets a SQLite store filled directly with
 synthetic audits (SQLAlchemy ``executemany`` into allocations, receipts, submissions
 and field_values: no forms are generated or parsed), spread over the three months of
 2026Q4, with grades, evidence, amendments, late returns, concerns and re-audit links.
-No real names: teams, people and case references are made up.  Then it times loading
-the data (the few set-based SELECTs) and building each report (Word, Excel, HTML).
+No real names: teams, people and case references are made up; every evidence text is its
+own (people write them), so phrase counting and workbooks are measured at their worst.
+Each report runs in a fresh process (imports done first), from loading its data to its
+last file: this tree's code, and the baseline's ``src`` (``git archive``, the working
+tree untouched) on the same store.  Peak memory is the process's maximum resident size
+(Linux: VmHWM, reset after the imports, so "+N MB" is what the report itself added).
 
-Target (from the issue): seconds, not minutes, for 10,000 audits.
+Targets (issue 15), at 10,000 audits: the monthly report within 2 s, the quarterly within 5 s.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import platform
 import random
+import re
+import subprocess
 import sys
+import tarfile
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import insert
 
 from auditdocs.dates import last_working_day
-from auditdocs.reports import monthly_report, quarterly_report
-from auditdocs.reports.data import load_report_data
 from auditdocs.sample.answers import EVIDENCE
 from auditdocs.sample.month import init_workspace
 from auditdocs.store.schema import allocations, field_values, receipts, submissions
@@ -43,6 +50,14 @@ PHRASES = [
     "no analysis of the history", "management oversight is thorough", "plans lack measurable actions",
     "visits were purposeful", "the school's view is missing", "direct work with the child",
 ]  # fmt: skip
+
+
+#: Words to make each text its own (returns are written by people: no two say the same).
+VOCABULARY = sorted({w for text in EVIDENCE.values() for w in re.findall(r"[a-z]+", text.lower())})
+
+
+def _sentence(rng: random.Random) -> str:
+    return " ".join(rng.choice(VOCABULARY) for _ in range(rng.randint(8, 16))).capitalize() + "."
 
 
 def fill_store(ws_root: Path, audits: int, seed: int = 7) -> tuple[int, float]:
@@ -109,8 +124,8 @@ def fill_store(ws_root: Path, audits: int, seed: int = 7) -> tuple[int, float]:
                                  "resubmit_by": due + timedelta(days=5) if status != "accepted" else None})  # fmt: skip
                 values: dict[str, object] = {
                     "overall.grade": overall,
-                    "overall.good_practice": rng.choice(PHRASES).capitalize() + ".",
-                    "overall.development": rng.choice(PHRASES).capitalize() + ".",
+                    "overall.good_practice": f"{rng.choice(PHRASES).capitalize()}. {_sentence(rng)}",
+                    "overall.development": f"{rng.choice(PHRASES).capitalize()}. {_sentence(rng)}",
                     "concern.immediate": concern,
                     "concern.details": "Raised with the team manager the same day." if concern else None,
                     "concern.notified": received.date().isoformat() if concern else None,
@@ -119,7 +134,9 @@ def fill_store(ws_root: Path, audits: int, seed: int = 7) -> tuple[int, float]:
                 }
                 for d in domains:
                     values[f"domain.{d}.grade"] = grades[d]
-                    values[f"domain.{d}.evidence"] = f"{rng.choice(PHRASES).capitalize()}. {EVIDENCE[d]}"
+                    values[f"domain.{d}.evidence"] = (
+                        f"{rng.choice(PHRASES).capitalize()}. {EVIDENCE[d]} {_sentence(rng)}"
+                    )
                     for c in range(10):  # criteria: stored, never read by reports
                         values[f"domain.{d}.criteria.c{c}"] = rng.random() < 0.5
                 value_rows.extend(
@@ -135,32 +152,104 @@ def fill_store(ws_root: Path, audits: int, seed: int = 7) -> tuple[int, float]:
     return len(value_rows), time.perf_counter() - start
 
 
+#: Run in a fresh process for each code version and report: imports first, then one
+#: whole report (data loading, Word, Excel, HTML) timed, its peak memory measured.
+CHILD = r"""
+import json, resource, sys, time
+from datetime import date
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from auditdocs.reports import monthly_report, quarterly_report
+from auditdocs.workspace import Workspace
+ws = Workspace.open(Path(sys.argv[2]))
+ws.config
+as_of = date(2027, 1, 8)
+
+
+def status(key):  # MB, from Linux's /proc (ru_maxrss would count the parent's memory before exec)
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) / 1024 for line in f if line.startswith(key))
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+try:
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")  # the peak counted from here
+except OSError:
+    pass
+before = status("VmRSS:")
+wall, cpu = time.perf_counter(), time.process_time()
+if sys.argv[3] == "monthly":
+    monthly_report(ws, "2026-12", as_of=as_of)
+else:
+    quarterly_report(ws, "2026Q4", as_of=as_of)
+wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+peak = status("VmHWM:")
+print(json.dumps({"wall": wall, "cpu": cpu, "peak_mb": peak, "grew_mb": peak - before}))
+"""
+#: The last commit before the reports were made fast (issue 15): openpyxl, docxtpl.
+BASELINE = "98609d67485dd46a4aa7828eb0c5abbab5d867b1"
+HERE = Path(__file__).resolve().parent.parent
+
+
+def run_report(src: Path, root: Path, report: str) -> dict[str, float]:
+    out = subprocess.run([sys.executable, "-c", CHILD, str(src), str(root), report], check=True,
+                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": ""})  # fmt: skip
+    return dict(json.loads(out.stdout.splitlines()[-1]))
+
+
+def baseline_source(rev: str, into: Path) -> Path:
+    """The ``src`` folder of commit ``rev`` (git archive: the working tree is not touched)."""
+    archive = subprocess.run(["git", "-C", str(HERE), "archive", "--format=tar", rev, "src"], check=True,
+                             capture_output=True).stdout  # fmt: skip
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into / "src"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--audits", type=int, default=10_000)
+    ap.add_argument("--sizes", default="10000", help="audits in the store, comma-separated (e.g. 2500,10000,20000)")
+    ap.add_argument("--baseline", default=BASELINE, help="the commit to compare with ('' for none)")
+    ap.add_argument("--baseline-sizes", default="10000", help="the sizes the baseline is run at too")
     ap.add_argument("--repeat", type=int, default=1)
     args = ap.parse_args(argv)
-    print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, {args.audits} audits over {', '.join(MONTHS)}")
+    sizes = [int(n) for n in args.sizes.split(",")]
+    old_sizes = {int(n) for n in args.baseline_sizes.split(",") if n} if args.baseline else set()
+    print(f"python {platform.python_version()}, {os.cpu_count()} CPUs; each report in a fresh process, "
+          "timed from its data loading to its last file written; best of --repeat")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp) / "qa"
-        ws = init_workspace(root)
-        rows, took = fill_store(root, args.audits)
-        print(f"fill store: {took:.1f} s ({rows} field values)")
-        as_of = date(2027, 1, 8)
-        t = time.perf_counter()
-        data = load_report_data(ws.store(), ws.config, list(MONTHS), as_of)
-        print(
-            f"load the quarter's data (set-based SELECTs): {time.perf_counter() - t:.2f} s, {len(data.audits)} audits"
-        )
-        for _ in range(args.repeat):
-            t = time.perf_counter()
-            paths = monthly_report(ws, "2026-12", as_of=as_of)
-            print(f"monthly report 2026-12 (Word, Excel, HTML): {time.perf_counter() - t:.2f} s")
-            t = time.perf_counter()
-            paths += quarterly_report(ws, "2026Q4", as_of=as_of)
-            print(f"quarterly report 2026Q4 (report, bulletin, Excel, HTML): {time.perf_counter() - t:.2f} s")
-        for p in paths:
-            print(f"  {p.name}: {p.stat().st_size // 1024} KB")
+        versions = {"new": HERE / "src"}
+        if old_sizes:
+            versions["old"] = baseline_source(args.baseline, Path(tmp) / "baseline")
+        rows = []
+        for size in sizes:
+            root = Path(tmp) / f"qa{size}"
+            init_workspace(root)
+            values, took = fill_store(root, size)
+            print(f"{size} audits: store filled in {took:.1f} s ({values} field values)")
+            for report in ("monthly", "quarterly"):
+                for name, src in versions.items():
+                    if name == "old" and size not in old_sizes:
+                        continue
+                    runs = [run_report(src, root, report) for _ in range(args.repeat)]
+                    best = min(runs, key=lambda r: r["wall"])
+                    rows.append((size, report, name, best))
+                    print(f"  {report:9} {name}: {best['wall']:6.2f} s wall, {best['cpu']:6.2f} s CPU, "
+                          f"peak {best['peak_mb']:5.0f} MB (+{best['grew_mb']:.0f} MB during the report)")  # fmt: skip
+        print("\n| audits | report | old: wall s, CPU s, peak MB | new: wall s, CPU s, peak MB | new/old (CPU) |")
+        print("|---|---|---|---|---|")
+        for size in sizes:
+            for report in ("monthly", "quarterly"):
+                got = {name: r for s, rep, name, r in rows if s == size and rep == report}
+                old, new = got.get("old"), got["new"]
+                def cell(r: dict[str, float]) -> str:
+                    return f"{r['wall']:.2f}, {r['cpu']:.2f}, {r['peak_mb']:.0f} (+{r['grew_mb']:.0f})"
+
+                ratio = f"{new['cpu'] / old['cpu']:.2f}" if old else "–"
+                print(f"| {size:,} | {report} | {cell(old) if old else '–'} | {cell(new)} | {ratio} |")
     return 0
 
 
