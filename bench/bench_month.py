@@ -114,20 +114,29 @@ def run_one(root: Path, jobs: int) -> dict:
     ws = Workspace(root / "ws")
     files = sorted((root / "inbox").iterdir())
     stamps: list[float] = []
+    cpu: list[float] = []  # this process's CPU time: the figure less moved by other load (1 worker)
+
+    def stamp(_outcome: object) -> None:
+        stamps.append(time.perf_counter())
+        cpu.append(time.process_time())
+
     start = time.perf_counter()
-    result = ingest(ws, files, jobs=jobs, received_at=datetime(2026, 12, 1, tzinfo=UTC),
-                    progress=lambda _outcome: stamps.append(time.perf_counter()))
+    result = ingest(ws, files, jobs=jobs, received_at=datetime(2026, 12, 1, tzinfo=UTC), progress=stamp)
     seconds = time.perf_counter() - start
     # The quarters count from the first return's end: its warm-up (the form's layout, the
     # store's connection) is a one-off, reported on its own.
     quarter = (len(stamps) - 1) // 4
-    edges = [stamps[0]] + [stamps[q * quarter] for q in (1, 2, 3)] + [stamps[-1]]
     counts = [quarter, quarter, quarter, len(stamps) - 1 - 3 * quarter]
+
+    def by_quarter(times: list[float]) -> list[float]:
+        edges = [times[0]] + [times[q * quarter] for q in (1, 2, 3)] + [times[-1]]
+        return [1000 * (b - a) / c for a, b, c in zip(edges[:-1], edges[1:], counts, strict=True)]
     return {
         "files": len(files),
         "seconds": seconds,
         "first_ms": 1000 * (stamps[0] - start),
-        "quarters_ms": [1000 * (b - a) / c for a, b, c in zip(edges[:-1], edges[1:], counts, strict=True)],
+        "quarters_ms": by_quarter(stamps),
+        "cpu_quarters_ms": by_quarter(cpu),
         "statuses": {s: result.count(s) for s in {o.status for o in result.outcomes}},
         "copied": sum(any(f.rule == "evidence.copied" for f in o.findings) for o in result.outcomes),
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -191,13 +200,15 @@ def main() -> None:
                         runs.append((f"old {args.old}", old_src, 1))
                     for label, src, jobs in runs:
                         r = measure(copy_of(made, tmp, f"run-{n}-{per_month}-{label[:3]}-{jobs}"), jobs, src)
-                        q = r["quarters_ms"]
+                        q, c = r["quarters_ms"], r["cpu_quarters_ms"]
                         quarters = " ".join(f"{ms:6.1f}" for ms in q)
+                        cpu_quarters = " ".join(f"{ms:5.1f}" for ms in c)
+                        cpu = "" if jobs > 1 else f"CPU by quarter [{cpu_quarters}] ms (last/first {c[3] / c[0]:.2f})  "
                         print(f"  {n:>5} returns, {what:<13} {label:<11} {jobs} worker{'s' if jobs > 1 else ' '}: "
                               f"{r['seconds']:7.1f} s  {1000 * r['seconds'] / n:6.1f} ms/return  "
                               f"by quarter [{quarters}] ms (last/first {q[3] / q[0]:.2f}, "
                               f"max/min {max(q) / min(q):.2f}; "
-                              f"first return {r['first_ms']:.0f} ms)  "
+                              f"first return {r['first_ms']:.0f} ms)  {cpu}"
                               f"peak {r['peak_mb']:.0f} MB (workers {r['worker_peak_mb']:.0f} MB)"
                               f"  copies flagged {r['copied']} of {r['copies_made']}  {r['statuses']}", flush=True)
         finally:
