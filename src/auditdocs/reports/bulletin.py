@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain
+
+import numpy as np
 
 from auditdocs.reports.content import (
     HONORIFIC,
@@ -50,6 +53,10 @@ _SENTENCE = re.compile(r"(?<=[.!?;])\s+")
 _PIECE = re.compile(r"[.!?;:,()\[\]{}\"“”/|…]|\s[-–—]+\s|[\w'-]*\d[\w'-]*|([a-z][a-z'-]*[a-z]|[a-z])")
 #: A role put in a quote in place of a name ("[worker]"): not the writer's words.
 _ROLE = re.compile(r"\[[^\]]*\]")
+#: A token of dashes only: a break between clauses when spaces stand either side.
+_DASHES = re.compile(r"[-–—]+")
+#: What every titled name (``HONORIFIC``) starts with: texts without any are not searched.
+_TITLES = ("Mr", "Ms", "Mx", "Dr", "Miss")
 _STOP = """
     a about above after again against all also am an and any are as at be because been before being below
     between both but by can could did do does doing down during each few for from further had has have having
@@ -151,6 +158,126 @@ def _phrases(text: str, ids: frozenset[str]) -> set[str]:
     return out
 
 
+class _Words(dict[str, tuple[int, ...]]):
+    """Texts as sequences of word numbers (0: a break), read token by token: a text is
+    split at whitespace and each distinct token read once by ``_PIECE`` (no piece but a
+    run of dashes spans whitespace, and that one is a break), so what ``_runs`` finds is
+    found, in one pass of the text and a dictionary look-up per token (this dictionary:
+    token -> its word numbers)."""
+
+    def __init__(self, banned: frozenset[str]) -> None:
+        super().__init__()
+        self.banned = banned
+        self.number: dict[str, int] = {}
+        self.words: list[str] = [""]
+
+    def __missing__(self, token: str) -> tuple[int, ...]:
+        if _DASHES.fullmatch(token):
+            pieces: tuple[int, ...] = (0,)  # spaces either side (a text's first or last token: no matter)
+        else:
+            pieces = tuple(self._word(w) for w in _PIECE.findall(token))
+        self[token] = pieces
+        return pieces
+
+    def _word(self, word: str) -> int:
+        if not word or word in self.banned:
+            return 0
+        found = self.number.get(word)
+        if found is None:
+            found = self.number[word] = len(self.words)
+            self.words.append(word)
+        return found
+
+    def sequence(self, text: str, into: list[int]) -> None:
+        """Append the text's word numbers to ``into``, then a break."""
+        plain = text
+        if any(t in plain for t in _TITLES):
+            plain = HONORIFIC.sub(" | ", plain)
+        if "[" in plain:
+            plain = _ROLE.sub(" | ", plain)
+        into.extend(chain.from_iterable(map(self.__getitem__, plain.lower().replace("’", "'").split())))
+        into.append(0)
+
+
+def _frequent(
+    audits: Sequence[Audit], texts: dict[str, list[str]], ids: frozenset[str]
+) -> tuple[dict[str, list[Audit]], list[str]]:
+    """The ``CANDIDATES`` most frequent phrases (``_phrases``) of at least two audits,
+    ranked, and the audits saying each (in order).  Counted with numpy over word numbers:
+    each audit's texts as one sequence, a phrase a number made from its words, each
+    (audit, phrase) counted once; only the candidates are made into text."""
+    words = _Words(ids)
+    seq: list[int] = []
+    lengths: list[int] = []
+    for audit in audits:
+        before = len(seq)
+        for text in dict.fromkeys(texts[audit.audit_id]):
+            words.sequence(text, seq)
+        lengths.append(len(seq) - before)
+    n = len(words.words)
+    if n**3 >= 2**62:  # phrase numbers would not fit in 64 bits (millions of distinct words)
+        return _frequent_by_sets(audits, texts, ids)
+    w = np.asarray(seq, dtype=np.int64)
+    owner = np.repeat(np.arange(len(audits), dtype=np.int64), lengths)
+    stop = np.fromiter((x in STOPWORDS for x in words.words), dtype=bool, count=n)
+    trivial = np.fromiter((x in _TRIVIAL for x in words.words), dtype=bool, count=n)
+    stop[0] = True  # a break: no phrase starts or ends there
+    a, b, c = w[:-2], w[1:-1], w[2:]  # every text ends with a break: the last pair is no phrase
+    starts = ~stop[a] & (b != 0)
+    two = starts & ~stop[b] & ~(trivial[a] & trivial[b])
+    three = starts & (c != 0) & ~stop[c] & ~(trivial[a] & trivial[b] & trivial[c])
+    # a phrase as one number: two words -(x*n + y) - 1, three (x*n + y)*n + z
+    codes = np.concatenate([-(a[two] * n + b[two]) - 1, (a[three] * n + b[three]) * n + c[three]])
+    whose = np.concatenate([owner[:-2][two], owner[:-2][three]])
+    phrases, phrase = np.unique(codes, return_inverse=True)
+    size = max(len(phrases), 1)
+    pairs = np.sort(whose * size + phrase.reshape(-1))  # (audit, phrase) as one number, each once
+    pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))] if len(pairs) else pairs
+    said, who = pairs % size, pairs // size
+    count = np.bincount(said, minlength=len(phrases))
+    frequent = np.flatnonzero(count >= 2)
+    if len(frequent) > CANDIDATES:  # only those that can rank among the first CANDIDATES
+        floor = np.sort(count[frequent])[-CANDIDATES]
+        frequent = frequent[count[frequent] >= floor]
+
+    def text_of(code: int) -> str:
+        if code < 0:
+            x, y = divmod(-code - 1, n)
+            return f"{words.words[x]} {words.words[y]}"
+        xy, z = divmod(code, n)
+        x, y = divmod(xy, n)
+        return f"{words.words[x]} {words.words[y]} {words.words[z]}"
+
+    df = {text_of(int(phrases[p])): int(count[p]) for p in frequent}
+    ranked = sorted(df, key=lambda p: (-df[p], -len(p.split()), p))[:CANDIDATES]
+    index = {text_of(int(phrases[p])): int(p) for p in frequent}
+    order = np.argsort(said, kind="stable")  # audits in order within each phrase
+    first = np.searchsorted(said[order], np.arange(len(phrases) + 1))
+    where = {p: [audits[i] for i in who[order[first[index[p]] : first[index[p] + 1]]]] for p in ranked}
+    return where, ranked
+
+
+def _frequent_by_sets(
+    audits: Sequence[Audit], texts: dict[str, list[str]], ids: frozenset[str]
+) -> tuple[dict[str, list[Audit]], list[str]]:
+    """``_frequent`` by the definition: each text's ``_phrases``, a set per audit."""
+    known: dict[str, set[str]] = {}
+    df: Counter[str] = Counter()
+    where: dict[str, list[Audit]] = {}
+    for a in audits:
+        said: set[str] = set()
+        for text in texts[a.audit_id]:
+            phrases = known.get(text)
+            if phrases is None:
+                phrases = known[text] = _phrases(text, ids)
+            said |= phrases
+        df.update(said)
+        for phrase in said:
+            where.setdefault(phrase, []).append(a)
+    ranked = sorted((p for p, n in df.items() if n >= 2), key=lambda p: (-df[p], -len(p.split()), p))[:CANDIDATES]
+    return {p: where[p] for p in ranked}, ranked
+
+
 def themes(data: ReportData, kind: str, limit: int = MAX_THEMES) -> list[Theme]:
     """The most frequent phrases of good practice (kind 'good') or development."""
     key = ("themes", kind, limit)
@@ -164,20 +291,7 @@ def _themes(data: ReportData, kind: str, limit: int) -> list[Theme]:
     ids = identifiers(data)
     ranks = {g.id: g.rank for g in data.grades}
     texts = {a.audit_id: _texts(data, a, kind, ranks) for a in audits}
-    known: dict[str, set[str]] = {}  # a text's phrases, worked out once (texts repeat: copied evidence)
-    df: Counter[str] = Counter()
-    where: dict[str, list[Audit]] = {}
-    for a in audits:
-        said: set[str] = set()
-        for text in texts[a.audit_id]:
-            phrases = known.get(text)
-            if phrases is None:
-                phrases = known[text] = _phrases(text, ids)
-            said |= phrases
-        df.update(said)
-        for phrase in said:
-            where.setdefault(phrase, []).append(a)
-    ranked = sorted((p for p, n in df.items() if n >= 2), key=lambda p: (-df[p], -len(p.split()), p))
+    where, ranked = _frequent(audits, texts, ids)
     sentences: dict[str, list[tuple[str, set[str]]]] = {}
 
     def sentences_of(audit: Audit) -> list[tuple[str, set[str]]]:

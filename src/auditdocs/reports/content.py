@@ -31,6 +31,8 @@ def clean(text: object) -> str:
     controls dropped, tabs, vertical tabs and newlines turned into spaces, runs of spaces
     collapsed."""
     raw = "" if text is None else str(text)
+    if raw.isprintable() and "  " not in raw and not raw.startswith(" ") and not raw.endswith(" "):
+        return raw  # the usual text: nothing to drop (every character removed or spaced is unprintable)
     raw = raw.replace("\x0b", " ").replace("\t", " ")
     return _SPACE.sub(" ", _CONTROL.sub("", without_bidi(raw))).strip()
 
