@@ -436,6 +436,35 @@ def test_any_text_is_stored_as_its_cleaned_self(tmp_path, text, start):
             assert cell.data_type == "s" and cell.quotePrefix == want.startswith(FORMULA_START)
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(min_size=1, max_size=40), st.sampled_from(FORMULA_START))
+def test_rows_written_as_xml_read_back_as_xlsxwriter_writes_them(tmp_path, text, start):
+    """The data sheets' rows, written as XML (``Book.rows``), hold what ``Book.row`` would:
+    text as its cleaned self with the quote prefix where a formula could start, numbers,
+    true/false and dates as such, "_x0041_" and "<&>" as typed, nothing for None."""
+    values = [start + text, text, 3, 2.5, True, None, date(2026, 11, 30), "_x0041_ kept", "<&> ok", ""]
+    read = []
+    for raw in (False, True):
+        book = Book()
+        sheet = book.sheet("Data")
+        book.row(sheet, [f"Column {n}" for n in range(len(values))], HEADER)
+        if raw:
+            book.rows(sheet, [values, values])
+        else:
+            book.row(sheet, values)
+            book.row(sheet, values)
+        path = tmp_path / f"rows{raw}.xlsx"
+        path.write_bytes(book.close())
+        with zipfile.ZipFile(path) as z:
+            assert b"<f>" not in z.read("xl/worksheets/sheet1.xml")
+        ws = load_workbook(path)["Data"]
+        read.append((ws.dimensions, [[(c.value, c.data_type, c.quotePrefix, c.number_format) for c in row]
+                                     for row in ws.iter_rows()]))  # fmt: skip
+    assert read[1] == read[0]
+    with pytest.raises(ValueError, match="must be its last"):
+        book.row(sheet, ["after"])
+
+
 def test_files_are_owner_only(reports):
     for paths in reports.values():
         for path in paths:
