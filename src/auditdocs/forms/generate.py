@@ -21,12 +21,13 @@ from auditdocs.allocation.changes import IssuePlan, describe, plan_issue
 from auditdocs.allocation.months import allocated_months, allocation_path
 from auditdocs.allocation.record import Allocation
 from auditdocs.config import Config
-from auditdocs.dates import check_month, uk_date
+from auditdocs.dates import check_month, now, uk_date
 from auditdocs.errors import UsageError
 from auditdocs.files import display, safe_name, write_private
 from auditdocs.forms.identity import Identity
 from auditdocs.forms.layout import DocumentKind, Layout, PreviousAudit, layout_for, reaudit_note, wording
 from auditdocs.ooxml.body import Binding, manifest_xml, render_body
+from auditdocs.ooxml.properties import CoreProperties
 from auditdocs.ooxml.template import PreparedDocument
 from auditdocs.store.store import Store
 from auditdocs.workspace import Workspace
@@ -190,7 +191,16 @@ class FormFactory:
 
     def render(self, alloc: Allocation, kind: DocumentKind) -> bytes:
         form = self.form(alloc.tool, kind)
-        return form.document.render(self.context(alloc), form.identity(alloc.audit_id).properties(self.key))
+        identity = form.identity(alloc.audit_id).properties(self.key)
+        return form.document.render(self.context(alloc), identity, self.core_properties(alloc, kind))
+
+    def core_properties(self, alloc: Allocation, kind: DocumentKind) -> CoreProperties:
+        """The document's title (what Word and a screen reader give as its name), made by
+        the organisation, now."""
+        title = f"{self.config.tool(alloc.tool).title} {alloc.audit_id}"
+        if kind == "plan":
+            title = f"Improvement plan: {title}"
+        return CoreProperties(title, self.config.settings.organisation.name, now())
 
 
 def document_path(output_dir: Path, alloc: Allocation, kind: DocumentKind) -> Path:

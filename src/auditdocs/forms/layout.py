@@ -131,10 +131,39 @@ def read_choices(text: str) -> tuple[tuple[str, str], ...] | None:
 
 
 GRADE_PLACEHOLDER = "Choose a grade"
+DATE_PLACEHOLDER = "Enter the date as DD/MM/YYYY"
+DOMAIN_PLACEHOLDER = "Choose the domain it improves"
+
+#: The editions of the forms' wording and tables.  Edition 1 (before issue 17): Word's
+#: stock placeholders, the plan's cells repeating their column's name, label and field
+#: tables without a header row.  Edition 2: placeholders that say what to enter and in
+#: what format (they are what a screen reader reads in an empty field), and a header row
+#: on every table.  Forms of both editions are in circulation: a return of either is read
+#: (see ``layout_source``), and its own field list keeps the placeholders it was issued with.
+EDITION = 2
+#: Edition 1's placeholders, still read as empty fields in returns of the forms issued then.
 TEXT_PLACEHOLDER = "Click or tap here to enter text."
 EVIDENCE_PLACEHOLDER = "Write your evidence here, in your own words."
-DATE_PLACEHOLDER = "Click or tap to enter a date."
-DOMAIN_PLACEHOLDER = "Choose a domain"
+LEGACY_DATE_PLACEHOLDER = "Click or tap to enter a date."
+LEGACY_DOMAIN_PLACEHOLDER = "Choose a domain"
+LEGACY_PLACEHOLDERS = (TEXT_PLACEHOLDER, EVIDENCE_PLACEHOLDER, LEGACY_DATE_PLACEHOLDER, LEGACY_DOMAIN_PLACEHOLDER)
+
+#: The header row of a table of questions and answers (edition 2).
+ANSWER_HEADER: tuple[str, str] = ("Question", "Your answer")
+#: How to fill the form without a mouse, under its instructions.
+KEYBOARD_NOTE = (
+    "Using the keyboard: press Tab or the arrow keys to move between fields, Space to tick a box, "
+    "and Alt+Down to open a list of choices. Type a date as DD/MM/YYYY."
+)
+PLAN_KEYBOARD_NOTE = (
+    "Using the keyboard: press Tab or the arrow keys to move between fields and Alt+Down to open a list "
+    "of choices. Type a date as DD/MM/YYYY."
+)
+
+
+def evidence_placeholder(title: str) -> str:
+    """What an empty evidence box of the domain ``title`` says (and a screen reader reads)."""
+    return f"Enter the evidence for {title}, in your own words"
 
 
 def _scale(config: Config, allow_na: bool) -> list[Grade]:
@@ -177,10 +206,10 @@ class Wording:
     plan_instructions: str
 
 
-_FILL = "The details above are filled in for you and locked. Fill in every grey field below; "
+_FILL = "The details above are filled in for you and locked. Answer every question below: "
 _PLAN_FILL = (
-    "The details above are filled in for you and locked. Fill in the grey fields below: one row "
-    "for each action agreed, then the record of the discussion."
+    "The details above are filled in for you and locked. Below, write one row for each action agreed, "
+    "then record the discussion."
 )
 
 
@@ -365,12 +394,21 @@ def reaudit_note(config: Config, audit_id: str, previous: PreviousAudit | None) 
     return note
 
 
-def _date(field_id: str, label: str) -> Field:
-    return Field(field_id, "date", label, DATE_PLACEHOLDER)
+def _date(field_id: str, label: str, edition: int = EDITION) -> Field:
+    return Field(field_id, "date", label, DATE_PLACEHOLDER if edition >= 2 else LEGACY_DATE_PLACEHOLDER)
 
 
-def _rich(field_id: str, label: str, placeholder: str = TEXT_PLACEHOLDER) -> Field:
-    return Field(field_id, "richtext", label, placeholder)
+def _rich(field_id: str, label: str, placeholder: str, edition: int = EDITION) -> Field:
+    """A rich text field: ``placeholder`` in edition 2, Word's stock text before."""
+    return Field(field_id, "richtext", label, placeholder if edition >= 2 else TEXT_PLACEHOLDER)
+
+
+def _answers(rows: list[list[Cell]], edition: int) -> Table:
+    """A table of questions (first column) and the fields that answer them; from edition 2
+    with a header row, which screen readers announce and Word's accessibility check asks for."""
+    if edition >= 2:
+        return Table([[*ANSWER_HEADER], *rows], widths=(30, 70), header=True)
+    return Table(rows, widths=(30, 70))
 
 
 def plan_rows(config: Config, tool: ToolType) -> int:
@@ -378,10 +416,24 @@ def plan_rows(config: Config, tool: ToolType) -> int:
     return max(config.settings.improvement_plan.rows, len(tool.domains))
 
 
-def _plan_blocks(config: Config, tool: ToolType, row_count: int | None = None) -> list[Block]:
+#: The plan table's columns: header, relative width (wide enough for a date, "No." and
+#: the longest word of a domain's title in Arial 10.5 pt: checked by rendering the plan),
+#: and edition 1's widths.
+_PLAN_COLUMNS = (
+    ("No.", 7, 5),
+    ("Action", 23, 30),
+    ("Owner", 14, 15),
+    ("Due by", 18, 14),
+    ("Outcome (how we will know)", 20, 22),
+    ("Domain", 18, 14),
+)
+
+
+def _plan_blocks(config: Config, tool: ToolType, row_count: int | None = None, edition: int = EDITION) -> list[Block]:
     plan = config.settings.improvement_plan
     domain_choices = tuple((d.id, f"{n}. {d.title}") for n, d in enumerate(tool.domains, 1))
-    rows: list[list[Cell]] = [["No.", "Action", "Owner", "Due by", "Outcome (how we will know)", "Domain"]]
+    rows: list[list[Cell]] = [[header for header, _w, _old in _PLAN_COLUMNS]]
+    new = edition >= 2
     # Every domain graded below Good needs an action linked to it (2.8), so the plan has a
     # row for each domain at least: with fewer, an audit with more domains below Good than
     # rows could never be accepted.
@@ -390,25 +442,33 @@ def _plan_blocks(config: Config, tool: ToolType, row_count: int | None = None) -
         rows.append(
             [
                 str(n),
-                Field(f"{p}.action", "text", f"Action {n}", "Action"),
-                Field(f"{p}.owner", "text", f"Owner {n}", "Owner"),
-                Field(f"{p}.due", "date", f"Due by {n}", "Date"),
-                Field(f"{p}.outcome", "text", f"Outcome {n}", "Outcome"),
-                Field(f"{p}.domain", "dropdown", f"Domain {n}", DOMAIN_PLACEHOLDER, domain_choices),
+                Field(f"{p}.action", "text", f"Action {n}", "Enter what will be done" if new else "Action"),
+                Field(f"{p}.owner", "text", f"Owner {n}", "Enter who will do it" if new else "Owner"),
+                Field(f"{p}.due", "date", f"Due by {n}", DATE_PLACEHOLDER if new else "Date"),
+                Field(f"{p}.outcome", "text", f"Outcome {n}", "Enter how you will know" if new else "Outcome"),
+                Field(
+                    f"{p}.domain",
+                    "dropdown",
+                    f"Domain {n}",
+                    DOMAIN_PLACEHOLDER if new else LEGACY_DOMAIN_PLACEHOLDER,
+                    domain_choices,
+                ),
             ]
         )
+    widths = tuple(width if new else old for _h, width, old in _PLAN_COLUMNS)
     return [
         Heading("Improvement plan"),
         Paragraph(plan.guidance, "Guidance"),
-        Table(rows, widths=(5, 30, 15, 14, 22, 14), header=True),
+        Table(rows, widths=widths, header=True),
     ]
 
 
-def audit_layout(config: Config, tool: ToolType, plan_row_count: int | None = None) -> Layout:
+def audit_layout(config: Config, tool: ToolType, plan_row_count: int | None = None, edition: int = EDITION) -> Layout:
     """The audit tool: the grades' key, domains with guidance, criteria, grade and
     evidence; then the rest."""
     words = wording(config.settings, tool)
-    blocks: list[Block] = [
+    blocks: list[Block] = [Paragraph(KEYBOARD_NOTE, "Guidance")] if edition >= 2 else []
+    blocks += [
         Heading("Grades"),
         Paragraph(
             "Give a judgement at the end of each domain and an overall judgement (2.7), using these grades:",
@@ -432,8 +492,9 @@ def audit_layout(config: Config, tool: ToolType, plan_row_count: int | None = No
         grade_label = "Grade (see the key of grades)" + (
             "; or Not applicable, with the reason as evidence" if domain.allow_na else ""
         )
+        evidence = evidence_placeholder(domain.title) if edition >= 2 else EVIDENCE_PLACEHOLDER
         blocks.append(
-            Table(
+            _answers(
                 [
                     [
                         grade_label,
@@ -447,10 +508,10 @@ def audit_layout(config: Config, tool: ToolType, plan_row_count: int | None = No
                     ],
                     [
                         "Evidence, good practice and suggestions",
-                        _rich(f"{d}.evidence", f"{domain.title}: evidence", EVIDENCE_PLACEHOLDER),
+                        Field(f"{d}.evidence", "richtext", f"{domain.title}: evidence", evidence),
                     ],
                 ],
-                widths=(30, 70),
+                edition,
             )
         )
     if tool.overall_judgement:
@@ -460,7 +521,7 @@ def audit_layout(config: Config, tool: ToolType, plan_row_count: int | None = No
             # The key again beside the overall grade, as text: a table here would come
             # between tables of fields (see Key).
             Paragraph(key, "Guidance"),
-            Table(
+            _answers(
                 [
                     [
                         "Overall grade",
@@ -472,11 +533,22 @@ def audit_layout(config: Config, tool: ToolType, plan_row_count: int | None = No
                             _grade_choices(config, False),
                         ),
                     ],
-                    [f"Summary of {words.summary}", _rich("overall.summary", "Overall summary")],
-                    ["Good practice", _rich("overall.good_practice", "Good practice")],
-                    ["Areas for development", _rich("overall.development", "Areas for development")],
+                    [
+                        f"Summary of {words.summary}",
+                        _rich("overall.summary", "Overall summary", "Enter the overall summary", edition),
+                    ],
+                    [
+                        "Good practice",
+                        _rich("overall.good_practice", "Good practice", "Enter the good practice seen", edition),
+                    ],
+                    [
+                        "Areas for development",
+                        _rich(
+                            "overall.development", "Areas for development", "Enter the areas for development", edition
+                        ),
+                    ],
                 ],
-                widths=(30, 70),
+                edition,
             ),
         ]
     if tool.immediate_concern:
@@ -487,63 +559,80 @@ def audit_layout(config: Config, tool: ToolType, plan_row_count: int | None = No
                 "concern, tell the team manager at once, tick the box and say what was done.",
                 "Guidance",
             ),
-            Table(
+            _answers(
                 [
                     [
                         "Immediate safeguarding concern identified",
                         Field("concern.immediate", "checkbox", "Immediate safeguarding concern"),
                     ],
-                    ["Concern and action taken", _rich("concern.details", "Concern details")],
-                    ["Team manager notified on", _date("concern.notified", "Team manager notified on")],
+                    [
+                        "Concern and action taken",
+                        _rich("concern.details", "Concern details", "Enter the concern and the action taken", edition),
+                    ],
+                    ["Team manager notified on", _date("concern.notified", "Team manager notified on", edition)],
                 ],
-                widths=(30, 70),
+                edition,
             ),
         ]
     if tool.discussion_record:
         blocks += [
             Heading("Discussion with the worker and team manager"),
-            Table(
+            _answers(
                 [
-                    ["Discussed with the worker on", _date("discussion.worker_date", "Discussed with worker on")],
+                    [
+                        "Discussed with the worker on",
+                        _date("discussion.worker_date", "Discussed with worker on", edition),
+                    ],
                     [
                         "Discussed with the team manager on",
-                        _date("discussion.manager_date", "Discussed with team manager on"),
+                        _date("discussion.manager_date", "Discussed with team manager on", edition),
                     ],
-                    ["What was discussed and agreed", _rich("discussion.notes", "Discussion notes")],
+                    [
+                        "What was discussed and agreed",
+                        _rich("discussion.notes", "Discussion notes", "Enter what was discussed and agreed", edition),
+                    ],
                 ],
-                widths=(30, 70),
+                edition,
             ),
         ]
     if tool.improvement_plan:
-        blocks += _plan_blocks(config, tool, plan_row_count)
+        blocks += _plan_blocks(config, tool, plan_row_count, edition)
     blocks += [
         Heading("Completion"),
-        Table([[words.completed, _date("completion.date", "Audit completed on")]], widths=(30, 70)),
+        _answers([[words.completed, _date("completion.date", "Audit completed on", edition)]], edition),
     ]
     return Layout(blocks)
 
 
-def plan_layout(config: Config, tool: ToolType, plan_row_count: int | None = None) -> Layout:
+def plan_layout(config: Config, tool: ToolType, plan_row_count: int | None = None, edition: int = EDITION) -> Layout:
     """The improvement plan taken to the practitioner discussion."""
-    blocks = _plan_blocks(config, tool, plan_row_count)
+    blocks: list[Block] = [Paragraph(PLAN_KEYBOARD_NOTE, "Guidance")] if edition >= 2 else []
+    blocks += _plan_blocks(config, tool, plan_row_count, edition)
+    present = "Enter who was present" if edition >= 2 else TEXT_PLACEHOLDER
     blocks += [
         Heading("Practitioner discussion"),
-        Table(
+        _answers(
             [
-                ["Date of discussion", _date("discussion.date", "Date of discussion")],
-                ["Present", Field("discussion.present", "text", "Present", TEXT_PLACEHOLDER)],
-                ["Agreed actions and comments", _rich("discussion.agreed", "Agreed actions")],
+                ["Date of discussion", _date("discussion.date", "Date of discussion", edition)],
+                ["Present", Field("discussion.present", "text", "Present", present)],
+                [
+                    "Agreed actions and comments",
+                    _rich("discussion.agreed", "Agreed actions", "Enter the agreed actions and comments", edition),
+                ],
             ],
-            widths=(30, 70),
+            edition,
         ),
     ]
     return Layout(blocks)
 
 
-def layout_for(config: Config, tool: ToolType, kind: DocumentKind, plan_row_count: int | None = None) -> Layout:
-    """The layout of a document of ``kind``, with ``plan_row_count`` plan rows if not today's rule."""
+def layout_for(
+    config: Config, tool: ToolType, kind: DocumentKind, plan_row_count: int | None = None, edition: int = EDITION
+) -> Layout:
+    """The layout of a document of ``kind``, with ``plan_row_count`` plan rows if not today's
+    rule, in ``edition`` (today's unless a return of an older form is read)."""
     make = audit_layout if kind == "audit" else plan_layout
-    return make(config, tool, plan_row_count)
+    return make(config, tool, plan_row_count, edition)
 
 
 def layout_source(config: Config) -> Callable[[Any], Layout | None]:
@@ -552,7 +641,8 @@ def layout_source(config: Config) -> Callable[[Any], Layout | None]:
     by their table cell in files converted from .doc or .odt, and for the choices of forms
     issued before choices were signed; the signed manifest hash decides whether the
     rebuilt layout is the one the form had.  Forms issued before the plan had a row per
-    domain had the configured number of rows: that layout is tried too."""
+    domain had the configured number of rows, and forms of edition 1 their own
+    placeholders and tables: those layouts are tried too."""
 
     built: dict[tuple[str, str], list[Layout]] = {}  # once per tool type and kind, not per file
 
@@ -563,8 +653,9 @@ def layout_source(config: Config) -> Callable[[Any], Layout | None]:
         if key not in built:
             tool = config.tool(identity.tool)
             built[key] = [
-                layout_for(config, tool, identity.document),
-                layout_for(config, tool, identity.document, config.settings.improvement_plan.rows),
+                layout_for(config, tool, identity.document, rows, edition)
+                for edition in range(EDITION, 0, -1)
+                for rows in (None, config.settings.improvement_plan.rows)
             ]
         candidates = built[key]
         signed = (c for c in candidates if identity.manifest in (c.digest, c.unsigned_choices_digest))

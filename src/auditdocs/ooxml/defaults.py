@@ -28,7 +28,9 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml import parse_xml
 from docx.shared import Cm, Pt, RGBColor
 
+from auditdocs.dates import now
 from auditdocs.ooxml.namespaces import W
+from auditdocs.ooxml.properties import CORE_PART, GENERATOR, CoreProperties, settings_in_language, styles_in_language
 from auditdocs.ooxml.text import attr
 
 FORM_MARKER = "[[auditdocs:form]]"
@@ -49,6 +51,9 @@ CASE_DETAILS = [
 ]
 #: Rows shown only when the label is given (no child id for an audit about a worker).
 OPTIONAL_DETAILS = {"case.child_id": "labels.child_id"}
+#: The details table's header row (a screen reader reads it with each value).
+DETAILS_HEADER = ("Detail", "Filled in for you (locked)")
+HEADER_FILL = "D9E2F3"  # the form body's header rows' shading (ooxml.body)
 
 
 def _locked_control(label: str, tag: str, expr: str, sdt_id: int) -> str:
@@ -90,6 +95,13 @@ def _page(doc, footer_text: str) -> None:  # type: ignore[no-untyped-def]
 def _details_table(doc) -> None:  # type: ignore[no-untyped-def]
     table = doc.add_table(rows=0, cols=2)
     table.style = doc.styles["Table Grid"]
+    header = table.add_row()
+    header._tr.get_or_add_trPr().append(parse_xml(f'<w:tblHeader xmlns:w="{W}"/>'))
+    for cell, text, width in zip(header.cells, DETAILS_HEADER, (Cm(5), Cm(12)), strict=True):
+        cell.width = width
+        cell.paragraphs[0].add_run(text).bold = True
+        shade = f'<w:shd xmlns:w="{W}" w:val="clear" w:color="auto" w:fill="{HEADER_FILL}"/>'
+        cell._tc.get_or_add_tcPr().append(parse_xml(shade))
     for n, (label, tag, alias, expr) in enumerate(CASE_DETAILS, 1):
         condition = OPTIONAL_DETAILS.get(tag)
         if condition:  # docxtpl replaces a row holding {%tr ... %} by the tag alone
@@ -244,9 +256,10 @@ _UNNEEDED = (
 _KEEP_TABLE_STYLES = {"TableNormal", "TableGrid"}
 
 
-def slim(path: Path) -> None:
+def slim(path: Path, title: str = "") -> None:
     """Drop the parts above, and the 98 table styles the forms never use (340 KB), from a
-    template python-docx wrote; relationships and content types follow."""
+    template python-docx wrote; relationships and content types follow.  Its properties
+    say what it is (``title``), made by auditdocs now, in British English."""
     from lxml import etree
 
     from auditdocs.ooxml import namespaces as ns
@@ -276,7 +289,11 @@ def slim(path: Path) -> None:
     settings = etree.fromstring(parts["word/settings.xml"])
     for zoom in settings.iter(f"{w}zoom"):
         zoom.set(f"{w}percent", "100")
-    parts["word/settings.xml"] = etree.tostring(settings, xml_declaration=True, encoding="UTF-8", standalone=True)
+    parts["word/settings.xml"] = settings_in_language(
+        etree.tostring(settings, xml_declaration=True, encoding="UTF-8", standalone=True)
+    )
+    parts["word/styles.xml"] = styles_in_language(parts["word/styles.xml"])
+    parts[CORE_PART] = CoreProperties(title, GENERATOR, now()).xml()
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
         for name, data in parts.items():
             out.writestr(name, data)
@@ -305,8 +322,13 @@ def build_all(folder: Path) -> list[Path]:
         made.append(folder / name)
     build_report(folder / "report.docx")
     made.append(folder / "report.docx")
+    titles = {
+        "audit_tool.docx": "Audit tool template",
+        "improvement_plan.docx": "Improvement plan template",
+        "report.docx": "Audit report",  # a report may give itself a title of its own
+    }
     for path in made:
-        slim(path)
+        slim(path, titles[path.name])
     return made
 
 

@@ -13,6 +13,7 @@ import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,16 @@ from auditdocs.errors import AuditDocsError, InternalError, TemplateError
 from auditdocs.ooxml import namespaces as ns
 from auditdocs.ooxml.binding import data_store_parts
 from auditdocs.ooxml.package import Package, macro_parts, parse_xml
+from auditdocs.ooxml.properties import (
+    CORE_PART,
+    GENERATOR,
+    CoreProperties,
+    core_content_type,
+    core_part_name,
+    core_rels,
+    settings_in_language,
+    styles_in_language,
+)
 from auditdocs.ooxml.text import attr, runs_inner
 from auditdocs.ooxml.zipout import Part, Segment, zip_bytes
 
@@ -158,18 +169,31 @@ class PreparedDocument:
         self.suffix = self._compile(main, suffix)
         self.body = Segment.of(body(len(sdt_ids)).encode("utf-8"))
 
-        self.parts: list[Part | _Jinja | str] = []  # str = the main part's slot
+        self.parts: list[Part | _Jinja | str] = []  # str = the main part's or the core properties' slot
         self.user_props = b""
+        self.template_core: Part | None = None  # the template's core properties, when no others are given
         rels_name = main.rsplit("/", 1)[0] + "/_rels/" + main.rsplit("/", 1)[-1] + ".rels"
+        core = (core_part_name(pkg.read("_rels/.rels")) if pkg.has("_rels/.rels") else None) or CORE_PART
+        self.core_name = core
+        # Every document is in British English (styles' default language, theme fonts'
+        # language), whatever language the template was saved in.
+        language = {"word/styles.xml": styles_in_language, "word/settings.xml": settings_in_language}
         for info in pkg.zip.infolist():
             name = info.filename
             raw = pkg.read(name)
+            if name in language and main == "word/document.xml":
+                raw = language[name](raw)
             if name.lower() == main.lower():
                 self.parts.append("main")
+            elif name.lower() == core.lower():
+                self.core_name = name
+                self.template_core = Part.of(name, raw)
+                self.parts.append("core")
             elif name == "[Content_Types].xml":
+                raw = core_content_type(raw) if not pkg.has(core) else raw
                 self.parts.append(Part.of(name, _content_types(raw, extra_types)))
             elif name == "_rels/.rels":
-                self.parts.append(Part.of(name, _package_rels(raw)))
+                self.parts.append(Part.of(name, _package_rels(core_rels(raw))))
             elif name.lower() == rels_name.lower():
                 self.parts.append(Part.of(name, _add_rels(raw, extra_rels)))
             elif name == "docProps/custom.xml":
@@ -180,6 +204,8 @@ class PreparedDocument:
                 self.parts.append(Part.of(name, raw))
         if not any(isinstance(p, Part) and p.name == rels_name for p in self.parts):
             self.parts.append(Part.of(rels_name, _add_rels(_EMPTY_RELS, extra_rels)))
+        if "core" not in self.parts:
+            self.parts.append("core")
         self.parts += [Part.of(name, raw) for name, raw in extra_parts.items()]
 
     def check(self, context: Mapping[str, Any]) -> None:
@@ -199,10 +225,20 @@ class PreparedDocument:
                 except AuditDocsError as exc:
                     raise TemplateError(f"{self.path}: placeholders break the XML of {name}: {exc}") from None
 
-    def render(self, context: Mapping[str, Any], properties: Mapping[str, str]) -> bytes:
+    def render(
+        self, context: Mapping[str, Any], properties: Mapping[str, str], core: CoreProperties | None = None
+    ) -> bytes:
+        """One document: ``context`` fills the placeholders, ``properties`` are the identity's
+        custom properties, ``core`` its title, author and time (the template's without)."""
         parts: list[Part] = []
         for part in self.parts:
-            if part == "main":
+            if part == "core":
+                if core is None and self.template_core is not None:
+                    parts.append(self.template_core)
+                else:
+                    core = core or CoreProperties("", GENERATOR, datetime.now(UTC))
+                    parts.append(Part.of(self.core_name, core.xml()))
+            elif part == "main":
                 parts.append(
                     Part.join(
                         self.main,
