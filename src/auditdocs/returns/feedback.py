@@ -25,6 +25,8 @@ from auditdocs.forms.parse import ParsedForm
 from auditdocs.ooxml.binding import bind_shown_values
 from auditdocs.ooxml.comments import add_comments
 from auditdocs.ooxml.finish import plain_row_switches
+from auditdocs.ooxml.notes import prepend_section
+from auditdocs.ooxml.properties import CoreProperties, with_core_properties
 from auditdocs.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -61,10 +63,31 @@ def write_feedback(
     ]
     root = parsed.package.xml(parsed.main_part)
     plain_row_switches(root)  # a LibreOffice file's rows, as Word writes them
+    deadline = uk_date(outcome.resubmit_by) if outcome.resubmit_by else "within 3 working days"
+    # The list of amendments inside the document too, at the top: not every reader meets
+    # the comments (a screen reader reads them one by one, a print may leave them out).
+    prepend_section(
+        root,
+        "Amendments needed",
+        [
+            f"Before the Quality Assurance team can accept this document, please make the amendments below and "
+            f"send it back by {deadline}. Each one also has a comment at its field. This list is not part of the "
+            "form: leave it or delete it.",
+        ],
+        [
+            ("To fix: " if f.severity == "error" else "Please check: ")
+            + f"{labels.get(f.field or '', 'The form as a whole')}: {f.message}"
+            for f in [*errors, *warnings]
+        ],
+    )
     # The copy opens in Word showing what the auditor wrote: bound nodes follow the body
     # (LibreOffice never updates them, and may have emptied the part).
     commented = bind_shown_values(add_comments(parsed.package, parsed.main_part, root, comments), parsed.manifest)
     document = outcome.document or "audit"
+    title = f"Amendments needed: {ws.config.tool(alloc.tool).title} {alloc.audit_id}"
+    if document == "plan":
+        title = f"Amendments needed: improvement plan, {ws.config.tool(alloc.tool).title} {alloc.audit_id}"
+    commented = with_core_properties(commented, CoreProperties(title, ws.config.settings.organisation.name, now()))
     if version is None:
         version = len(_existing(ws, alloc, document)) + 1
     # A plan comes back from the team manager, after the practitioner discussion: its
@@ -80,13 +103,12 @@ def write_feedback(
     doc_path = folder / f"{stem}.docx"
     write_private(doc_path, commented)
 
-    deadline = uk_date(outcome.resubmit_by) if outcome.resubmit_by else "within 3 working days"
     lines = [
         f"Dear {to_name},",
         "",
         f"Thank you for returning audit {alloc.audit_id} (case {alloc.case_reference}). Before the Quality "
         f"Assurance team can accept it, please amend the points below and send it back by {deadline}.",
-        "The attached copy of your document has a comment at each field to fix.",
+        "The attached copy of your document lists them at the top and has a comment at each field to fix.",
         "",
         "To fix:",
         *[f"  - {labels.get(f.field or '', 'The form')}: {f.message}" for f in errors],
