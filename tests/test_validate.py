@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from auditdocs.config import Domain, Settings, ToolType, load_config
 from auditdocs.config.models import RULES, ValidationSettings
 from auditdocs.errors import ConfigError
+from auditdocs.forms.layout import evidence_placeholder
 from auditdocs.ooxml.fill import fill_form
 from auditdocs.returns.findings import Finding
 from auditdocs.returns.validate import GuidanceIndex, mentions, shingles, similarity, validate, words
@@ -284,6 +285,14 @@ def test_an_overall_grade_below_every_domain_is_queried(check: Check) -> None:
 def test_evidence_that_pastes_the_guidance_back_is_an_error(check: Check, tool: ToolType) -> None:
     guidance = domain(tool, "reviews").guidance  # its "name good practice" passes that rule
     assert found(check({"domain.reviews.evidence": guidance})) == {
+        ("evidence.guidance", "domain.reviews.evidence", "error")
+    }
+
+
+def test_evidence_with_another_boxs_placeholder_pasted_in_is_an_error(check: Check, tool: ToolType) -> None:
+    """The form's words a screen reader reads out in an empty box are its own words too."""
+    pasted = EVIDENCE["reviews"] + " " + evidence_placeholder(domain(tool, "visits").title) + "."
+    assert found(check({"domain.reviews.evidence": pasted})) == {
         ("evidence.guidance", "domain.reviews.evidence", "error")
     }
 

@@ -19,7 +19,7 @@ from types import MappingProxyType
 
 from auditdocs.config.models import Domain, Settings, ToolType, ValidationSettings
 from auditdocs.dates import is_working_day
-from auditdocs.forms.layout import EVIDENCE_PLACEHOLDER, TEXT_PLACEHOLDER, Wording, wording
+from auditdocs.forms.layout import EVIDENCE_PLACEHOLDER, TEXT_PLACEHOLDER, Wording, evidence_placeholder, wording
 from auditdocs.returns.findings import POSSIBLE_CONCERN, Finding, Severity
 from auditdocs.text import norm
 
@@ -230,6 +230,7 @@ def tool_guidance(tool: ToolType, settings: Settings) -> GuidanceIndex:
     """Every text the form itself shows the auditor: guidance, placeholders, criteria."""
     texts = [tool.intro, settings.improvement_plan.guidance, EVIDENCE_PLACEHOLDER, TEXT_PLACEHOLDER]
     texts += [domain.guidance for domain in tool.domains]
+    texts += [evidence_placeholder(domain.title) for domain in tool.domains]
     return GuidanceIndex.of(texts, criteria=[c.text for domain in tool.domains for c in domain.criteria])
 
 
