@@ -375,3 +375,29 @@ def test_without_a_python_that_has_uno_each_file_gets_a_libreoffice_of_its_own(l
     with Converter() as alone:
         docx = alone.convert(legacy["2026-11-005"].read_bytes(), "odt")
     assert docx.startswith(b"PK") and alone.starts == 0
+
+
+def test_a_converter_whose_owner_is_killed_leaves_nothing_behind(legacy, tmp_path):
+    """auditdocs killed (no finalizer runs): the helper sees its stdin close, asks LibreOffice
+    to quit and removes its folder."""
+    import subprocess
+    import sys
+
+    script = (
+        "import os, sys\n"
+        "from pathlib import Path\n"
+        "from auditdocs.ooxml.convert import Converter\n"
+        "converter = Converter()\n"
+        f"converter.convert(Path({str(legacy['2026-11-001'])!r}).read_bytes(), 'doc')\n"
+        "print(converter._running.folder, flush=True)\n"
+        "os._exit(0)\n"
+    )
+    folder = Path(
+        subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.strip()
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and folder.exists():
+        time.sleep(0.2)
+    assert not folder.exists()
+    left = [p for p in psutil.process_iter(["cmdline"]) if str(folder) in " ".join(p.info["cmdline"] or [])]
+    assert gone(left)

@@ -476,7 +476,7 @@ class Converter:
                 _remove_pipes(pipe, _instance_pipe(_profile_url(folder)))
                 return None
             helper = subprocess.Popen(
-                [python, str(_HELPER), pipe, str(self.start_timeout)],
+                [python, str(_HELPER), pipe, str(self.start_timeout), str(folder)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,

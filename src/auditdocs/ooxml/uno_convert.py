@@ -3,18 +3,20 @@ bridge (LibreOffice's own Python on Windows and macOS, python3-uno's on Linux), 
 often not the Python auditdocs runs under; so this file imports nothing from auditdocs
 and keeps to the Python that LibreOffice 7.x bundles (3.8).
 
-    python uno_convert.py PIPE_NAME START_TIMEOUT_SECONDS
+    python uno_convert.py PIPE_NAME START_TIMEOUT_SECONDS [FOLDER]
 
 Connects to the LibreOffice listening on the named pipe, says ``{"ready": true}`` on
 stdout, then converts one file per line read on stdin (``{"in": path, "out": path, "kind": "doc"}``),
 answering ``{"ok": true}`` or ``{"ok": false, "error": ...}`` on one line each.  When stdin
-closes (auditdocs finished, or died), LibreOffice is asked to quit.  Documents are opened
+closes (auditdocs finished, or died), LibreOffice is asked to quit, and FOLDER (its profile
+and temporary files) is removed once it has.  Documents are opened
 without a window, read-only, with no macro run and no link updated.
 """
 
 import contextlib
 import json
 import os
+import shutil
 import sys
 import time
 
@@ -124,7 +126,23 @@ def main(argv):
             _say({"ok": True})
     with contextlib.suppress(Exception):  # LibreOffice going away closes the bridge: that is the aim
         desktop.terminate()
+    if len(argv) > 3:
+        _remove(argv[3])
     return 0
+
+
+def _remove(folder, seconds=30.0):
+    """Remove LibreOffice's folder once it has quit (it writes there as it quits; on Windows
+    its files are locked until then).  auditdocs removes it itself when it closes the
+    converter; this is for an owner that was killed (its stdin then closes)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        shutil.rmtree(folder, ignore_errors=True)
+        if not os.path.exists(folder):
+            time.sleep(1.0)  # anything written after? then once more
+            shutil.rmtree(folder, ignore_errors=True)
+            return
 
 
 if __name__ == "__main__":
