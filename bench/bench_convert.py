@@ -27,7 +27,6 @@ import io
 import json
 import os
 import platform
-import random
 import shutil
 import signal
 import subprocess
@@ -40,14 +39,7 @@ from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
-STOCK = [
-    "the child was seen alone", "the social worker visited the family home", "the plan was reviewed on time",
-    "the team manager gave clear direction", "the assessment considers the history", "the voice of the child is",
-    "records are up to date", "there is evidence of management oversight", "the school was consulted about",
-    "the parents were involved in the plan", "direct work with the child shows", "the chronology is not current",
-    "supervision notes record the decision", "risk was reviewed at the strategy discussion", "actions have owners",
-]
-
+from bench_month import DistinctReturns  # the same kind of returns: distinct evidence
 
 # --- the old way, kept as it was before issue 15 (the baseline) -----------------------------
 
@@ -93,22 +85,10 @@ def use_old_conversion() -> None:
 # --- making returns ---------------------------------------------------------------------------
 
 
-def evidence(rng: random.Random, vocabulary: list[str]) -> str:
-    sentences = []
-    for _ in range(rng.randint(3, 5)):
-        own = " ".join(rng.choice(vocabulary) for _ in range(rng.randint(4, 8)))
-        stock = rng.choice(STOCK)
-        sentences.append((f"{stock} {own}" if rng.random() < 0.5 else f"{own} {stock}").capitalize() + ".")
-    return " ".join(sentences)
-
-
 def make_month(root: Path, n: int) -> list[str]:
     """A workspace with ``n`` audits allocated in 2026-11 and a filled return for each in
     ``root/filled`` (Word-style .docx, distinct evidence); their ids."""
     from auditdocs.allocation.workbook import read_allocation
-    from auditdocs.forms.generate import FormFactory
-    from auditdocs.ooxml.fill import WordStyle, fill_form
-    from auditdocs.sample.answers import AUDIT_DATE, complete_values
     from auditdocs.sample.month import init_workspace, sample_allocation_path
 
     ws = init_workspace(root / "ws")
@@ -119,28 +99,11 @@ def make_month(root: Path, n: int) -> list[str]:
         for i in range(n)
     ]
     ws.store().record_allocations(allocations)
-    factory = FormFactory(ws.config, ws.templates_dir, ws.key())
-    values = complete_values(AUDIT_DATE)
-    keys = [k for k in values if k.endswith(".evidence")]
-    for k, key in enumerate(keys):
-        values[key] = f"EVIDENCEMARKER{k}X"
-    # One form filled once (whole runs, so each marker stays whole), its evidence replaced per return.
-    filled = fill_form(factory.render(base, "audit"), values, WordStyle(1, split_runs=False))
-    document = zipfile.ZipFile(io.BytesIO(filled)).read("word/document.xml").decode()
-    rng = random.Random(15)
-    vocabulary = [f"{rng.choice('bcdfghklmnprstvw')}{rng.choice('aeiou')}{k}" for k in range(20_000)]
+    maker = DistinctReturns(ws, base, seed=15)
     out_dir = root / "filled"
     out_dir.mkdir()
     for alloc in allocations:
-        xml = document
-        for k in range(len(keys)):
-            xml = xml.replace(f"EVIDENCEMARKER{k}X", evidence(rng, vocabulary))
-        own = zipfile.ZipFile(io.BytesIO(factory.render(alloc, "audit")))
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-            for name in own.namelist():
-                z.writestr(name, xml.encode() if name == "word/document.xml" else own.read(name))
-        (out_dir / f"{alloc.audit_id}.docx").write_bytes(out.getvalue())
+        (out_dir / f"{alloc.audit_id}.docx").write_bytes(maker.form(alloc, maker.texts()))
     return [a.audit_id for a in allocations]
 
 

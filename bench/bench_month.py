@@ -34,6 +34,7 @@ import zipfile
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 COPY_EVERY = 40
 STOCK = [
@@ -56,12 +57,48 @@ def evidence(rng: random.Random, vocabulary: list[str]) -> str:
     return " ".join(sentences)
 
 
+class DistinctReturns:
+    """Filled returns with evidence of their own, made in milliseconds: one form filled once
+    (whole runs, so each evidence box holds a marker), its markers replaced per return and
+    its document put into each audit's own generated form (its own signed identity).
+    Shared with bench_convert.py."""
+
+    def __init__(self, ws: Any, base: Any, seed: int) -> None:
+        from auditdocs.forms.generate import FormFactory
+        from auditdocs.ooxml.fill import WordStyle, fill_form
+        from auditdocs.sample.answers import AUDIT_DATE, complete_values
+
+        self.factory = FormFactory(ws.config, ws.templates_dir, ws.key())
+        values = complete_values(AUDIT_DATE)
+        self.boxes = [k for k in values if k.endswith(".evidence")]
+        values.update({key: f"EVIDENCEMARKER{k}X" for k, key in enumerate(self.boxes)})
+        filled = fill_form(self.factory.render(base, "audit"), values, WordStyle(1, split_runs=False))
+        self.document = zipfile.ZipFile(io.BytesIO(filled)).read("word/document.xml").decode()
+        self.rng = random.Random(seed)
+        syllable = "{}{}{}".format
+        self.vocabulary = [syllable(self.rng.choice("bcdfghklmnprstvw"), self.rng.choice("aeiou"), k)
+                           for k in range(20_000)]
+
+    def texts(self) -> list[str]:
+        """New evidence for every box."""
+        return [evidence(self.rng, self.vocabulary) for _ in self.boxes]
+
+    def form(self, alloc: Any, texts: list[str]) -> bytes:
+        """The audit's own form filled with ``texts``."""
+        xml = self.document
+        for k, text in enumerate(texts):
+            xml = xml.replace(f"EVIDENCEMARKER{k}X", text)
+        own = zipfile.ZipFile(io.BytesIO(self.factory.render(alloc, "audit")))
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+            for name in own.namelist():
+                z.writestr(name, xml.encode() if name == "word/document.xml" else own.read(name))
+        return out.getvalue()
+
+
 def make_returns(root: Path, n: int, per_month: int) -> None:
     """A workspace with ``n`` allocations, ``per_month`` to a month, and a return for each."""
     from auditdocs.allocation.workbook import read_allocation
-    from auditdocs.forms.generate import FormFactory
-    from auditdocs.ooxml.fill import WordStyle, fill_form
-    from auditdocs.sample.answers import AUDIT_DATE, complete_values
     from auditdocs.sample.month import init_workspace, sample_allocation_path
 
     ws = init_workspace(root / "ws")
@@ -73,36 +110,18 @@ def make_returns(root: Path, n: int, per_month: int) -> None:
         allocations.append(replace(base, audit_id=f"B-{i:06d}", month=f"{year}-{month:02d}",
                                    case_reference=f"NB-{100000 + i}", due_date=date(year, month, 28)))
     ws.store().record_allocations(allocations)
-    factory = FormFactory(ws.config, ws.templates_dir, ws.key())
-    values = complete_values(AUDIT_DATE)
-    keys = [k for k in values if k.endswith(".evidence")]
-    for k, key in enumerate(keys):
-        values[key] = f"EVIDENCEMARKER{k}X"
-    # One form filled once (whole runs, so each marker stays whole), its evidence replaced per return.
-    body = zipfile.ZipFile(io.BytesIO(fill_form(factory.render(base, "audit"), values, WordStyle(1, split_runs=False))))
-    document = body.read("word/document.xml").decode()
-    rng = random.Random(2026)
-    syllable = "{}{}{}".format
-    vocabulary = [syllable(rng.choice("bcdfghklmnprstvw"), rng.choice("aeiou"), k) for k in range(20_000)]
+    maker = DistinctReturns(ws, base, seed=2026)
     inbox = root / "inbox"
     inbox.mkdir()
     written: list[list[str]] = []
     copies = 0
     for i, alloc in enumerate(allocations):
-        texts = [evidence(rng, vocabulary) for _ in keys]
+        texts = maker.texts()
         if i % COPY_EVERY == 0 and i % per_month:  # copied from an earlier return of the month
-            texts[2] = written[rng.randrange(i - i % per_month, i)][2]
+            texts[2] = written[maker.rng.randrange(i - i % per_month, i)][2]
             copies += 1
         written.append(texts)
-        xml = document
-        for k, text in enumerate(texts):
-            xml = xml.replace(f"EVIDENCEMARKER{k}X", text)
-        own = zipfile.ZipFile(io.BytesIO(factory.render(alloc, "audit")))
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-            for name in own.namelist():
-                z.writestr(name, xml.encode() if name == "word/document.xml" else own.read(name))
-        (inbox / f"{alloc.audit_id}.docx").write_bytes(out.getvalue())
+        (inbox / f"{alloc.audit_id}.docx").write_bytes(maker.form(alloc, texts))
     (root / "copies.txt").write_text(str(copies))
 
 

@@ -3,14 +3,11 @@ lists the fixes inside it too, at the top, and has a title of its own (issue 17)
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from lxml import etree
 
 from auditdocs.forms.layout import layout_source
 from auditdocs.forms.parse import parse_bytes
@@ -21,21 +18,7 @@ from auditdocs.sample.answers import AUDIT_DATE, careless, complete_values
 from auditdocs.workspace import Workspace
 from tests.conftest import blank_form, month_workspace
 from tests.ooxml_check import check_office_files, document_problems
-
-W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-
-
-def _root(data: bytes) -> etree._Element:
-    return etree.fromstring(zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml"))
-
-
-def paragraphs(data: bytes) -> list[str]:
-    return [t for p in _root(data).iter(f"{W}p") if (t := "".join(x.text or "" for x in p.iter(f"{W}t")))]
-
-
-def core(data: bytes) -> dict[str, str]:
-    root = etree.fromstring(zipfile.ZipFile(io.BytesIO(data)).read("docProps/core.xml"))
-    return {etree.QName(el).localname: el.text or "" for el in root}
+from tests.test_accessible_forms import W, _root, core, paragraphs
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from array import array
 from collections.abc import Collection, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 from types import MappingProxyType
 
 from auditdocs.config.models import Domain, Settings, ToolType, ValidationSettings
@@ -231,7 +231,12 @@ def tool_guidance(tool: ToolType, settings: Settings) -> GuidanceIndex:
     texts = [tool.intro, settings.improvement_plan.guidance, EVIDENCE_PLACEHOLDER, TEXT_PLACEHOLDER]
     texts += [domain.guidance for domain in tool.domains]
     texts += [evidence_placeholder(domain.title) for domain in tool.domains]
-    return GuidanceIndex.of(texts, criteria=[c.text for domain in tool.domains for c in domain.criteria])
+    return _guidance(tuple(texts), tuple(c.text for domain in tool.domains for c in domain.criteria))
+
+
+@lru_cache(maxsize=32)  # the same few tools in every return of a batch: indexed once each
+def _guidance(texts: tuple[str, ...], criteria: tuple[str, ...]) -> GuidanceIndex:
+    return GuidanceIndex.of(texts, criteria=criteria)
 
 
 # --- the checker ------------------------------------------------------------------
