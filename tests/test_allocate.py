@@ -311,21 +311,22 @@ def test_a_version_1_store_gains_reaudit_of_and_keeps_its_allocations(tmp_path: 
     engine = create_engine(url)
     assert "reaudit_of" not in {c["name"] for c in inspect(engine).get_columns("allocations")}
     store = Store(url)
-    assert store.schema_version() == SCHEMA_VERSION == 3
+    assert store.schema_version() == SCHEMA_VERSION == 4
     assert "reaudit_of" in {c["name"] for c in inspect(engine).get_columns("allocations")}
+    assert "moderations" in inspect(engine).get_table_names()  # migration 4
     engine.dispose()
     old = store.allocation("2026-10-001")
     assert old is not None and old[0].reaudit_of is None and old[1] == "issued"
     store.record_allocations([Allocation(**{**stored(MONTH, 1, "A-1").__dict__, "reaudit_of": "2026-10-001"})])
     again = Store(url)  # opening again changes nothing
-    assert again.schema_version() == 3
+    assert again.schema_version() == SCHEMA_VERSION
     new = again.allocation(f"{MONTH}-001")
     assert new is not None and new[0].reaudit_of == "2026-10-001"
 
 
 def test_a_new_store_has_reaudit_of_from_the_start(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'new.sqlite'}"
-    assert Store(url).schema_version() == 3
+    assert Store(url).schema_version() == SCHEMA_VERSION
     engine = create_engine(url)
     assert [c["name"] for c in inspect(engine).get_columns("allocations")].count("reaudit_of") == 1
     engine.dispose()

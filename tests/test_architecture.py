@@ -32,6 +32,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("auditdocs.workspace",),
     ("auditdocs.allocation",),
     ("auditdocs.forms",),
+    ("auditdocs.moderation",),
     ("auditdocs.returns",),
     ("auditdocs.mail",),
     ("auditdocs.reports",),

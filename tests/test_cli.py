@@ -367,6 +367,7 @@ def test_the_command_list_is_complete() -> None:
         "generate",
         "ingest",
         "init",
+        "moderate",
         "parse",
         "report",
         "report monthly",

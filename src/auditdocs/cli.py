@@ -296,6 +296,23 @@ def chase(month: str | None, today: Any, dry_run: bool, workspace: Path | None) 
 
 @main.command()
 @month_option
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Draw as of this date, for the forms' due date (default: today), YYYY-MM-DD.")
+@workspace_option
+def moderate(month: str | None, today: Any, workspace: Path | None) -> None:
+    """Draw the month's moderation sample (once; later runs keep it) and write a
+    moderation form for each audit drawn, under output/<month>/moderation/."""
+    from auditdocs.moderation.sample import describe, moderate_month
+    from auditdocs.workspace import Workspace
+
+    ws = Workspace.open(workspace)
+    sample = moderate_month(ws, _month(ws, month), today=today.date() if today else None)
+    for line in describe(sample):
+        click.echo(line)
+
+
+@main.command()
+@month_option
 @workspace_option
 def status(month: str | None, workspace: Path | None) -> None:
     """Show each audit of a month: state, due date, returns, lateness, urgency."""

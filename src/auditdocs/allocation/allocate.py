@@ -76,8 +76,9 @@ def history_from_store(store: Store, month: str, settings: Settings) -> History:
     """What the store says about ``month``: the cases audited in the months before (the
     ``exclude_months`` rule) and the open re-audit chains (2.12).  A chain is open while
     the latest case file audit of the case, in any month before, is graded one of
-    ``reaudit_grades``: it is re-audited however late that grade came in, and every
-    month until a re-audit grades it better."""
+    ``reaudit_grades`` (its grade of record: a moderator's, where moderation says so): it
+    is re-audited however late that grade came in, and every month until a re-audit grades
+    it better."""
     rules = settings.allocation
     recent: dict[str, str] = {}
     window = None
@@ -91,7 +92,10 @@ def history_from_store(store: Store, month: str, settings: Settings) -> History:
         latest[norm(alloc.case_reference)] = (alloc, state)  # by month, then audit id: the last one counts
         if window and alloc.month >= window[0]:
             recent[norm(alloc.case_reference)] = alloc.month
-    grades = store.current_values_between(_EVER, before, "overall.grade", tool=rules.tool)
+    # The grade of record: a moderator's where moderation says it stands (framework 7.2).
+    grades = store.values_of_record_between(
+        _EVER, before, "overall.grade", tool=rules.tool, rule=settings.moderation.grade_of_record
+    )
     reaudits = []
     unreturned: list[Allocation] = []
     for alloc, state in latest.values():

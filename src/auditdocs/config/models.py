@@ -485,6 +485,41 @@ class Schedule(Model):
         return month in self.months or any(month in months for months in self.status_months.values())
 
 
+class Moderator(Model):
+    """A second, experienced reader who re-grades a sample of audits (a QA or moderation officer)."""
+
+    name: Text
+    email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+$", max_length=320)]
+
+
+class ModerationSettings(Model):
+    """Moderation (framework 7.2): each month a sample of the accepted case file audits is
+    re-graded by a moderator, and how often the two agree is measured.  No moderators: off."""
+
+    moderators: list[Moderator] = Field(default_factory=list)
+    #: How many audits a month: ``sample_count`` if given, else this share of the month's
+    #: accepted case file audits (rounded up); never fewer than ``always_grades`` and the
+    #: quarter's not yet moderated auditors (see ``moderation.sample``) make it.
+    sample_share: float = Field(0.1, gt=0, le=1)
+    sample_count: int | None = Field(None, ge=1, le=10000)
+    #: Audits graded one of these overall are always moderated.
+    always_grades: list[Id] = Field(default_factory=lambda: ["inadequate", "outstanding"])
+    #: The random draw's seed (with the month): the same store and config give the same sample.
+    seed: int = 0
+    #: blind: the moderator does not see the auditor's grades and evidence; open: they do.
+    mode: Literal["blind", "open"] = "blind"
+    #: Whose grade stands where the two differ (the re-audit chain follows it).
+    grade_of_record: Literal["moderator", "auditor"] = "moderator"
+    #: The moderation form is due this many working days after the sample is drawn.
+    due_working_days: int = Field(10, ge=1, le=100)
+
+    @field_validator("moderators")
+    @classmethod
+    def _moderators(cls, value: list[Moderator]) -> list[Moderator]:
+        _unique(value, "name", "moderator")
+        return value
+
+
 class LimitSettings(Model):
     """How big the files ingest reads may be, checked before they are read.  Safe
     defaults; raise them only for files you trust (limits stop zip bombs and the like)."""
@@ -512,6 +547,7 @@ class Settings(Model):
     limits: LimitSettings = LimitSettings()
     #: tool id → its schedule; none: only the case file audit is allocated
     schedules: dict[Id, Schedule] = Field(default_factory=dict)
+    moderation: ModerationSettings = ModerationSettings()
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
@@ -526,6 +562,11 @@ class Settings(Model):
             if grade_id not in ids:
                 raise ValueError(
                     f"allocation.reaudit_grades: {grade_id!r} is not a grade id (one of {', '.join(sorted(ids))})"
+                )
+        for grade_id in self.moderation.always_grades:
+            if grade_id not in ids:
+                raise ValueError(
+                    f"moderation.always_grades: {grade_id!r} is not a grade id (one of {', '.join(sorted(ids))})"
                 )
         roles = self.imports.auditors.roles
         if self.allocation.reaudit_role not in roles:

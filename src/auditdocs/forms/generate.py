@@ -25,15 +25,23 @@ from auditdocs.dates import check_month, now, uk_date
 from auditdocs.errors import UsageError
 from auditdocs.files import display, safe_name, write_private
 from auditdocs.forms.identity import Identity
-from auditdocs.forms.layout import DocumentKind, Layout, PreviousAudit, layout_for, reaudit_note, wording
+from auditdocs.forms.layout import (
+    DocumentKind,
+    Layout,
+    PreviousAudit,
+    layout_for,
+    moderation_note,
+    reaudit_note,
+    wording,
+)
 from auditdocs.ooxml.body import Binding, manifest_xml, render_body
 from auditdocs.ooxml.properties import CoreProperties
 from auditdocs.ooxml.template import PreparedDocument
 from auditdocs.store.store import Store
-from auditdocs.workspace import Workspace
+from auditdocs.workspace import Workspace, bundled_root
 
 DOCUMENT_KINDS: tuple[DocumentKind, ...] = ("audit", "plan")
-_TEMPLATE_FOR_KIND = {"plan": "improvement_plan.docx"}
+_TEMPLATE_FOR_KIND = {"plan": "improvement_plan.docx", "moderation": "moderation.docx"}
 
 
 def audit_period(month: str, months: int, case_start: date | None = None) -> tuple[date, date]:
@@ -88,6 +96,9 @@ class FormFactory:
         layout = layout_for(self.config, tool, kind)
         binding = Binding("{" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"auditdocs:{tool_id}:{kind}")).upper() + "}")
         template = self.templates_dir / _TEMPLATE_FOR_KIND.get(kind, tool.template)
+        if kind == "moderation" and not template.exists():
+            # A workspace made before moderation was added: the moderation form shipped.
+            template = bundled_root() / "templates" / template.name
         document = PreparedDocument(
             template,
             body=lambda first_id: render_body(layout, binding, first_id)[0],
@@ -95,14 +106,15 @@ class FormFactory:
             store_item_id=binding.store_item_id,
         )
         form = Form(tool_id, kind, layout, document, self.config.version(tool_id), layout.digest)
-        for sample in self._check_contexts(tool_id):
+        for sample in self._check_contexts(tool_id, kind):
             document.check(sample)
         self._forms[(tool_id, kind)] = form
         return form
 
-    def _check_contexts(self, tool_id: str) -> Iterable[dict[str, Any]]:
+    def _check_contexts(self, tool_id: str, kind: DocumentKind = "audit") -> Iterable[dict[str, Any]]:
         """Sample data to render a template with before any case: an audit, then a
-        re-audit, so that every placeholder is tried with and without a re-audit note."""
+        re-audit, so that every placeholder is tried with and without a re-audit note (a
+        moderation form: blind, then open)."""
         check = Allocation(
             "check",
             "2000-01",
@@ -117,6 +129,12 @@ class FormFactory:
             date(2000, 1, 31),
         )
         context = self.context(check)
+        if kind == "moderation":
+            tool = self.config.tool(tool_id)
+            yield {**context, "moderation": moderation_note(self.config, tool, check, "Moderator", None)}
+            shown = {f"domain.{d.id}.grade": None for d in tool.domains}
+            yield {**context, "moderation": moderation_note(self.config, tool, check, "Moderator", shown)}
+            return
         yield context
         grade, domain = self.config.settings.grading.grades[0].id, self.config.tool(tool_id).domains[0].id
         previous = {"overall.grade": grade, f"domain.{domain}.grade": grade, "plan.1.action": "Action"}
@@ -194,12 +212,23 @@ class FormFactory:
         identity = form.identity(alloc.audit_id).properties(self.key)
         return form.document.render(self.context(alloc), identity, self.core_properties(alloc, kind))
 
+    def render_moderation(self, alloc: Allocation, due: date, note: dict[str, Any]) -> bytes:
+        """The moderation form of an audit drawn for moderation, due on ``due``; ``note``:
+        what :func:`moderation_note` says above its fields."""
+        form = self.form(alloc.tool, "moderation")
+        identity = form.identity(alloc.audit_id).properties(self.key)
+        context = self.context(alloc)
+        context = {**context, "audit": {**context["audit"], "due": uk_date(due)}, "moderation": note}
+        return form.document.render(context, identity, self.core_properties(alloc, "moderation"))
+
     def core_properties(self, alloc: Allocation, kind: DocumentKind) -> CoreProperties:
         """The document's title (what Word and a screen reader give as its name), made by
         the organisation, now."""
         title = f"{self.config.tool(alloc.tool).title} {alloc.audit_id}"
         if kind == "plan":
             title = f"Improvement plan: {title}"
+        elif kind == "moderation":
+            title = f"Moderation: {title}"
         return CoreProperties(title, self.config.settings.organisation.name, now())
 
 

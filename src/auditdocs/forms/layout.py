@@ -22,8 +22,9 @@ from auditdocs.forms.identity import manifest_hash
 
 FieldKind = Literal["text", "richtext", "dropdown", "checkbox", "date"]
 
-#: The two documents issued per allocation.
-DocumentKind = Literal["audit", "plan"]
+#: The documents issued: two per allocation (the audit tool and the improvement plan),
+#: and a moderation form for an audit drawn for moderation.
+DocumentKind = Literal["audit", "plan", "moderation"]
 
 
 @dataclass(frozen=True)
@@ -626,12 +627,144 @@ def plan_layout(config: Config, tool: ToolType, plan_row_count: int | None = Non
     return Layout(blocks)
 
 
+def moderation_note(
+    config: Config, tool: ToolType, alloc: Allocation, moderator: str, open_values: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """What a moderation form says above its fields: whose audit it is and what to do; in
+    open mode (``open_values``: the auditor's current return) the auditor's grades and
+    evidence, as text.  A blind form is given nothing of the auditor's return."""
+    month = month_label(alloc.month)
+    note: dict[str, Any] = {
+        "intro": (
+            f"{moderator}: you are moderating audit {alloc.audit_id} of {month}, completed by {alloc.auditor}. "
+            "Read the case file and grade it yourself, as an auditor would, then talk your grades through "
+            "with the auditor (framework 7.2)."
+        ),
+        "instructions": (
+            "Grade every domain and the audit overall. Where your grade differs from the auditor's, say why "
+            "in the rationale: it is what the auditor will learn from. Save the form as .docx and send it back."
+        ),
+        "shown": [],
+        "shown_note": "",
+    }
+    if open_values is None:
+        note["instructions"] = (
+            "This is a blind moderation: you are not shown the auditor's grades, so that yours are your own. "
+            + note["instructions"]
+        )
+        return note
+    scale = config.settings.grading
+    labels = {g.id: g.label for g in [*scale.grades, scale.not_applicable]}
+
+    def grade(field: str) -> str:
+        return labels.get(str(open_values.get(field)), "not graded")
+
+    shown = [
+        {
+            "heading": f"{n}. {d.title}: {grade(f'domain.{d.id}.grade')}",
+            "text": _text(open_values.get(f"domain.{d.id}.evidence")) or "(no evidence written)",
+        }
+        for n, d in enumerate(tool.domains, 1)
+    ]
+    if tool.overall_judgement:
+        summary = _text(open_values.get("overall.summary")) or "(no summary written)"
+        shown.append({"heading": f"Overall: {grade('overall.grade')}", "text": summary})
+    note["shown"] = shown
+    note["shown_note"] = (
+        "This is an open moderation: the auditor's grades and evidence are shown here for reference. "
+        "They are not part of your form and are not changed by it."
+    )
+    return note
+
+
+#: What a moderator writes where their grade differs from the auditor's.
+RATIONALE_PLACEHOLDER = "Enter why you gave this grade (needed where it differs from the auditor's)"
+
+
+def moderation_layout(
+    config: Config, tool: ToolType, plan_row_count: int | None = None, edition: int = EDITION
+) -> Layout:
+    """The moderation form (framework 7.2): the tool's domains with their guidance and
+    criteria as text, a grade and a rationale per domain and overall, and the moderation
+    conversation with the auditor.  The auditor's grades are never part of the layout (in
+    open mode the template shows them above it, as text): blind and open forms have the same
+    fields, and a blind form holds nothing of the auditor's."""
+    del plan_row_count, edition  # one edition so far
+    blocks: list[Block] = [
+        Paragraph(KEYBOARD_NOTE, "Guidance"),
+        Heading("Grades"),
+        Paragraph("Grade each domain and the audit overall from the case file, as an auditor would (2.7):", "Guidance"),
+        Key(("Grade", "What it means"), grade_key(config, any(d.allow_na for d in tool.domains))),
+    ]
+    for n, domain in enumerate(tool.domains, 1):
+        d = f"domain.{domain.id}"
+        blocks += [Heading(f"{n}. {domain.title}"), Paragraph(domain.guidance, "Guidance")]
+        criteria = [c.text.rstrip(". ") for c in (*domain.what_good_looks_like, *domain.moving_to_outstanding)]
+        if criteria:
+            blocks.append(Paragraph("What good looks like: " + "; ".join(criteria) + ".", "Guidance"))
+        blocks.append(
+            _answers(
+                [
+                    [
+                        "Your grade" + ("; or Not applicable" if domain.allow_na else ""),
+                        Field(f"{d}.grade", "dropdown", f"{domain.title}: moderator's grade", GRADE_PLACEHOLDER,
+                              _grade_choices(config, domain.allow_na)),
+                    ],
+                    [
+                        "Your rationale",
+                        Field(f"{d}.rationale", "richtext", f"{domain.title}: rationale", RATIONALE_PLACEHOLDER),
+                    ],
+                ],
+                EDITION,
+            )
+        )  # fmt: skip
+    if tool.overall_judgement:
+        blocks += [
+            Heading("Overall judgement"),
+            _answers(
+                [
+                    [
+                        "Your overall grade",
+                        Field("overall.grade", "dropdown", "Moderator's overall grade", GRADE_PLACEHOLDER,
+                              _grade_choices(config, False)),
+                    ],
+                    [
+                        "Your rationale",
+                        Field("overall.rationale", "richtext", "Overall rationale", RATIONALE_PLACEHOLDER),
+                    ],
+                ],
+                EDITION,
+            ),
+        ]  # fmt: skip
+    blocks += [
+        Heading("Moderation conversation with the auditor"),
+        Paragraph(
+            "Talk your grades through with the auditor, then record the conversation here: where you "
+            "agreed, where you did not, and what the auditor will take from it.",
+            "Guidance",
+        ),
+        _answers(
+            [
+                ["Conversation held on", _date("conversation.date", "Conversation held on")],
+                [
+                    "What was discussed and agreed",
+                    _rich("conversation.notes", "Conversation notes", "Enter what was discussed and agreed"),
+                ],
+            ],
+            EDITION,
+        ),
+        Heading("Completion"),
+        _answers([["Moderation completed on", _date("completion.date", "Moderation completed on")]], EDITION),
+    ]
+    return Layout(blocks)
+
+
 def layout_for(
     config: Config, tool: ToolType, kind: DocumentKind, plan_row_count: int | None = None, edition: int = EDITION
 ) -> Layout:
     """The layout of a document of ``kind``, with ``plan_row_count`` plan rows if not today's
     rule, in ``edition`` (today's unless a return of an older form is read)."""
-    make = audit_layout if kind == "audit" else plan_layout
+    make = {"audit": audit_layout, "plan": plan_layout, "moderation": moderation_layout}[kind]
     return make(config, tool, plan_row_count, edition)
 
 
@@ -647,7 +780,7 @@ def layout_source(config: Config) -> Callable[[Any], Layout | None]:
     built: dict[tuple[str, str], list[Layout]] = {}  # once per tool type and kind, not per file
 
     def lookup(identity: Any) -> Layout | None:
-        if identity.tool not in config.tools or identity.document not in ("audit", "plan"):
+        if identity.tool not in config.tools or identity.document not in ("audit", "plan", "moderation"):
             return None
         key = (identity.tool, identity.document)
         if key not in built:

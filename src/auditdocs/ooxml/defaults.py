@@ -132,15 +132,30 @@ def _reaudit(doc) -> None:  # type: ignore[no-untyped-def]
     doc.add_paragraph("{%p endif %}")
 
 
+def _moderated(doc) -> None:  # type: ignore[no-untyped-def]
+    """An open moderation's view of the audit moderated: the auditor's grades and evidence
+    as text (never fields: nothing of it is read back).  A blind moderation has none."""
+    doc.add_paragraph("{%p if moderation.shown %}")
+    doc.add_heading("The auditor's grades and evidence", level=1)
+    doc.add_paragraph("{{ moderation.shown_note }}", style="Guidance")
+    doc.add_paragraph("{%p for item in moderation.shown %}")
+    doc.add_paragraph("{{ item.heading }}").runs[0].bold = True
+    doc.add_paragraph("{{ item.text }}")
+    doc.add_paragraph("{%p endfor %}")
+    doc.add_paragraph("{%p endif %}")
+
+
 def build(
     path: Path,
     title: str,
     footer: str,
     intro: str = "{{ tool.intro }}",
     instructions: str = "{{ audit.instructions }}",
+    moderation: bool = False,
 ) -> None:
-    """A form template: title, intro, the prefilled details, the re-audit note, the
-    instructions and the marker where the form goes."""
+    """A form template: title, intro, the prefilled details, the re-audit note (or, on a
+    moderation form, the audit moderated as an open moderation shows it), the instructions
+    and the marker where the form goes."""
     doc = Document()
     _styles(doc)
     _page(doc, footer)
@@ -148,7 +163,7 @@ def build(
     doc.add_paragraph(intro)
     doc.add_heading("{{ labels.details }}", level=1)
     _details_table(doc)
-    _reaudit(doc)
+    _moderated(doc) if moderation else _reaudit(doc)
     doc.add_paragraph(instructions, style="Guidance")
     doc.add_paragraph(FORM_MARKER)
     doc.save(str(path))
@@ -320,11 +335,21 @@ def build_all(folder: Path) -> list[Path]:
     ):
         build(folder / name, title, footer, intro, instructions)
         made.append(folder / name)
+    build(
+        folder / "moderation.docx",
+        "Moderation: {{ tool.title }}",
+        "Moderation · audit {{ audit.id }}",
+        "{{ moderation.intro }}",
+        "{{ moderation.instructions }}",
+        moderation=True,
+    )
+    made.append(folder / "moderation.docx")
     build_report(folder / "report.docx")
     made.append(folder / "report.docx")
     titles = {
         "audit_tool.docx": "Audit tool template",
         "improvement_plan.docx": "Improvement plan template",
+        "moderation.docx": "Moderation form template",
         "report.docx": "Audit report",  # a report may give itself a title of its own
     }
     for path in made:

@@ -20,13 +20,15 @@ from auditdocs.allocation.record import Allocation
 from auditdocs.dates import now, uk_date
 from auditdocs.errors import InternalError
 from auditdocs.files import display, safe_name, write_private
-from auditdocs.forms.layout import layout_for
+from auditdocs.forms.layout import DocumentKind, layout_for
 from auditdocs.forms.parse import ParsedForm
+from auditdocs.moderation.record import Difference
 from auditdocs.ooxml.binding import bind_shown_values
 from auditdocs.ooxml.comments import add_comments
 from auditdocs.ooxml.finish import plain_row_switches
 from auditdocs.ooxml.notes import prepend_section
 from auditdocs.ooxml.properties import CoreProperties, with_core_properties
+from auditdocs.store.store import Moderation
 from auditdocs.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -36,14 +38,22 @@ DOCX_TYPE = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.
 
 
 def field_labels(ws: Workspace, tool: str, document: str) -> dict[str, str]:
-    layout = layout_for(ws.config, ws.config.tool(tool), "plan" if document == "plan" else "audit")
+    kind: DocumentKind = "plan" if document == "plan" else "moderation" if document == "moderation" else "audit"
+    layout = layout_for(ws.config, ws.config.tool(tool), kind)
     return {f.id: f.label for f in layout.fields}
 
 
 def write_feedback(
-    ws: Workspace, parsed: ParsedForm, alloc: Allocation, outcome: Outcome, version: int | None = None
+    ws: Workspace,
+    parsed: ParsedForm,
+    alloc: Allocation,
+    outcome: Outcome,
+    version: int | None = None,
+    to: tuple[str, str] | None = None,
 ) -> list[Path]:
-    """Write the commented copy and the message; returns their paths.
+    """Write the commented copy and the message; returns their paths.  They go to the
+    auditor (a plan's to the team manager), or to ``to`` (name, e-mail): a moderation
+    form's to its moderator.
 
     They are named by the version of the return they answer (an improvement plan's apart
     from its audit's), so writing them again for the same return, as a re-run does after
@@ -85,20 +95,21 @@ def write_feedback(
     commented = bind_shown_values(add_comments(parsed.package, parsed.main_part, root, comments), parsed.manifest)
     document = outcome.document or "audit"
     title = f"Amendments needed: {ws.config.tool(alloc.tool).title} {alloc.audit_id}"
-    if document == "plan":
-        title = f"Amendments needed: improvement plan, {ws.config.tool(alloc.tool).title} {alloc.audit_id}"
+    if document in ("plan", "moderation"):
+        what = "improvement plan" if document == "plan" else "moderation"
+        title = f"Amendments needed: {what}, {ws.config.tool(alloc.tool).title} {alloc.audit_id}"
     commented = with_core_properties(commented, CoreProperties(title, ws.config.settings.organisation.name, now()))
     if version is None:
         version = len(_existing(ws, alloc, document)) + 1
     # A plan comes back from the team manager, after the practitioner discussion: its
     # amendments go to them, not to the auditor.
-    to_name, to_email = (
+    to_name, to_email = to or (
         (alloc.team_manager, ws.store().email_of(alloc.team_manager))
         if document == "plan"
         else (alloc.auditor, alloc.auditor_email)
     )
     folder = ws.output_dir / alloc.month / "feedback" / safe_name(to_name)
-    kind = "plan amendments" if document == "plan" else "amendments"
+    kind = {"plan": "plan amendments", "moderation": "moderation amendments"}.get(document, "amendments")
     stem = f"{safe_name(alloc.audit_id)} {safe_name(alloc.case_reference)} {kind} {version}"
     doc_path = folder / f"{stem}.docx"
     write_private(doc_path, commented)
@@ -106,7 +117,8 @@ def write_feedback(
     lines = [
         f"Dear {to_name},",
         "",
-        f"Thank you for returning audit {alloc.audit_id} (case {alloc.case_reference}). Before the Quality "
+        f"Thank you for returning {'the moderation of ' if document == 'moderation' else ''}audit "
+        f"{alloc.audit_id} (case {alloc.case_reference}). Before the Quality "
         f"Assurance team can accept it, please amend the points below and send it back by {deadline}.",
         "The attached copy of your document lists them at the top and has a comment at each field to fix.",
         "",
@@ -124,6 +136,75 @@ def write_feedback(
     msg["To"] = f"{to_name} <{to_email}>" if to_email else to_name
     msg["Subject"] = f"Audit {alloc.audit_id} ({alloc.case_reference}): amendments needed by {deadline}"
     msg["X-Unsent"] = "1"  # Outlook opens it as a draft to send
+    msg["Date"] = format_datetime(now())
+    msg.set_content("\n".join(lines))
+    msg.add_attachment(commented, maintype=DOCX_TYPE[0], subtype=DOCX_TYPE[1], filename=doc_path.name)
+    eml_path = folder / f"{stem}.eml"
+    write_private(eml_path, bytes(msg))
+    return [doc_path, eml_path]
+
+
+def write_moderation_feedback(
+    ws: Workspace,
+    original: ParsedForm,
+    alloc: Allocation,
+    draw: Moderation,
+    diffs: list[Difference],
+    version: int,
+) -> list[Path]:
+    """Feedback to the auditor when the moderator's overall grade differs from theirs: their
+    own audit document (``original``: its current return, read again) with a comment at each
+    grade the moderator gave otherwise (the moderator's grade and rationale), the list of
+    them at the top, and a message.  Named by the moderation's version; returns the paths."""
+    if original.package is None or original.main_part is None:
+        raise InternalError(f"audit {alloc.audit_id}: the auditor's document was not read as a package")
+    scale = ws.config.settings.grading
+    names = {g.id: g.label for g in [*scale.grades, scale.not_applicable]}
+    record = ws.config.settings.moderation.grade_of_record
+
+    def said(d: Difference) -> str:
+        theirs, ours = names.get(str(d.auditor), "not graded"), names.get(str(d.moderator), "not graded")
+        return f"{d.title}: you graded {theirs}; the moderator graded {ours}. {d.rationale}".strip()
+
+    comments = [(original.locations.get(d.field), f"Moderation: {said(d)}") for d in diffs]
+    root = original.package.xml(original.main_part)
+    plain_row_switches(root)
+    stands = "the moderator's grades stand" if record == "moderator" else "your grades stand"
+    prepend_section(
+        root,
+        "Moderation",
+        [
+            f"{draw.moderator} moderated this audit (framework 7.2) and graded it otherwise where listed below; "
+            f"where the grades differ, {stands} as the grade of record. Each difference also has a comment at its "
+            "grade. Nothing needs sending back: talk it through with the moderator.",
+        ],
+        [said(d) for d in diffs],
+    )
+    commented = bind_shown_values(add_comments(original.package, original.main_part, root, comments), original.manifest)
+    title = f"Moderation feedback: {ws.config.tool(alloc.tool).title} {alloc.audit_id}"
+    commented = with_core_properties(commented, CoreProperties(title, ws.config.settings.organisation.name, now()))
+    folder = ws.output_dir / alloc.month / "feedback" / safe_name(alloc.auditor)
+    stem = f"{safe_name(alloc.audit_id)} {safe_name(alloc.case_reference)} moderation {version}"
+    doc_path = folder / f"{stem}.docx"
+    write_private(doc_path, commented)
+    lines = [
+        f"Dear {alloc.auditor},",
+        "",
+        f"{draw.moderator} has moderated your audit {alloc.audit_id} (case {alloc.case_reference}) and graded it "
+        f"otherwise than you did, overall too; where the grades differ, {stands}.",
+        "",
+        *[f"  - {said(d)}" for d in diffs],
+        "",
+        "The attached copy of your document has a comment at each of these grades. Please talk them through with "
+        f"{draw.moderator} ({draw.moderator_email}).",
+        "",
+        "Quality Assurance team",
+        ws.config.settings.organisation.name,
+    ]
+    msg = EmailMessage()
+    msg["To"] = formataddr((alloc.auditor, alloc.auditor_email)) if alloc.auditor_email else alloc.auditor
+    msg["Subject"] = f"Audit {alloc.audit_id} ({alloc.case_reference}): moderation feedback"
+    msg["X-Unsent"] = "1"
     msg["Date"] = format_datetime(now())
     msg.set_content("\n".join(lines))
     msg.add_attachment(commented, maintype=DOCX_TYPE[0], subtype=DOCX_TYPE[1], filename=doc_path.name)

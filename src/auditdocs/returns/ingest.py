@@ -28,18 +28,19 @@ from auditdocs.dates import add_working_days, discussion_due, now, uk_day
 from auditdocs.errors import AuditDocsError, InternalError, RejectedFile, StoreError, UsageError
 from auditdocs.forms.layout import layout_source
 from auditdocs.forms.parse import ParsedForm, code_trace, read_return
+from auditdocs.moderation.record import check_moderation, differences
 from auditdocs.ooxml.convert import Converter
 from auditdocs.ooxml.package import Limits
 from auditdocs.returns.archive import Archive
 from auditdocs.returns.copies import MonthEvidence
-from auditdocs.returns.feedback import Post, notify_concern, write_feedback
+from auditdocs.returns.feedback import Post, notify_concern, write_feedback, write_moderation_feedback
 from auditdocs.returns.findings import LATE_DISCUSSION_RULE, READING_RULE, SENT_TIME_RULE, Finding
 from auditdocs.returns.outcome import ACCEPTED, AMEND, DUPLICATE, IGNORED, REJECTED, BatchResult, Outcome
 from auditdocs.returns.sources import Incoming, SourceLimits, Unreadable, expand
 from auditdocs.returns.summary import write_summary
 from auditdocs.returns.validate import CopyIndex, validate
 from auditdocs.store.schema import WITHDRAWN
-from auditdocs.store.store import Store, worth_redoing
+from auditdocs.store.store import Moderation, Store, worth_redoing
 from auditdocs.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -265,9 +266,20 @@ class Ingester:
             raise RejectedFile(
                 f"audit {alloc.audit_id} was allocated as {alloc.tool}, but the form is a {parsed.identity.tool}"
             )
+        draw = None
+        if parsed.identity.document == "moderation":
+            draw = self.store.moderation(alloc.audit_id)
+            if draw is None:
+                raise RejectedFile(
+                    f"audit {alloc.audit_id} was not drawn for moderation in this workspace's store; "
+                    "run `auditdocs moderate` for its month in this workspace first"
+                )
         outcome.allocation, outcome.document = alloc, parsed.identity.document
         received_at, doubtful = sending_time(item.sent_at, received_at, alloc.month)
-        self._judge(parsed, alloc, outcome, received_at)
+        if draw is not None:
+            self._judge_moderation(parsed, alloc, draw, outcome, received_at)
+        else:
+            self._judge(parsed, alloc, outcome, received_at)
         if doubtful:
             outcome.findings.append(Finding(None, "warning", SENT_TIME_RULE, doubtful))
         with self.store.transaction() as conn:
@@ -304,27 +316,76 @@ class Ingester:
                 # the next): two ingests at once never write over each other's feedback, and
                 # a re-run after a crash before the commit rewrites the same files.  A return
                 # older than the current one asks nothing of the auditor.
-                outcome.feedback = write_feedback(self.ws, parsed, alloc, outcome, sub.version)
+                to = (draw.moderator, draw.moderator_email) if draw is not None else None
+                outcome.feedback = write_feedback(self.ws, parsed, alloc, outcome, sub.version, to=to)
+            elif draw is not None and outcome.status == ACCEPTED and sub.is_current:
+                outcome.feedback, outcome.reason = self._moderated(parsed, alloc, draw, sub.version)
         if outcome.urgent:
             # Once the return is stored (a redo after a clash never notifies twice): the team
             # manager is told at once (2.6), once per concern however many versions repeat it.
             address = self.store.email_of(alloc.team_manager)
             outcome.reason = notify_concern(self.ws, alloc, parsed.fields, address, self.post).note
 
-    def _current_audit(self, alloc: Allocation) -> dict[str, Any] | None:
-        """The audit's current return (its audit tool, not its plan), if any."""
+    def _current(self, alloc: Allocation, document: str = "audit") -> dict[str, Any] | None:
+        """The audit's current return of ``document`` (its audit tool by default), if any."""
         subs = self.store.submissions_of(alloc.audit_id)
-        return next((s for s in subs if s["document"] == "audit" and s["is_current"]), None)
+        return next((s for s in subs if s["document"] == document and s["is_current"]), None)
+
+    def _judge_moderation(
+        self, parsed: ParsedForm, alloc: Allocation, draw: Moderation, outcome: Outcome, received_at: datetime
+    ) -> None:
+        """A moderation form is checked against the audit it moderates (the auditor's
+        current return): every grade given, a rationale where the grades differ."""
+        auditor = self.store.current_values(alloc.month).get(alloc.audit_id, {})
+        checked = check_moderation(parsed.fields, self.config.tool(alloc.tool), self.config.settings, auditor)
+        current = self._current(alloc, "moderation")
+        due = current["resubmit_by"] if current and current["status"] == "needs_amendment" else None
+        self._conclude(parsed, outcome, checked, received_at, due or draw.due_date)
+        self._decide(outcome, uk_day(received_at))
+
+    def _moderated(
+        self, parsed: ParsedForm, alloc: Allocation, draw: Moderation, version: int
+    ) -> tuple[list[Path], str]:
+        """An accepted moderation: where its overall grade differs from the auditor's, the
+        auditor's own document with a comment at each grade the moderator gave otherwise
+        (written once per moderation version).  Returns the files and the ingest line's note."""
+        auditor = self.store.current_values(alloc.month).get(alloc.audit_id, {})
+        diffs = differences(self.config.tool(alloc.tool), auditor, parsed.fields)
+        labels = self.config.settings.grading
+        names = {g.id: g.label for g in [*labels.grades, labels.not_applicable]}
+        overall = next((d for d in diffs if d.item == "overall"), None)
+        if not diffs:
+            return [], "moderated: the moderator agrees with every grade"
+        note = f"moderated: {len(diffs)} grade{'s' if len(diffs) > 1 else ''} differ"
+        if overall is None:
+            return [], note + "; the overall grade agrees"
+        record = self.config.settings.moderation.grade_of_record
+        note += (
+            f"; overall {names.get(str(overall.auditor), 'not graded')} -> {names.get(str(overall.moderator))}"
+            f" (grade of record: the {record}'s)"
+        )
+        current = self._current(alloc)
+        if current is None:  # pragma: no cover - an audit is drawn for moderation once accepted
+            return [], note
+        original = read_return(
+            self.archive.get(current["sha256"]), "audit", self.key, self.limits, self.layouts,
+            self.convert_timeout, self.converter,
+        )  # fmt: skip
+        if original.status == "rejected":
+            why = original.issues[0].message
+            return [], note + f"; the auditor's document could not be read again for feedback ({why})"
+        paths = write_moderation_feedback(self.ws, original, alloc, draw, diffs, version)
+        return paths, note + f"; feedback to {alloc.auditor} drafted"
 
     def _resubmit_by(self, alloc: Allocation) -> date | None:
         """The date the audit's current return, sent back for amendment, must come back by."""
-        current = self._current_audit(alloc)
+        current = self._current(alloc)
         return current["resubmit_by"] if current and current["status"] == "needs_amendment" else None
 
     def _audit_of_plan(self, alloc: Allocation) -> tuple[str | None, date | None, str | None]:
         """(the audit's completion date, the day it was accepted, its overall grade) for the
         audit a returned plan follows: Nones where it is not returned or not accepted."""
-        current = self._current_audit(alloc)
+        current = self._current(alloc)
         accepted = uk_day(current["received_at"]) if current and current["status"] == "accepted" else None
         completed, overall = (
             _text(self.store.current_values(alloc.month, field).get(alloc.audit_id, {}).get(field))
@@ -351,8 +412,6 @@ class Ingester:
         audit_date = date.fromisoformat(completed) if completed else received
         # The month's evidence, to spot copying: an index kept for the batch (a plan has none).
         others: CopyIndex | dict[str, list[str]] = self.copies.index(alloc.month) if document == "audit" else {}
-        reading = [Finding(i.field, "error", READING_RULE, i.message) for i in parsed.issues if i.severity == "error"]
-        unreadable = {f.field for f in reading}
         checked = validate(
             parsed.fields,
             tool,
@@ -362,17 +421,8 @@ class Ingester:
             other_evidence=others,
             audit_id=alloc.audit_id,
         )
-        # Warnings about how a value was read (a fallback, LibreOffice's losses) are kept with
-        # the return: the QA officer sees them in status and the summary, the auditor in feedback.
-        to_confirm = [
-            Finding(i.field, "warning", READING_RULE, i.message)
-            for i in parsed.issues
-            if i.severity == "warning" and i.affects_value
-        ]
-        # A field that could not be read is reported once, as unreadable, not also as empty.
-        outcome.findings = reading + [f for f in checked if f.field not in unreadable or f.field is None] + to_confirm
+        self._conclude(parsed, outcome, checked, received_at, due)
         outcome.urgent = parsed.fields.get("concern.immediate") is True
-        outcome.late = received > due
         held = _text(parsed.fields.get("discussion.date")) if document == "plan" else None
         if held and date.fromisoformat(held) > due:
             # Lateness that happened leaves a trace, however promptly the plan came back.
@@ -386,6 +436,29 @@ class Ingester:
                     f"after its deadline ({due:%d/%m/%Y})",
                 )
             )
+        self._decide(outcome, received)
+
+    def _conclude(
+        self, parsed: ParsedForm, outcome: Outcome, checked: list[Finding], received_at: datetime, due: date
+    ) -> None:
+        """The return's findings (how it was read, then ``checked``) and its lateness
+        against ``due``."""
+        reading = [Finding(i.field, "error", READING_RULE, i.message) for i in parsed.issues if i.severity == "error"]
+        unreadable = {f.field for f in reading}
+        # Warnings about how a value was read (a fallback, LibreOffice's losses) are kept with
+        # the return: the QA officer sees them in status and the summary, the auditor in feedback.
+        to_confirm = [
+            Finding(i.field, "warning", READING_RULE, i.message)
+            for i in parsed.issues
+            if i.severity == "warning" and i.affects_value
+        ]
+        # A field that could not be read is reported once, as unreadable, not also as empty.
+        outcome.findings = reading + [f for f in checked if f.field not in unreadable or f.field is None] + to_confirm
+        outcome.late = uk_day(received_at) > due
+
+    def _decide(self, outcome: Outcome, received: date) -> None:
+        """Accepted, or sent back for amendment (by a deadline) if any finding is an error."""
+        settings = self.config.settings
         if any(f.severity == "error" for f in outcome.findings):
             outcome.status = AMEND
             outcome.resubmit_by = add_working_days(

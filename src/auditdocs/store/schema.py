@@ -118,6 +118,23 @@ allocation_events = Table(
 )
 
 
+#: The audits drawn for moderation (migration 4): one row per moderated audit, its
+#: moderator, the mode its form was issued in and why it was drawn.  The moderator's return
+#: is a submission of the audit with document "moderation", beside the auditor's.
+moderations = Table(
+    "moderations",
+    metadata,
+    Column("audit_id", String(64), ForeignKey("allocations.audit_id"), primary_key=True),
+    Column("month", String(7), nullable=False, index=True),
+    Column("moderator", String(200), nullable=False),
+    Column("moderator_email", String(320), nullable=False),
+    Column("mode", String(10), nullable=False),  # blind | open
+    Column("reason", Text, nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("drawn_at", DateTime(timezone=True), nullable=False),
+)
+
+
 def _add_column(table: Table, name: str) -> Callable[[Connection], None]:
     """A migration adding column ``name`` of ``table`` to a database made before it.
     Migration 1 creates the tables as defined now, so a fresh database has it already."""
@@ -143,6 +160,7 @@ MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, lambda conn: metadata.create_all(conn, tables=[allocations, receipts, submissions, field_values, findings])),
     (2, _add_column(allocations, "reaudit_of")),
     (3, lambda conn: _migration_3(conn)),
+    (4, lambda conn: metadata.create_all(conn, tables=[moderations])),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 STATES = ("allocated", "issued", "returned", "needs_amendment", "accepted")

@@ -45,11 +45,27 @@ from auditdocs.store.schema import (
     field_values,
     findings,
     metadata,
+    moderations,
     receipts,
     schema_migrations,
     submissions,
 )
 from auditdocs.text import first_line
+
+
+@dataclass(frozen=True)
+class Moderation:
+    """An audit drawn for moderation: who moderates it, how (blind or open), why it was
+    drawn and when the moderation form is due."""
+
+    audit_id: str
+    month: str
+    moderator: str
+    moderator_email: str
+    mode: str
+    reason: str
+    due_date: date
+    drawn_at: datetime
 
 
 def _now() -> datetime:
@@ -402,9 +418,11 @@ class Store:
         document: str = "audit",
         field_suffix: str = "",
         tool: str | None = None,
+        status: str | None = None,
     ) -> dict[str, dict[str, Any]]:
         """As :meth:`current_values`, for the months ``first`` to ``last`` (both included),
-        of one tool type if ``tool`` is given."""
+        of one tool type if ``tool`` is given, of current returns of one ``status`` (e.g.
+        accepted) if given."""
         query = (
             select(submissions.c.audit_id, field_values.c.field_id, field_values.c.value)
             .join(field_values, field_values.c.submission_id == submissions.c.id)
@@ -420,11 +438,32 @@ class Store:
         )
         if tool is not None:
             query = query.where(allocations.c.tool == tool)
+        if status is not None:
+            query = query.where(submissions.c.status == status)
         out: dict[str, dict[str, Any]] = {}
         with self.reading() as conn:
             for audit_id, field_id, value in conn.execute(query):
                 out.setdefault(audit_id, {})[field_id] = json.loads(value) if value is not None else None
         return out
+
+    def values_of_record_between(
+        self, first: str, last: str, field_prefix: str = "", tool: str | None = None, rule: str = "moderator"
+    ) -> dict[str, dict[str, Any]]:
+        """As :meth:`current_values_between` for the audits' returns, with the grades of
+        record: where ``rule`` is "moderator", a moderated audit's grades (fields ending
+        ``.grade``) are its accepted moderation's.  The auditor's own stay as stored."""
+        values = self.current_values_between(first, last, field_prefix, tool=tool)
+        if rule != "moderator":
+            return values
+        moderated = self.current_values_between(
+            first, last, field_prefix, document="moderation", tool=tool, status="accepted"
+        )
+        for audit_id, grades in moderated.items():
+            if audit_id in values:
+                values[audit_id].update(
+                    {f: g for f, g in grades.items() if f.endswith(".grade") and g is not None}
+                )
+        return values
 
     def current_returns(self, month: str, document: str = "audit") -> list[tuple[int, str]]:
         """(submission id, audit id) of the month's current returns, lowest id first."""
@@ -529,6 +568,30 @@ class Store:
         )
         with self.reading() as conn:
             return [r._asdict() for r in conn.execute(query)]
+
+    # --- moderation -----------------------------------------------------------------------
+
+    def record_moderations(self, drawn: Iterable[Moderation]) -> None:
+        """Add audits drawn for moderation (an audit is drawn once: drawing it again is an error)."""
+        rows = [vars(m) for m in drawn]
+        if rows:
+            with self.transaction() as conn:
+                conn.execute(insert(moderations), rows)
+
+    def moderations_between(self, first: str, last: str) -> list[Moderation]:
+        """The audits of months ``first`` to ``last`` drawn for moderation, by audit id."""
+        with self.reading() as conn:
+            rows = conn.execute(
+                select(moderations)
+                .where(moderations.c.month >= first, moderations.c.month <= last)
+                .order_by(moderations.c.audit_id)
+            ).all()
+        return [Moderation(**r._asdict()) for r in rows]
+
+    def moderation(self, audit_id: str) -> Moderation | None:
+        with self.reading() as conn:
+            row = conn.execute(select(moderations).where(moderations.c.audit_id == audit_id)).first()
+        return Moderation(**row._asdict()) if row is not None else None
 
     def receipts_count(self) -> int:
         with self.reading() as conn:
