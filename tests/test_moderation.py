@@ -4,6 +4,8 @@ the grade of record followed by the re-audit chain."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import io
 import re
 import zipfile
@@ -22,6 +24,8 @@ from auditdocs.config import Config
 from auditdocs.config.models import Moderator
 from auditdocs.forms.generate import FormFactory, document_path
 from auditdocs.forms.layout import moderation_note
+from auditdocs.mail.messages import Delivery
+from auditdocs.mail.send import send_moderation
 from auditdocs.moderation.record import RATIONALE_RULE, check_moderation, differences
 from auditdocs.moderation.sample import draw, moderate_month, moderation_path
 from auditdocs.ooxml.fill import fill_form
@@ -251,6 +255,15 @@ def test_moderate_draws_once_writes_forms_and_the_round_is_stored_beside_the_aud
     alloc = store.allocation("2026-11-002")[0]  # type: ignore[index]
     assert path == moderation_path(month.output_dir, sample.drawn[0], alloc)
 
+    # `send` drafts the moderator's form to them, once.
+    [sent] = send_moderation(month, "2026-11")
+    assert isinstance(sent, Delivery) and sent.path is not None
+    mail = email.message_from_bytes(sent.path.read_bytes(), policy=email.policy.default)
+    assert mail["To"] == "Marlow Ashdown <marlow.ashdown@northbrook.example>"
+    assert mail["Subject"] == "Moderation for November 2026: 1 audit to return by 09/12/2026"
+    assert [p.get_filename() for p in mail.iter_attachments()] == [path.name]
+    assert send_moderation(month, "2026-11") == []
+
     auditor = store.current_values("2026-11")["2026-11-002"]
     grades = {k: v for k, v in auditor.items() if k.endswith(".grade")}
     # The moderator finds the audit too harsh overall and says nothing why: sent back to them.
@@ -284,6 +297,7 @@ def test_moderate_draws_once_writes_forms_and_the_round_is_stored_beside_the_aud
     moderated = store.current_values("2026-11", document="moderation")["2026-11-002"]
     assert moderated["overall.grade"] == "requires_improvement"
     assert store.allocation("2026-11-002")[1] == "accepted"
+    assert send_moderation(month, "2026-11", force=True) == []  # returned: nothing more to send
 
     # The grade of record: the moderator's by default, so no re-audit for December...
     settings = month.config.settings

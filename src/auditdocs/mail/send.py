@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from auditdocs.allocation.record import Allocation
@@ -21,6 +21,7 @@ from auditdocs.files import safe_name
 from auditdocs.forms.generate import DOCUMENT_KINDS, document_path
 from auditdocs.mail.chase import send_discussion_plans
 from auditdocs.mail.messages import Planned, Postbox, Sent, Skipped, attach_docx, new_message
+from auditdocs.moderation.sample import SENT_EVENT, moderation_path
 from auditdocs.workspace import Workspace
 
 INSTRUCTIONS = """\
@@ -194,11 +195,83 @@ def send_packs(ws: Workspace, month: str, dry_run: bool = False, force: bool = F
     return out
 
 
+MODERATION_INSTRUCTIONS = """\
+How to moderate each audit:
+  - Open the form in Word (or LibreOffice). The case and the auditor are filled in and locked.
+  - Read the case file and grade each domain and the audit overall yourself, as an auditor would.
+  - Where your grade differs from the auditor's, say why in the rationale: the auditor learns from it.
+  - Talk your grades through with the auditor and record the conversation on the form.
+  - Save it as .docx (any file name) and send it back by reply to this message."""
+
+
+def send_moderation(ws: Workspace, month: str, dry_run: bool = False, force: bool = False) -> list[Sent]:
+    """Send (or draft) each moderator their moderation forms of ``month`` not returned yet
+    and not sent since they were drawn (all not returned, with ``force``)."""
+    store = ws.store()
+    events = store.events_of(month)
+    by_moderator: dict[tuple[str, str], list[tuple[Allocation, date, Path]]] = defaultdict(list)
+    out: list[Sent] = []
+    for draw in store.moderations_between(month, month):
+        found = store.allocation(draw.audit_id)
+        returned = any(s["document"] == "moderation" for s in store.submissions_of(draw.audit_id))
+        sent = any(kind == SENT_EVENT for _at, kind, _d in events.get(draw.audit_id, []))
+        if found is None or returned or (sent and not force):
+            continue
+        path = moderation_path(ws.output_dir, draw, found[0])
+        if not path.exists():
+            raise DataError(f"{path}: not written; run `auditdocs moderate --month {month}` first")
+        by_moderator[(draw.moderator, draw.moderator_email)].append((found[0], draw.due_date, path))
+    postbox = Postbox(ws.config.settings.email)
+    try:
+        for (moderator, email), items in sorted(by_moderator.items()):
+            n, due = len(items), min(d for _a, d, _p in items)
+            audits = f"{n} audit{'s' if n > 1 else ''}"
+            subject = f"Moderation for {month_label(month)}: {audits} to return by {uk_date(due)}"
+            if dry_run:
+                out.append(Planned(f"{moderator} <{email}>", subject, n))
+                continue
+            body = [
+                f"Dear {moderator},",
+                "",
+                f"Please find attached {n} moderation form{'s' if n > 1 else ''} for {month_label(month)} "
+                f"(framework 7.2). Please return {'them' if n > 1 else 'it'} by {uk_date(due)}.",
+                "",
+                *(
+                    f"  {a.audit_id}  {ws.config.tool(a.tool).title} of case {a.case_reference} by {a.auditor}  "
+                    f"due {uk_date(d)}"
+                    for a, d, _p in items
+                ),
+                "",
+                MODERATION_INSTRUCTIONS,
+                "",
+                ws.config.settings.email.from_name,
+                ws.config.settings.organisation.name,
+            ]
+            folder = ws.output_dir / month / "outbox"
+            keep = next(
+                p for k in range(1, 10_000)
+                if not (p := folder / f"{safe_name(moderator)} moderation{f' ({k})' if k > 1 else ''}.eml").exists()
+            )  # fmt: skip
+            msg = new_message(ws.config.settings.email, moderator, email, subject, "\n".join(body))
+            for _a, _d, path in items:
+                attach_docx(msg, path)
+            delivery = postbox.post(msg, keep)
+            out.append(delivery)
+            if delivery.error is None:
+                how = f"{'sent' if delivery.sent else 'drafted'} to {email} ({keep.name})"
+                store.record_events((a.audit_id, SENT_EVENT, how) for a, _d, _p in items)
+    finally:
+        postbox.close()
+    return out
+
+
 def send(ws: Workspace, month: str, *, dry_run: bool = False, force: bool = False) -> list[Sent]:
     """``auditdocs send``: each auditor's forms, then (unless a dry run) each accepted
-    audit's improvement plan to its team manager for the practitioner discussion."""
+    audit's improvement plan to its team manager for the practitioner discussion, then
+    each moderator's moderation forms."""
     check_month(month)
     out = send_packs(ws, month, dry_run=dry_run, force=force)
     if not dry_run:
         out += send_discussion_plans(ws, month, force=force)
+    out += send_moderation(ws, month, dry_run=dry_run, force=force)
     return out

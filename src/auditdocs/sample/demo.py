@@ -2,8 +2,8 @@
 
 Generates every form for the sample allocation, fills some as different auditors
 would (complete, careless, with tracked changes, with an immediate safeguarding
-concern), ingests them, then ingests the careless auditor's amendment, and shows
-the month's status.
+concern), ingests them, then ingests the careless auditor's amendment, draws the
+month's moderation sample and ingests a moderator's return, and shows the month's status.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from auditdocs.forms.generate import allocations_to_generate, document_path, gen
 from auditdocs.mail.chase import send_chasers, send_discussion_plans
 from auditdocs.mail.messages import Delivery
 from auditdocs.mail.send import send_packs
+from auditdocs.moderation.sample import describe, moderate_month, moderation_path
 from auditdocs.ooxml.fill import WordStyle, fill_form
 from auditdocs.reports import monthly_report
 from auditdocs.returns.ingest import ingest
@@ -32,6 +33,31 @@ from auditdocs.workspace import Workspace
 AUDIT_DATE = date(2026, 11, 20)
 RECEIVED = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 CHASE_DAY = date(2026, 12, 9)  # after the due date and the first discussion deadlines
+MODERATION_DAY = date(2026, 11, 25)  # the sample is drawn once audits are accepted
+MODERATED = datetime(2026, 12, 4, 15, 0, tzinfo=UTC)
+
+
+def moderated(auditor: dict[str, Any]) -> dict[str, Any]:
+    """A moderator's return: the auditor's grades, but harsher on plans and overall, with why."""
+    values: dict[str, Any] = {k: v for k, v in auditor.items() if k.endswith(".grade")}
+    values.update(
+        {
+            "domain.plans.grade": "inadequate",
+            "domain.plans.rationale": (
+                "Eleven undated actions for the parents with no owner: nobody could say whether the plan is "
+                "working, so it does not meet minimum requirements."
+            ),
+            "overall.grade": "inadequate",
+            "overall.rationale": (
+                "With the plan inadequate as well as the recording, the child's progress cannot be known; the "
+                "audit should have said so overall."
+            ),
+            "conversation.date": date(2026, 12, 3),
+            "conversation.notes": "Talked through the plan's grade; the auditor agreed to weigh plans more heavily.",
+            "completion.date": date(2026, 12, 3),
+        }
+    )
+    return values
 
 
 def hurried(values: dict[str, Any]) -> dict[str, Any]:
@@ -72,7 +98,7 @@ def _allocation(ws: Workspace, month: str, echo: Callable[[str], None]) -> Path:
 
 def run_demo(ws: Workspace, echo: Callable[[str], None] = print) -> list[Path]:
     """Run the sample month in order: allocate, generate, send, returns, amendment,
-    practitioner discussion, chasers, report."""
+    practitioner discussion, moderation, chasers, report."""
     if not sample_allocation_path(ws).exists():
         write_sample(ws)
         echo(f"Wrote the sample month (cases, auditors) to {display(ws.sample_dir)}/")
@@ -85,6 +111,7 @@ def run_demo(ws: Workspace, echo: Callable[[str], None] = print) -> list[Path]:
     echo(f"3. Drafted {len(packs)} e-mails, one per auditor with their forms, in {display(packs[0].path.parent)}/")
 
     audit_tools = {a.audit_id: document_path(ws.output_dir, a, "audit") for a in allocations}
+    allocations_by_id = {a.audit_id: a for a in allocations}
     ids = list(audit_tools)
     good = complete_values(AUDIT_DATE)
     returns = [
@@ -109,13 +136,27 @@ def run_demo(ws: Workspace, echo: Callable[[str], None] = print) -> list[Path]:
 
     plans = [d for d in send_discussion_plans(ws, month, force=True) if isinstance(d, Delivery)]
     echo(f"6. Drafted {len(plans)} improvement plans for the practitioner discussions, to the team managers")
+    sample = moderate_month(ws, month, today=MODERATION_DAY)
+    echo(f"7. Moderation (auditdocs moderate --month {month}): " + describe(sample)[0])
+    for line in describe(sample)[1:]:
+        echo("  " + line)
+    moderation = []
+    for draw in sample.drawn:
+        alloc = allocations_by_id[draw.audit_id]
+        auditor = ws.store().current_values(month).get(draw.audit_id, {})
+        out = returned_dir / f"{draw.audit_id} moderated.docx"
+        form = moderation_path(ws.output_dir, draw, alloc).read_bytes()
+        write_private(out, fill_form(form, moderated(auditor), WordStyle(seed=6)))
+        moderation.append(out)
+    echo("  The moderator grades it more harshly and returns the form:")
+    _echo_batch(ingest(ws, moderation, received_at=MODERATED), echo)
     chased = [d for d in send_chasers(ws, month, CHASE_DAY) if isinstance(d, Delivery)]
     echo(
-        f"7. On {CHASE_DAY:%d/%m/%Y}: {len(chased)} chasers (overdue audits, discussions) in "
+        f"8. On {CHASE_DAY:%d/%m/%Y}: {len(chased)} chasers (overdue audits, discussions) in "
         f"{display(chased[0].path.parent) if chased else '-'}/"
     )
     reports = monthly_report(ws, month, as_of=CHASE_DAY)
-    echo(f"8. The month's Audit Highlights report, workbook and dashboard in {display(reports[0].parent)}/:")
+    echo(f"9. The month's Audit Highlights report, workbook and dashboard in {display(reports[0].parent)}/:")
     for path in reports:
         echo(f"     {path.name}")
 
@@ -123,4 +164,4 @@ def run_demo(ws: Workspace, echo: Callable[[str], None] = print) -> list[Path]:
     for line in month_status(ws, month, today=CHASE_DAY).lines():
         echo("  " + line)
     echo(f'Parse any return yourself: auditdocs parse "{display(first[0])}" --json')
-    return [*first, amended]
+    return [*first, amended, *moderation]
