@@ -162,3 +162,33 @@ def grouped(
         ax.set_title(title, loc="left", fontweight="bold")
         _legend(ax, frameon=False, fontsize=8)
         return _png(fig)
+
+
+def diverging(
+    labels: Sequence[str], values: Sequence[float], texts: Sequence[str], title: str, xlabel: str, band: float = 0.0
+) -> bytes:
+    """Horizontal bars either side of zero, one per label (first at the top), each with
+    its text (its value, written as the caller wants) beyond its end; a shaded band from -band to +band marks
+    what counts as in line (the moderation chart: each auditor's mean difference)."""
+    with rc_context(_RC):
+        fig = _figure(max(2.4, 1.2 + 0.45 * len(labels)))
+        ax = fig.add_subplot()
+        positions = list(range(len(labels)))
+        # the side tells the direction; the colour (blue right, orange left, both 3:1 on white) only repeats it
+        colours = [BAR_COLOUR if v >= 0 else "#c05621" for v in values]
+        reach = max([1.0, *[abs(v) for v in values]]) * 1.45
+        if band:
+            ax.axvspan(-band, band, color="#edf2f7", zorder=0)
+            ax.text(0, 1.0, "in line", ha="center", va="bottom", fontsize=8, color="#4a5568",
+                    transform=ax.get_xaxis_transform())  # fmt: skip
+        ax.axvline(0, color="#4a5568", linewidth=0.8)
+        drawn = ax.barh(positions, values, color=colours, height=0.6, zorder=2)
+        ax.bar_label(drawn, labels=list(texts), padding=3, fontsize=8)
+        ax.set_yticks(positions, [_wrap(x, 30) for x in labels])
+        ax.set_ylim(max(len(labels), 3) - 0.5, -0.5)  # first at the top; one or two bars no thicker than three
+        ax.set_xlim(-reach, reach)
+        ax.set_xlabel(xlabel)
+        ax.set_title(title, loc="left", fontweight="bold", pad=14)
+        if not labels:
+            ax.text(0.5, 0.5, "No data", ha="center", va="center", transform=ax.transAxes)
+        return _png(fig)
