@@ -1,6 +1,7 @@
 """What we write opens clean in Word: the demo month's every .docx and .xlsx (forms, plans,
 prefilled discussion plans, returns, feedback copies, reports, workbooks) passes
-Microsoft's Open XML SDK validator, and every bound control's node holds what it shows."""
+Microsoft's Open XML SDK validator, and every bound control's node holds what it shows;
+its dashboard passes the page check (axe-core)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from auditdocs.sample.answers import complete_values
 from auditdocs.sample.demo import run_demo
 from auditdocs.sample.month import init_workspace
 from auditdocs.workspace import Workspace
+from tests.axe_check import check_pages, pages
 from tests.ooxml_check import check_office_files, office_files
 
 
@@ -35,6 +37,14 @@ def test_every_office_file_of_the_demo_validates_and_binds(demo: Workspace) -> N
     # the run wrote each kind of document this check is about
     assert {"feedback", "returned (demo)", "discussion", "reports", "returns", "sample"} <= folders, folders
     check_office_files(files)
+
+
+def test_the_demo_dashboard_is_accessible(demo: Workspace) -> None:
+    """The demo month's page passes the page check (issue 17: structure, axe-core at 1280
+    and 320 px and printed)."""
+    files = pages(demo.root)
+    assert [p.name for p in files] == ["2026-11 dashboard.html"]
+    check_pages(files)
 
 
 def test_prefilled_discussion_plans_show_their_values_in_word(demo: Workspace) -> None:

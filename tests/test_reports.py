@@ -35,6 +35,7 @@ from auditdocs.reports.word import render_word
 from auditdocs.sample.month import init_workspace
 from auditdocs.sheets import FORMULA_START, text_row
 from auditdocs.workspace import Workspace
+from tests.axe_check import check_pages, pages
 from tests.conftest import REQUIRE_LO, libreoffice_convert
 from tests.ooxml_check import check_office_files, office_files
 from tests.quarter import AS_OF, FORMULA, NASTY, Quarter, build_quarter
@@ -375,6 +376,16 @@ def test_every_office_file_of_the_quarter_validates_and_binds(quarter, reports):
     assert {p for paths in reports.values() for p in paths if p.suffix in (".docx", ".xlsx")} <= set(files)
     assert any("feedback" in p.parts for p in files)
     check_office_files(files)
+
+
+def test_every_page_of_the_quarter_is_accessible(quarter, reports):
+    """The monthly dashboards, the quarter's page with its bulletin and an empty month's page
+    (issue 17, WCAG 2.2 AA): their structure, then axe-core in Chromium at 1280 and 320 px
+    and printed, no sideways scrolling at 320 px, charts at a readable size."""
+    empty = monthly_report(quarter.ws, "2027-03", as_of=AS_OF)[2]
+    files = pages(quarter.ws.root)
+    assert {p for paths in reports.values() for p in paths if p.suffix == ".html"} | {empty} <= set(files)
+    check_pages(files)
 
 
 @pytest.mark.parametrize("control", ["\u202e", "\u202b", "\u2067", "\u200f", "\u061c"])

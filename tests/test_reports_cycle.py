@@ -33,6 +33,7 @@ from auditdocs.returns.ingest import ingest
 from auditdocs.sample.answers import careless
 from auditdocs.sample.month import init_workspace, sample_month
 from auditdocs.workspace import Workspace
+from tests.axe_check import check_pages
 from tests.ooxml_check import check_office_files
 from tests.quarter import values_for
 from tests.test_reports import word_text
@@ -404,3 +405,9 @@ def test_the_reports_of_every_tool_validate(cycle):
     """The Word reports and workbooks with other tools' sections and sheets (their charts
     and the key) pass Microsoft's Open XML SDK validator."""
     check_office_files([p for paths in cycle.reports.values() for p in paths if p.suffix in (".docx", ".xlsx")])
+
+
+def test_the_pages_of_every_tool_are_accessible(cycle):
+    """The pages with other tools' sections pass the page check (issue 17: structure, axe-core
+    at 1280 and 320 px and printed)."""
+    check_pages([p for paths in cycle.reports.values() for p in paths if p.suffix == ".html"])
