@@ -329,7 +329,7 @@ def test_the_moderate_command(tmp_path, month):
     result = CliRunner().invoke(main, ["moderate", "--month", "2026-11", "--workspace", str(month.root)])
     assert result.exit_code == 0, result.output
     assert result.output.startswith(
-        "The moderation sample of November 2026 was drawn before: 1 audits, due 09/12/2026:"
+        "The moderation sample of November 2026 was drawn before: 1 audit, due 09/12/2026:"
     )
     config = month.root / "config" / "organisation.yaml"
     text = config.read_text()

@@ -170,7 +170,7 @@ def describe(sample: Sample) -> list[str]:
     if not sample.drawn:
         return [*sample.notes] or [f"Nothing to moderate for {label}."]
     head = (
-        f"The moderation sample of {label} was drawn before: {len(sample.drawn)} audits"
+        f"The moderation sample of {label} was drawn before: {_count(len(sample.drawn), 'audit')}"
         if sample.earlier
         else f"Drew {len(sample.drawn)} of {sample.population} accepted audits of {label} for moderation"
     )
@@ -178,5 +178,9 @@ def describe(sample: Sample) -> list[str]:
     lines += [f"  {m.audit_id}  {m.moderator}  ({m.mode}; {m.reason})" for m in sample.drawn]
     lines += sample.notes
     if sample.paths:
-        lines.append(f"Wrote {len(sample.paths)} moderation forms in output/{sample.month}/moderation/")
+        lines.append(f"Wrote {_count(len(sample.paths), 'moderation form')} in output/{sample.month}/moderation/")
     return lines
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"

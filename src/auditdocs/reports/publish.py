@@ -19,6 +19,8 @@ from auditdocs.reports.bulletin import bulletin_document
 from auditdocs.reports.data import load_report_data
 from auditdocs.reports.excel import monthly_workbook, quarterly_workbook
 from auditdocs.reports.html import render_html
+from auditdocs.reports.moderation import moderation_blocks
+from auditdocs.reports.moderation_data import moderation_section_data
 from auditdocs.reports.monthly import monthly_document
 from auditdocs.reports.quarterly import quarterly_document
 from auditdocs.reports.word import render_word
@@ -50,6 +52,7 @@ def monthly_report(ws: Workspace, month: str, *, as_of: date | None = None) -> l
     config = ws.config
     data = load_report_data(ws.store(), config, [shift_month(month, -1), month], as_of or uk_today())
     doc = monthly_document(data, config, month)
+    doc.add(*moderation_blocks(*moderation_section_data(ws.store(), config, [month])))
     folder = _folder(ws, month)
     paths = [
         folder / f"{month} audit highlights report.docx",
@@ -69,6 +72,7 @@ def quarterly_report(ws: Workspace, quarter: str, *, as_of: date | None = None) 
     config = ws.config
     data = load_report_data(ws.store(), config, months, as_of or uk_today())
     doc = quarterly_document(data, config, name)
+    doc.add(*moderation_blocks(*moderation_section_data(ws.store(), config, months)))
     bulletin = bulletin_document(data, name)
     folder = _folder(ws, name)
     template = report_template(ws)
