@@ -11,6 +11,7 @@ import random
 from fractions import Fraction
 from itertools import permutations
 
+import krippendorff
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -25,6 +26,7 @@ from auditdocs.moderation.agreement import (
     Agreement,
     Pair,
     agreement,
+    bootstrap_alphas,
     by_item,
     by_month,
     by_quarter,
@@ -259,6 +261,34 @@ def test_the_interval_is_the_bootstrap_over_audits_replayed(item):
     interval, used = replayed_interval(pairs, resamples, SEED)
     assert a.ci == pytest.approx(interval, abs=1e-9) and a.resamples == used
     assert a.ci[0] <= a.alpha <= a.ci[1]
+
+
+def test_every_resample_alpha_is_the_librarys():
+    """The bootstrap's vectorised alpha against krippendorff.alpha, resample by resample:
+    the quarter pooled (several units per audit), one item, units of three values and one."""
+    rng = np.random.default_rng(7)
+    cases = []
+    for pairs in (PAIRS, [p for p in PAIRS if p.item == "planning"]):
+        audits = sorted({p.audit_id for p in pairs})
+        counts = np.zeros((len(pairs), 4), dtype=np.int64)
+        for row, p in enumerate(pairs):
+            counts[row, p.auditor_rank - 1] += 1
+            counts[row, p.moderator_rank - 1] += 1
+        cases.append((counts, np.array([audits.index(p.audit_id) for p in pairs]), len(audits)))
+    units = list(KRIPPENDORFF_C)  # two to four values a unit, and a unit of one
+    counts = np.array([[u.count(v) for v in range(1, 6)] for u in units], dtype=np.int64)
+    cases.append((counts, np.arange(len(units)) // 2, (len(units) + 1) // 2))
+    for counts, audit_of, audits in cases:
+        draws = rng.integers(0, audits, size=(60, audits))
+        fast = bootstrap_alphas(counts, audit_of, draws)
+        for draw, value in zip(draws, fast, strict=True):
+            rows = np.concatenate([np.flatnonzero(audit_of == a) for a in draw])
+            picked = counts[rows]
+            if np.count_nonzero(picked.sum(axis=0)) < 2:
+                assert np.isnan(value)
+                continue
+            library = krippendorff.alpha(value_counts=picked, level_of_measurement="ordinal")
+            assert value == pytest.approx(library, abs=1e-12)
 
 
 def test_the_interval_is_reproducible_and_seeded():
@@ -526,6 +556,10 @@ def test_empty_states():
     assert month == [Heading("Moderation"), Para("No audits were moderated this month.", "note")]
     quarter = moderation_blocks(moderation_figures({m: [] for m in MONTHS}, DOMAINS), [])
     assert quarter == [Heading("Moderation"), Para("No audits were moderated this quarter.", "note")]
+    nothing = moderation_figures({}, DOMAINS)
+    assert nothing.empty and moderation_blocks(nothing, [])[1] == Para("No audits were moderated this month.", "note")
+    _, rows = moderation_sheet_rows(nothing)
+    assert rows == []
 
 
 def test_one_grade_throughout_shows_no_nan():

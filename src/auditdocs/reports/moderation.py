@@ -84,17 +84,17 @@ def moderation_figures(
 ) -> ModerationFigures:
     """The figures of ``pairs_by_period`` (month "YYYY-MM" → that month's pairs; every month
     of the report, those without moderation too), for ``domains`` ((id, title), framework
-    order). ``period`` is "month" or "quarter" (default: "month" for one key)."""
+    order). ``period`` is "month" or "quarter" (default: "quarter" for several keys)."""
     keys = list(pairs_by_period)
     items = [*domains, (OVERALL, "Overall")]
     ids = [i for i, _ in items]
     periods = {k: by_item(pairs_by_period[k], ids, min_n=min_n) for k in keys}
     everything = [p for k in keys for p in pairs_by_period[k]]
-    pooled = periods[keys[0]] if len(keys) == 1 else by_item(everything, ids, min_n=min_n)
+    pooled = periods[keys[0]] if len(keys) == 1 else by_item(everything, ids, min_n=min_n)  # none: all n 0
     item: str | None = OVERALL if any(p.item == OVERALL for p in everything) else None
     return ModerationFigures(
         label=period_label(keys),
-        period=period or ("month" if len(keys) == 1 else "quarter"),
+        period=period or ("quarter" if len(keys) > 1 else "month"),
         items=items,
         periods=periods,
         pooled=pooled,
