@@ -29,11 +29,12 @@ from auditdocs.mail.send import send_moderation
 from auditdocs.moderation.record import RATIONALE_RULE, check_moderation, differences
 from auditdocs.moderation.sample import draw, moderate_month, moderation_path
 from auditdocs.ooxml.fill import fill_form
+from auditdocs.reports import monthly_report
 from auditdocs.returns.ingest import ingest
 from auditdocs.sample.answers import complete_values
 from auditdocs.store.store import Store
 from auditdocs.workspace import Workspace
-from tests.conftest import month_workspace
+from tests.conftest import libreoffice_convert, month_workspace
 from tests.ooxml_check import check_office_files
 
 RECEIVED = datetime(2026, 11, 24, 10, tzinfo=UTC)
@@ -299,6 +300,15 @@ def test_moderate_draws_once_writes_forms_and_the_round_is_stored_beside_the_aud
     assert store.allocation("2026-11-002")[1] == "accepted"
     assert send_moderation(month, "2026-11", force=True) == []  # returned: nothing more to send
 
+    # The month's report ends with its moderation section, the changed grade of record in it.
+    docx, xlsx, html = monthly_report(month, "2026-11", as_of=date(2026, 12, 9))
+    page = html.read_text(encoding="utf-8")
+    section = page[page.index(">Moderation</h2>") :]
+    assert "Grades of record changed by moderation" in section
+    assert re.search(r"2026-11-002.*?Inadequate.*?Requires Improvement.*?Requires Improvement", section, re.S)
+    assert "Too few moderated audits (n=1)" in section
+    words = zipfile.ZipFile(docx).read("word/document.xml").decode()
+    assert "Grades of record changed by moderation" in words and "Auditor calibration" in words
     # The grade of record: the moderator's by default, so no re-audit for December...
     settings = month.config.settings
     history = history_from_store(store, "2026-12", settings)
@@ -328,9 +338,7 @@ def test_a_moderation_form_of_an_audit_not_drawn_is_refused(month):
 def test_the_moderate_command(tmp_path, month):
     result = CliRunner().invoke(main, ["moderate", "--month", "2026-11", "--workspace", str(month.root)])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith(
-        "The moderation sample of November 2026 was drawn before: 1 audit, due 09/12/2026:"
-    )
+    assert result.output.startswith("The moderation sample of November 2026 was drawn before: 1 audit, due 09/12/2026:")
     config = month.root / "config" / "organisation.yaml"
     text = config.read_text()
     try:
@@ -340,3 +348,128 @@ def test_the_moderate_command(tmp_path, month):
         config.write_text(text)
     assert result.exit_code == 2, result.output
     assert result.output.startswith("Error: no moderators: name them under moderation.moderators")
+
+
+@pytest.mark.libreoffice
+def test_a_moderation_form_saved_by_libreoffice_reads_back_the_same(month, lo_profile, tmp_path):
+    """Moderators use LibreOffice too: the form saved by it as .docx (field tags and custom
+    XML at LibreOffice's mercy) and as .doc (no fields at all) gives the same values."""
+    store = month.store()
+    [draw] = moderate_month(month, "2026-11", today=DRAWN_ON).drawn  # drawn before, unless run alone
+    alloc = store.allocation(draw.audit_id)[0]  # type: ignore[index]
+    form = moderation_path(month.output_dir, draw, alloc).read_bytes()
+    values = {
+        **{f"domain.{d.id}.grade": "good" for d in month.config.tool(alloc.tool).domains},
+        "domain.recording.grade": "inadequate",
+        "domain.recording.rationale": "Case notes five weeks late and no chronology since March.",
+        "overall.grade": "requires_improvement",
+        "overall.rationale": "Sound work let down by recording & planning; <not> inadequate overall.",
+        "conversation.date": date(2026, 12, 3),
+        "conversation.notes": "Agreed with the auditor.\nShe will weigh recording more heavily.",
+        "completion.date": date(2026, 12, 3),
+    }
+    src = tmp_path / "src" / "moderated.docx"
+    src.parent.mkdir()
+    src.write_bytes(fill_form(form, values))
+    saved = {
+        "docx": libreoffice_convert([src], "docx:MS Word 2007 XML", tmp_path / "docx", lo_profile)["moderated"],
+        "doc": libreoffice_convert([src], "doc:MS Word 97", tmp_path / "doc", lo_profile)["moderated"],
+    }
+    from auditdocs.forms.layout import layout_source
+    from auditdocs.forms.parse import read_return
+
+    for kind, path in saved.items():
+        parsed = read_return(path.read_bytes(), path.name, month.key(), layouts=layout_source(month.config))
+        assert parsed.status in ("ok", "warnings"), (kind, parsed.issues)
+        assert parsed.identity is not None and parsed.identity.document == "moderation"
+        got = {k: parsed.fields[k] for k in values}
+        assert got == {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()}, kind
+
+
+# --- the figures, from the store -----------------------------------------------------------
+
+
+def _moderation(store: Store, audit_id: str, when: datetime, status: str, values: dict[str, Any]) -> None:
+    with store.transaction() as conn:
+        receipt = store.record_receipt(
+            conn, sha256="m-" + audit_id + status, name="m.docx", origin="test", received_at=when,
+            outcome=status, audit_id=audit_id,
+        )  # fmt: skip
+        store.record_submission(
+            conn, receipt_id=receipt, audit_id=audit_id, document="moderation", sha256="m-" + audit_id + status,
+            received_at=when, status=status, late=False, urgent=False, converted_from=None,
+            config_version="t", template_version="t", resubmit_by=None, values=values, found=[],
+        )  # fmt: skip
+
+
+def test_a_quarter_in_the_store_gives_the_figures_an_independent_calculation_gives(store, workspace):
+    """A quarter of moderations recorded in the store: Not applicable grades and a moderation
+    awaiting amendment are left out, and what is compared gives the agreement an independent
+    calculation gives (counts by hand, alpha from the coincidence matrix)."""
+    from auditdocs.reports.moderation_data import moderation_section_data
+    from tests.test_moderation_agreement import scratch_alpha
+
+    config = workspace.config
+    domains = [d.id for d in config.tool("case_file_audit").domains]
+    ids = ["inadequate", "requires_improvement", "good", "outstanding"]
+    # (month, auditor, the auditor's rank per domain and overall, the moderator's offset)
+    design = [
+        ("2026-10", "Ash Auditor", 3, +0), ("2026-10", "Birch Auditor", 2, -1), ("2026-10", "Cedar Auditor", 4, -1),
+        ("2026-11", "Ash Auditor", 2, +0), ("2026-11", "Birch Auditor", 3, -1), ("2026-11", "Elm Auditor", 1, +1),
+        ("2026-12", "Cedar Auditor", 3, +0), ("2026-12", "Elm Auditor", 2, +1), ("2026-12", "Ash Auditor", 4, -2),
+    ]  # fmt: skip
+    expected: dict[str, list[tuple[int, int]]] = {item: [] for item in [*domains, "overall"]}
+    for n, (month, auditor, rank, offset) in enumerate(design):
+        audit_id = f"{month}-{n:03d}"
+        alloc = Allocation(audit_id, month, "case_file_audit", f"C{n}", "", "T", "W", "M", auditor, "a@e.org",
+                           date(2026, 12, 31))  # fmt: skip
+        store.record_allocations([alloc])
+        theirs = {f"domain.{d}.grade": ids[rank - 1] for d in domains} | {"overall.grade": ids[rank - 1]}
+        ours = {f"domain.{d}.grade": ids[rank + offset - 1] for d in domains} | {
+            "overall.grade": ids[rank + offset - 1]
+        }
+        # One domain each way Not applicable: never compared.
+        if n == 0:
+            theirs["domain.reviews.grade"] = "na"
+        if n == 1:
+            ours["domain.reviews.grade"] = "na"
+        when = datetime(int(month[:4]), int(month[5:]), 25, tzinfo=UTC)
+        with store.transaction() as conn:
+            receipt = store.record_receipt(conn, sha256=audit_id, name="a.docx", origin="t", received_at=when,
+                                           outcome="accepted", audit_id=audit_id)  # fmt: skip
+            store.record_submission(
+                conn, receipt_id=receipt, audit_id=audit_id, document="audit", sha256=audit_id, received_at=when,
+                status="accepted", late=False, urgent=False, converted_from=None, config_version="t",
+                template_version="t", resubmit_by=None, values=theirs, found=[],
+            )  # fmt: skip
+        _moderation(store, audit_id, when, "accepted", ours)
+        for item in expected:
+            field = "overall.grade" if item == "overall" else f"domain.{item}.grade"
+            if theirs[field] != "na" and ours[field] != "na":
+                expected[item].append((ids.index(theirs[field]) + 1, ids.index(ours[field]) + 1))
+    # A moderation sent back for amendment (the latest return of its audit) is not counted.
+    _moderation(store, "2026-12-008", datetime(2026, 12, 28, tzinfo=UTC), "needs_amendment", {"overall.grade": "good"})
+    expected = {item: pairs[:-1] for item, pairs in expected.items()}
+
+    figures, changed = moderation_section_data(store, config, ["2026-10", "2026-11", "2026-12"])
+    assert figures.audits == 8
+    for item, pairs in expected.items():
+        got = figures.pooled[item]
+        assert got.n == len(pairs), item
+        assert got.exact == sum(a == b for a, b in pairs), item
+        assert got.within_one == sum(abs(a - b) <= 1 for a, b in pairs), item
+        assert got.alpha is None  # fewer than ten audits: counts only, and a note that says so
+        assert got.note.startswith("Too few moderated audits"), got.note
+    assert figures.pooled["overall"].n == 8 and figures.pooled["reviews"].n == 6
+    # With the threshold lowered, alpha is the coincidence matrix's.
+    from auditdocs.moderation.agreement import agreement
+    from auditdocs.moderation.results import moderated_between, pairs_of
+
+    pairs = [p for p in pairs_of(config, moderated_between(store, "2026-10", "2026-12")) if p.item == "overall"]
+    assert sorted((p.auditor_rank, p.moderator_rank) for p in pairs) == sorted(expected["overall"])
+    assert agreement(pairs, min_n=2).alpha == pytest.approx(scratch_alpha([list(u) for u in expected["overall"]]))
+    # The grades of record the moderators changed: every overall grade that differs.
+    assert sorted(c.audit_id for c in changed) == [
+        f"{m}-{n:03d}" for n, (m, _a, _r, offset) in enumerate(design[:-1]) if offset
+    ]
+    assert next(c for c in changed if c.audit_id == "2026-10-001").record_grade == "Inadequate"
