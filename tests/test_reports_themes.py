@@ -1,17 +1,23 @@
 """The bulletin's phrase counting (issue 15): counted with numpy over word numbers, it
 finds what the definition finds (each text's ``_phrases``, a set per audit), on distinct
-evidence as people write it and on any text hypothesis makes up."""
+evidence as people write it and on any text hypothesis makes up.  Quotes are anonymised as
+by running every name's pattern on every text, though a pattern runs only on texts that
+hold its name."""
 
 from __future__ import annotations
 
+import _sre  # type: ignore[import-not-found]
 import random
+import re
+import sys
 from datetime import date
+from re import _casefix  # type: ignore[attr-defined]
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from auditdocs.reports import bulletin
+from auditdocs.reports import bulletin, content
 from auditdocs.reports.bulletin import _frequent, _frequent_by_sets, _phrases, _texts, _Words
 from auditdocs.reports.content import clean
 from auditdocs.reports.data import Audit, DomainInfo, GradeInfo, ReportData, ToolInfo
@@ -111,3 +117,51 @@ def test_a_texts_word_numbers_hold_its_phrases(text: str):
             if len(part) == n and all(part):
                 found.add(" ".join(words.words[w] for w in part))
     assert _phrases(text, ids) <= found  # every phrase is a run of words in the sequence
+
+
+# --- anonymising quotes: a name's pattern only run where the text holds the name --------
+
+
+def _anonymise_always(text: str, audit: Audit) -> str:
+    """The definition: every name's pattern run on every text."""
+    out = text
+    if len(audit.child_id.strip()) >= 3:
+        out = content._word(audit.child_id.strip(), re.IGNORECASE).sub("[child id]", out)
+    people = [(audit.worker, "[worker]"), (audit.team_manager, "[team manager]"), (audit.auditor, "[auditor]")]
+    for name, role in people:
+        for part in content._parts(name):
+            out = content._word(part).sub(role, out)
+    return content.HONORIFIC.sub("[name]", out)
+
+
+def test_whatever_ignorecase_takes_for_a_character_folds_alike():
+    """``_folded``'s premise, over every character: two characters ``re.IGNORECASE`` takes
+    for one another (the same simple lower case, or one of re's extra cases) fold alike, so
+    a case-insensitive match is always found in the folded text first."""
+    classes: dict[int, set[int]] = {}
+    for cp in range(sys.maxunicode + 1):
+        if not 0xD800 <= cp <= 0xDFFF:
+            classes.setdefault(_sre.unicode_tolower(cp), set()).add(cp)
+    for lower, members in classes.items():
+        together = set(members)
+        for extra in _casefix._EXTRA_CASES.get(lower, ()):
+            together |= classes.get(_sre.unicode_tolower(extra), {extra})
+        assert len({content._folded(chr(c)) for c in together}) == 1, sorted(map(hex, together))
+
+
+NAMED = st.sampled_from(
+    ["X123456", "x123456", "X123456a", "aX123456", "ĪX1", "ix1", "İX1", "ıx1", "IX1", "ſt9", "ST9", "K\u212a9", "kk9",
+     "Sam Able", "sam able", "Sam", "Able", "Ablest", "Jo Bloggs", "Jo", "Bloggs", "Kim Auditor", "Mrs Smith",
+     "Dr. Who", "the", "plan", " ", ".", "-", "(", ")", "’", "_", "\u00a0"]
+)  # fmt: skip
+
+
+@settings(max_examples=500)
+@given(st.tuples(st.lists(NAMED | st.text(max_size=3), max_size=12), st.sampled_from(["", " "])).map(
+           lambda parts: parts[1].join(parts[0])),
+       st.sampled_from(["X123456", "IX1", "ıx1", "ST9", "kk9", "ab", "", " X123456 "]),
+       st.sampled_from(["Sam Able", "Jo", "Kim Auditor", "İlker Işık", "Ablest"]))  # fmt: skip
+def test_a_quote_is_anonymised_as_by_running_every_names_pattern(text: str, child_id: str, worker: str):
+    audit = Audit("2026-11-001", "2026-11", "cfa", "NB-1", "Team A", worker, "Jo Bloggs", "Kim Auditor",
+                  date(2026, 11, 30), "accepted", child_id=child_id)  # fmt: skip
+    assert content.anonymise(text, audit) == _anonymise_always(text, audit)

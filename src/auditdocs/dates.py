@@ -7,7 +7,6 @@ import calendar
 import os
 import re
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -16,8 +15,6 @@ from dateutil.relativedelta import relativedelta
 from auditdocs.errors import UsageError
 
 if TYPE_CHECKING:
-    import holidays
-
     from auditdocs.config.models import Settings
 
 _SUBDIVISION = {"england-and-wales": "ENG", "scotland": "SCT", "northern-ireland": "NIR"}
@@ -134,17 +131,33 @@ def uk_today() -> date:
     return uk_day(now())
 
 
-@lru_cache(maxsize=8)
-def _calendar(region: str) -> holidays.HolidayBase:
-    # Imported here: `holidays` loads every country's calendar (0.1 s), which only the
-    # commands that count working days need.
-    import holidays
+#: (region, year) → that year's bank holidays, worked out once per process (or given by
+#: the workspace's config cache, ``known_bank_holidays``).
+_BANK_HOLIDAYS: dict[tuple[str, int], frozenset[date]] = {}
 
-    return holidays.country_holidays("GB", subdiv=_SUBDIVISION[region], years=range(2000, 2101))
+
+def bank_holidays(region: str, year: int) -> frozenset[date]:
+    """The bank holidays (substitute days included) of ``region`` in ``year``."""
+    found = _BANK_HOLIDAYS.get((region, year))
+    if found is None:
+        subdivision = _SUBDIVISION[region]
+        # Imported here: `holidays` takes 0.1 s to import, which only the commands that
+        # count working days need; and only the years asked for are worked out.
+        import holidays
+
+        listed = holidays.country_holidays("GB", subdiv=subdivision, years=year)
+        found = _BANK_HOLIDAYS[(region, year)] = frozenset(day for day in listed if day.year == year)
+    return found
+
+
+def known_bank_holidays(region: str, year: int, days: frozenset[date]) -> None:
+    """Take ``days`` as the bank holidays of ``region`` in ``year`` (as ``bank_holidays``
+    worked them out before, kept in a cache), so this process need not import ``holidays``."""
+    _BANK_HOLIDAYS.setdefault((region, year), days)
 
 
 def is_working_day(day: date, region: str = "england-and-wales") -> bool:
-    return day.weekday() < 5 and day not in _calendar(region)
+    return day.weekday() < 5 and day not in bank_holidays(region, day.year)
 
 
 def add_working_days(start: date, days: int, region: str = "england-and-wales") -> date:

@@ -3,8 +3,9 @@
 Set-based: three SELECTs per set of audits (allocations, audit returns, the reported
 fields of current returns), however many audits there are, so a report over 10,000
 audits reads in well under a second or two.  Only the fields a report shows are read
-(grades, evidence, overall texts, concern, discussion dates, and the practitioner discussion
-date from the returned improvement plan): not criteria, not plan rows.
+(the configured domains' grades and evidence, overall texts, concern, discussion dates,
+and the practitioner discussion date from the returned improvement plan): not criteria,
+not plan rows.
 """
 
 from __future__ import annotations
@@ -258,11 +259,19 @@ def _tools(config: Config) -> dict[str, ToolInfo]:
     }
 
 
+def report_fields(tools: Iterable[ToolInfo]) -> list[str]:
+    """The audit fields a report reads: each configured domain's grade and evidence (a
+    report only ever asks for the domains of an audit's tool) and ``REPORT_FIELDS``."""
+    domains = sorted({d.id for tool in tools for d in tool.domains})
+    return [*(f"domain.{d}.{part}" for d in domains for part in ("grade", "evidence")), *REPORT_FIELDS]
+
+
 def load_report_data(store: Store, config: Config, months: Sequence[str], as_of: date) -> ReportData:
     """The audits of ``months`` and, where the store links re-audits, every audit they
     re-audit (followed back through earlier months)."""
+    tools = _tools(config)
     with store.reading() as conn:
-        found = report_rows(conn, months, REPORT_FIELDS, (PLAN_DISCUSSION,))
+        found = report_rows(conn, months, report_fields(tools.values()), (PLAN_DISCUSSION,))
     audits, earlier_audits, links = _audits(found.audits), _audits(found.earlier), found.reaudit_links
     earlier = {a.audit_id: a for a in earlier_audits}
     settings = config.settings
@@ -272,7 +281,6 @@ def load_report_data(store: Store, config: Config, months: Sequence[str], as_of:
         reverse=True,
     )
     na = settings.grading.not_applicable
-    tools = _tools(config)
     main = tools.get(settings.allocation.tool)
     return ReportData(
         months=list(months),
