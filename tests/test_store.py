@@ -119,6 +119,35 @@ def test_versions_and_current_values(ws):
     assert row["state"] == "accepted" and row["urgent"] is True and row["version"] == 2
 
 
+def test_reports_read_every_kind_of_value_as_stored(ws):
+    """Reports fetch the values straight from the database driver and read a plain string
+    between its quotes: every kind of value still reads back as stored, on either database."""
+    from auditdocs.reports.data import load_report_data
+
+    store = ws.store()
+    values = {
+        "overall.grade": "good",
+        "overall.good_practice": 'She said "yes" \\ café\t\u2028 ☃ 𝄞 \x7f',
+        "overall.development": "plain, it's fine: [1] {} null true",
+        "concern.immediate": True,
+        "concern.details": None,
+        "concern.notified": '"2026-11-20"',
+        "domain.visits.grade": "good",
+        "domain.visits.evidence": "",
+        "domain.visits.criteria.purpose": True,  # not reported
+    }
+    with store.transaction() as conn:
+        receipt = store.record_receipt(conn, sha256="e" * 64, name="v.docx", origin="inbox", received_at=NOW,
+                                       outcome="accepted", audit_id="2026-11-001")  # fmt: skip
+        store.record_submission(conn, receipt_id=receipt, audit_id="2026-11-001", document="audit", sha256="e" * 64,
+                                received_at=NOW, status="accepted", late=False, urgent=False, converted_from=None,
+                                config_version="c", template_version="t", resubmit_by=None, values=values,
+                                found=[])  # fmt: skip
+    data = load_report_data(store, ws.config, ["2026-11"], NOW.date())
+    audit = next(a for a in data.audits if a.audit_id == "2026-11-001")
+    assert audit.values == {k: v for k, v in values.items() if ".criteria." not in k}
+
+
 def test_a_failed_transaction_leaves_nothing(ws):
     store = ws.store()
     with pytest.raises(RuntimeError), store.transaction() as conn:
