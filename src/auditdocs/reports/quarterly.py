@@ -9,13 +9,13 @@ from collections import Counter
 
 from auditdocs.config import Config
 from auditdocs.dates import month_label
-from auditdocs.reports import charts
 from auditdocs.reports.bulletin import themes_table
-from auditdocs.reports.content import Block, Chart, Document, Heading, Para, Table, uk
+from auditdocs.reports.content import Block, Document, Heading, Para, Table, uk
 from auditdocs.reports.data import ReportData
 from auditdocs.reports.excel import trend_rows
 from auditdocs.reports.sections import (
     awaiting_note,
+    by_month_chart,
     concerns_section,
     distribution,
     domain_concern_rows,
@@ -23,6 +23,8 @@ from auditdocs.reports.sections import (
     grade_definitions,
     overdue_section,
     reaudit_section,
+    stacked_chart,
+    trend_chart,
 )
 from auditdocs.reports.stats import RETURN_FIGURES, MonthStats, good_or_better, quarter_stats, share
 
@@ -38,7 +40,7 @@ def _trend_blocks(
     series = [(name, [None if v is None else 100 * v for v in values]) for name, values in rows.items()]
     return [
         Heading(title, 2),
-        Chart(title, charts.lines(months, series, title, "Good or better (%)", percent=True), title),
+        trend_chart(title, months, series, title),
         Table([what, *months], [[name, *[_pct(v) for v in values]] for name, values in rows.items()], caption=title),
     ]
 
@@ -122,13 +124,10 @@ def quarterly_document(data: ReportData, config: Config, quarter: str) -> Docume
     title = "Audits allocated and returned by month"
     doc.add(
         Heading(title),
-        Chart(
+        by_month_chart(
             title,
-            charts.grouped(
-                [label for _, label in RETURN_FIGURES],
-                [(m, [s.figure(k) for k, _ in RETURN_FIGURES]) for m, s in zip(months, stats, strict=True)],
-                title,
-            ),
+            [label for _, label in RETURN_FIGURES],
+            [(m, [s.figure(k) for k, _ in RETURN_FIGURES]) for m, s in zip(months, stats, strict=True)],
             title,
         ),
         Table(
@@ -142,11 +141,7 @@ def quarterly_document(data: ReportData, config: Config, quarter: str) -> Docume
     doc.add(
         Heading(title),
         *grade_definitions(data),
-        Chart(
-            title,
-            charts.stacked(months, [(data.label(g), [s.overall.get(g, 0) for s in stats]) for g in ids], title),
-            title,
-        ),
+        stacked_chart(data, title, "month", {m: s.overall for m, s in zip(months, stats, strict=True)}, ids, title),
         Table(
             ["Month", *[data.label(g) for g in ids], "Good or better"],
             [

@@ -62,6 +62,105 @@ def grade_columns(data: ReportData, counts: Sequence[Counter[str | None]]) -> li
     return ids
 
 
+def grade_fills(data: ReportData, ids: Sequence[str | None]) -> tuple[list[str], list[str]]:
+    """The chart colour and hatch of each grade of ``ids`` (grades by their place in the
+    scale, then Not applicable and not graded), the same in every chart and workbook."""
+    palette = charts.grade_palette(len(data.grades))
+    place = {g.id: n for n, g in enumerate(data.grades)}
+    colours, hatches = [], []
+    for g in ids:
+        if g in place:
+            colour, hatch = palette[place[g]]
+        else:
+            colour, hatch = (charts.NOT_GRADED_COLOUR if g is None else charts.NOT_APPLICABLE_COLOUR), ""
+        colours.append(colour)
+        hatches.append(hatch)
+    return colours, hatches
+
+
+# --- what each chart shows, in words (its alternative text) ------------------------------
+# A chart's alternative text states its main figures, or the figures a reader looks for
+# and where the rest are: never its title alone, which the caption repeats (issue 17).
+
+
+def counts_alt(title: str, pairs: Sequence[tuple[str, int]], noun: str = "audits") -> str:
+    """'Overall grades, November 2026, 9 audits: Outstanding 1, Good 4, Requires
+    Improvement 3, Inadequate 1.'"""
+    total = sum(n for _, n in pairs)
+    return f"{title}, {total} {noun}: " + ", ".join(f"{label} {n}" for label, n in pairs) + "."
+
+
+def figures_alt(title: str, pairs: Sequence[tuple[str, int]]) -> str:
+    """'Audits allocated and returned, November 2026: Allocated 10, Returned 9, ...'"""
+    return f"{title}: " + ", ".join(f"{label} {n}" for label, n in pairs) + "."
+
+
+def grades_alt(data: ReportData, title: str, what: str, rows: dict[str, Counter[str | None]], caption: str) -> str:
+    """A stacked bar chart of grades: each bar's share Good or better, and where every
+    count is."""
+    parts = []
+    for name, counts in rows.items():
+        good, graded = good_or_better(counts, data)
+        parts.append(f"{name} {good} of {graded}" if graded else f"{name} none graded")
+    return (
+        f"{title}: a bar per {what.lower()}, split by grade. Good or better: " + "; ".join(parts)
+        + f". Every count is in the table “{caption}”."
+    )  # fmt: skip
+
+
+def trend_alt(title: str, months: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]],
+              caption: str) -> str:  # fmt: skip
+    """A line chart of shares by month: each line from its first month to its last."""
+
+    def pct(v: float | None) -> str:
+        return "–" if v is None else f"{round(v)}%"
+
+    span = f"{months[0]} to {months[-1]}" if months else ""
+    lines = "; ".join(f"{name} {pct(values[0])} to {pct(values[-1])}" for name, values in series if values)
+    return f"{title}, {span}, a line each: {lines or 'no data'}. Each month's share is in the table “{caption}”."
+
+
+def by_month_alt(title: str, categories: Sequence[str], series: Sequence[tuple[str, Sequence[int]]],
+                 caption: str) -> str:  # fmt: skip
+    """A grouped bar chart of figures by month: each month's first two figures."""
+    shown = categories[:2]
+    parts = [
+        f"{month}: " + ", ".join(f"{label.lower()} {v}" for label, v in zip(shown, values, strict=False))
+        for month, values in series
+    ]
+    return f"{title}. " + "; ".join(parts) + f". Every figure is in the table “{caption}”."
+
+
+def pie_chart(data: ReportData, title: str, counts: Counter[str | None], ids: Sequence[str | None]) -> Chart:
+    """The overall grades as a pie chart, with its figures as its alternative text."""
+    pairs = [(data.label(g), counts.get(g, 0)) for g in ids]
+    colours, hatches = grade_fills(data, ids)
+    png = charts.pie([p[0] for p in pairs], [p[1] for p in pairs], title, colours, hatches)
+    return Chart(title, png, counts_alt(title, pairs))
+
+
+def stacked_chart(data: ReportData, title: str, what: str, rows: dict[str, Counter[str | None]],
+                  ids: Sequence[str | None], caption: str) -> Chart:  # fmt: skip
+    """Grade counts as stacked bars, a bar per row (a domain, team or month)."""
+    series = [(data.label(g), [c.get(g, 0) for c in rows.values()]) for g in ids]
+    colours, hatches = grade_fills(data, ids)
+    png = charts.stacked(list(rows), series, title, colours, hatches)
+    return Chart(title, png, grades_alt(data, title, what, rows, caption))
+
+
+def trend_chart(title: str, months: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]],
+                caption: str) -> Chart:  # fmt: skip
+    """Shares Good or better (0–100) by month, a line per domain or team."""
+    png = charts.lines(months, series, title, "Good or better (%)", percent=True)
+    return Chart(title, png, trend_alt(title, months, series, caption))
+
+
+def by_month_chart(title: str, categories: Sequence[str], series: Sequence[tuple[str, Sequence[int]]],
+                   caption: str) -> Chart:  # fmt: skip
+    """Figures (allocated, returned...) as grouped bars, a group per figure, a bar per month."""
+    return Chart(title, charts.grouped(categories, series, title), by_month_alt(title, categories, series, caption))
+
+
 def tools_section(data: ReportData, month: str, audits: Sequence[Audit]) -> list[Block]:
     """The month's audits by tool, when more than one tool was used (none otherwise)."""
     others = data.other_tools(audits)
@@ -103,7 +202,11 @@ def returns_section(data: ReportData, s: MonthStats) -> list[Block]:
             "On time: the first return came by the due date. Late: it came after. Needed amendment: "
             "sent back to the auditor at least once. Overdue: not yet returned and past the due date."
         ),
-        Chart(title, charts.bars([label for _, label in RETURN_FIGURES], values, title), title),
+        Chart(
+            title,
+            charts.bars([label for _, label in RETURN_FIGURES], values, title),
+            figures_alt(title, [(label, v) for (_, label), v in zip(RETURN_FIGURES, values, strict=True)]),
+        ),
         Table(["Audits", "Number", "Share of allocated"], rows, caption="Returns"),
     ]
 
@@ -137,9 +240,7 @@ def grades_section(data: ReportData, s: MonthStats) -> list[Block]:
     ids = grade_columns(data, [s.overall])
     title = f"Overall grades, {month_label(s.month)}" + ("" if main else f": {tool.title}")
     if main or s.counted:
-        blocks.append(
-            Chart(title, charts.pie([data.label(g) for g in ids], [s.overall.get(g, 0) for g in ids], title), title)
-        )
+        blocks.append(pie_chart(data, title, s.overall, ids))
     blocks.append(
         Table(
             ["Overall grade", "Audits", "Share"],
@@ -176,14 +277,13 @@ def distribution(data: ReportData, title: str, what: str, rows: dict[str, Counte
     if not rows:
         return [Heading(title, 2), Para("No audit graded yet.", "note")]
     ids = grade_columns(data, list(rows.values()))
-    series = [(data.label(g), [c.get(g, 0) for c in rows.values()]) for g in ids]
     table_rows = []
     for name, counts in rows.items():
         good, graded = good_or_better(counts, data)
         table_rows.append([name, *[str(counts.get(g, 0)) for g in ids], share(good, graded)])
     return [
         Heading(title, 2),
-        Chart(title, charts.stacked(list(rows), series, title), title),
+        stacked_chart(data, title, what, rows, ids, title),
         Table([what, *[data.label(g) for g in ids], "Good or better"], table_rows, caption=title),
     ]
 
