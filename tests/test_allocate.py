@@ -445,7 +445,7 @@ def test_a_hand_edited_workbook_is_checked_again(ws: Workspace, tmp_path: Path) 
     with pytest.raises(DataError) as exc:
         read_allocation(own)
     assert str(exc.value) == (
-        f"{own}: row 2, column auditor: {row2.team_manager!r} is the case's team manager; nobody audits a case "
+        f"{own}: row 2, column Auditor: {row2.team_manager!r} is the case's team manager; nobody audits a case "
         "they manage"
     )
 
@@ -463,19 +463,19 @@ def test_a_hand_edited_workbook_is_checked_again(ws: Workspace, tmp_path: Path) 
     with pytest.raises(DataError) as exc:
         read_checked_allocation(ws, team, extra)
     assert str(exc.value) == (
-        f"{team}: row 2, column auditor: 'Cary Colleague' is in the case's team ({row2.team}); nobody audits "
+        f"{team}: row 2, column Auditor: 'Cary Colleague' is in the case's team ({row2.team}); nobody audits "
         "their own team's cases"
     )
 
     # A new auditor whose address was not changed with the name.
     swap = next(a for a in auditors if a.name != row2.auditor and a.team != row2.team and a.name != row2.team_manager)
     wrong = edited(path, tmp_path / "email.xlsx", {(2, "auditor"): swap.name})
-    with pytest.raises(DataError, match=r"row 2, column auditor_email: .* is not .*'s address in the list"):
+    with pytest.raises(DataError, match=r"row 2, column Auditor email: .* is not .*'s address in the list"):
         read_checked_allocation(ws, wrong)
 
     # Nobody in the list by that name.
     stranger = edited(path, tmp_path / "stranger.xlsx", {(3, "auditor"): "Nobody Known"})
-    with pytest.raises(DataError, match="row 3, column auditor: 'Nobody Known' is not in the list of auditors"):
+    with pytest.raises(DataError, match="row 3, column Auditor: 'Nobody Known' is not in the list of auditors"):
         read_checked_allocation(ws, stranger)
 
     # Over capacity: one more case for someone who already has two.
@@ -491,7 +491,7 @@ def test_a_hand_edited_workbook_is_checked_again(ws: Workspace, tmp_path: Path) 
     with pytest.raises(DataError) as exc:
         read_checked_allocation(ws, over)
     assert str(exc.value) == (
-        f"{over}: row {rows[-1]}, column auditor: {busy!r} would have 3 audits (rows {', '.join(map(str, rows))}), "
+        f"{over}: row {rows[-1]}, column Auditor: {busy!r} would have 3 audits (rows {', '.join(map(str, rows))}), "
         "over their monthly capacity of 2"
     )
 
@@ -597,7 +597,7 @@ def test_formula_like_text_in_the_allocation_workbook_stays_text(tmp_path: Path)
     for text in (alloc.team, alloc.worker):
         assert cells[text].data_type == "s" and cells[text].quotePrefix
     about = load_workbook(path)["About"]
-    assert about["B1"].value == "@auditdocs" and about["B1"].quotePrefix
+    assert about["B2"].value == "@auditdocs" and about["B2"].quotePrefix  # under its header row
     assert read_allocation(path) == [alloc]
 
 

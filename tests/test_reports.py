@@ -343,7 +343,9 @@ def test_workbook_text_is_never_a_formula_and_charts_are_native(reports):
     path = reports["2026-11"][1]
     wb = load_workbook(path)
     data = wb["Data"]
-    assert data.freeze_panes == "A2" and data.auto_filter.ref
+    # the header frozen; the rows a defined table (its own filter, none of the sheet's)
+    assert data.freeze_panes == "A2" and not data.auto_filter.ref
+    assert [t.ref for t in data.tables.values()] == [f"A1:J{data.max_row}"]
     starts = [c for row in data.iter_rows() for c in row if isinstance(c.value, str) and c.value[:1] in "=+-@"]
     assert any(c.value.startswith(FORMULA.strip()[:10]) for c in starts)
     assert all(c.data_type == "s" and c.quotePrefix for c in starts)  # text, and stays text when edited

@@ -516,7 +516,7 @@ def allocate(
         scheduled=scheduled,
         staff=staff,
     )
-    write_allocation(path, result.allocations, result.about, auditor_list)
+    write_allocation(path, result.allocations, result.about, auditor_list, settings.organisation.name)
     result.path = path
     return result
 
@@ -565,7 +565,7 @@ def _add_reaudits(
         today = uk_date(uk_today())
         about.append((f"Added {today}", f"{len(added)} re-audits: {', '.join(a.audit_id for a in added)}"))
         about += [(f"Added {today}, note {i}", note) for i, note in enumerate(result.notes, 1)]
-        write_allocation(path, [*existing, *added], about, auditor_list)
+        write_allocation(path, [*existing, *added], about, auditor_list, settings.organisation.name)
     return AllocationResult(month, added, 0, result.about, result.notes, path, added_to=len(existing))
 
 

@@ -12,6 +12,13 @@ Every text is written as text (``write_string``, never a formula), and text that
 spreadsheet program would read as a formula when typed or pasted (``=``, ``+``, ``-``,
 ``@``... ``sheets.FORMULA_START``) gets Excel's quote prefix, so it stays text when
 someone edits or copies the cell.
+
+Accessible as Excel's checker and a screen reader want it (issue 17): every list is a
+defined table with a header row and a name, one to a block of rows with no blank layout
+rows (a title row above it at most), and a "None" row when a list is empty; each chart
+has alternative text that states its figures (the report's words for it) and the
+report's colour-blind-safe colours, markers and dashes; the workbook has a title, its
+organisation as author and British English as its language.
 """
 
 from __future__ import annotations
@@ -31,10 +38,21 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from auditdocs.config import Config
-from auditdocs.dates import month_label, shift_month, uk_day
+from auditdocs.dates import month_label, now, shift_month, uk_day
+from auditdocs.reports import charts
 from auditdocs.reports.content import clean
 from auditdocs.reports.data import Audit, ReportData
-from auditdocs.reports.sections import abbreviation, grade_columns, inadequate_cases
+from auditdocs.reports.sections import (
+    abbreviation,
+    by_month_alt,
+    counts_alt,
+    figures_alt,
+    grade_columns,
+    grade_fills,
+    grades_alt,
+    inadequate_cases,
+    trend_alt,
+)
 from auditdocs.reports.stats import RETURN_FIGURES, MonthStats, good_or_better, is_overdue, month_stats
 from auditdocs.sheets import DATE_FORMAT, FORMULA_START
 
@@ -48,6 +66,17 @@ DATE = {"num_format": DATE_FORMAT}
 MAX_CELL = 32_000
 #: Chart sizes in pixels (96 dpi): 18 × 9 cm, 12 × 8 cm, 20 × 10 cm.
 BAR_SIZE, PIE_SIZE, LINE_SIZE = (680, 340), (454, 302), (756, 378)
+#: The defined tables' style: a plain grid, the header row in HEADER's shading.
+TABLE_STYLE = "Table Style Light 1"
+LANGUAGE = "en-GB"
+#: Excel's markers and dashes for the lines of a line chart, as the report's charts vary them.
+EXCEL_MARKERS = ("circle", "square", "triangle", "diamond", "x", "star", "plus", "dash")
+EXCEL_DASHES = ("solid", "dash", "dash_dot", "round_dot")
+#: The report charts' hatches as Excel's fill patterns (scales of more than four grades).
+EXCEL_PATTERNS = {
+    "//": "wide_upward_diagonal", "..": "percent_20", "xx": "outlined_diamond", "\\\\": "wide_downward_diagonal",
+    "++": "small_grid", "--": "narrow_horizontal", "oo": "sphere",
+}  # fmt: skip
 
 
 #: Text Excel would read as an escaped character (``_x0041_``).
@@ -68,14 +97,20 @@ class Sheet:
 
 
 class Book:
-    """A workbook written in memory: each format made once, each distinct text cleaned once."""
+    """A workbook written in memory: each format made once, each distinct text cleaned once.
+    ``title`` and ``organisation`` (its author) are its document properties."""
 
-    def __init__(self) -> None:
+    def __init__(self, title: str = "", organisation: str = "", comments: str = "") -> None:
         self.out = io.BytesIO()
         self.wb = xlsxwriter.Workbook(
             self.out,
             {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False},
         )
+        self.wb.set_properties(
+            {"title": title, "author": organisation, "company": organisation, "comments": comments,
+             "created": now().replace(tzinfo=None)}
+        )  # fmt: skip
+        self._table_names: set[str] = set()
         self._formats: dict[tuple[tuple[str, Any], ...], Format] = {}
         self._texts: dict[str, str] = {}
         self._quoted = self.format(quote=True)
@@ -195,12 +230,53 @@ class Book:
             out.append("".join(row))
         sheet.row = n
 
+    def table(
+        self, sheet: Sheet, header: Sequence[str], rows: Sequence[Sequence[Any]], caption: str,
+        columns: Mapping[int, Mapping[str, Any]] | None = None, empty: str = "None.",
+    ) -> tuple[int, int]:  # fmt: skip
+        """A defined table at the sheet's next row: ``header``, then ``rows`` or, for an
+        empty list, one row saying so (``empty``).  Returns (header row, last row), 0-based."""
+        top = sheet.row
+        sheet.row += 1  # the header, written by ``define``
+        for r in rows or [[empty]]:
+            self.row(sheet, r, columns=columns)
+        self.define(sheet, top, header, caption)
+        return top, sheet.row - 1
+
+    def define(self, sheet: Sheet, top: int, header: Sequence[str], caption: str) -> None:
+        """Make the rows from ``top`` (its header row, written here) to the sheet's last
+        row so far a defined table named after ``caption``: what a screen reader announces
+        as a table, with its column names read with each cell, filterable."""
+        names: list[str] = []
+        for text in header:
+            name = self.text(text) or f"Column {len(names) + 1}"
+            while name.lower() in {n.lower() for n in names}:  # a table's column names are unique
+                name += " (2)"
+            names.append(name)
+        sheet.ws.add_table(
+            top, 0, max(sheet.row - 1, top + 1), len(names) - 1,
+            {"name": self._table_name(caption), "style": TABLE_STYLE,
+             "columns": [{"header": n, "header_format": self.format(HEADER, quote=n.startswith(FORMULA_START))}
+                         for n in names]},
+        )  # fmt: skip
+
+    def _table_name(self, caption: str) -> str:
+        """A workbook-unique table name from a caption ("Overall grades" → OverallGrades)."""
+        words = re.findall(r"[A-Za-z0-9]+", caption)
+        base = "".join(w[:1].upper() + w[1:] for w in words)[:60] or "Table"
+        if not base[0].isalpha() or re.fullmatch(r"[A-Za-z]{1,3}\d+|[RrCc]\d*([RrCc]\d*)?", base):
+            base = "Table" + base
+        name, n = base, 1
+        while name.lower() in self._table_names:
+            n += 1
+            name = f"{base}_{n}"
+        self._table_names.add(name.lower())
+        return name
+
     def close(self) -> bytes:
         self.wb.close()
         package = self.out.getvalue()
         written = {f"xl/worksheets/sheet{s.ws.index + 1}.xml": s for s in self._sheets if s.rows}
-        if not written:
-            return package
         out = io.BytesIO()
         with zipfile.ZipFile(io.BytesIO(package)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
             for info in zin.infolist():
@@ -208,6 +284,8 @@ class Book:
                 sheet = written.get(info.filename)
                 if sheet is not None:
                     body = _with_rows(body, sheet)
+                elif info.filename == "docProps/core.xml":
+                    body = _with_language(body)
                 zout.writestr(info, body, compress_type=zipfile.ZIP_DEFLATED, compresslevel=_LEVEL)
         return out.getvalue()
 
@@ -234,6 +312,13 @@ def _string_cell(text: str, quoted: int) -> str:
     return f'{style} t="inlineStr"><is><t>{xml}</t></is></c>'
 
 
+def _with_language(core: bytes) -> bytes:
+    """XlsxWriter's core properties with the workbook's language (which it cannot set)."""
+    if b"<dc:language>" in core:
+        return core
+    return core.replace(b"</cp:coreProperties>", f"<dc:language>{LANGUAGE}</dc:language></cp:coreProperties>".encode())
+
+
 def _with_rows(xml: bytes, sheet: Sheet) -> bytes:
     """A worksheet XlsxWriter wrote, with ``sheet.rows`` after its rows and its
     dimension covering them."""
@@ -258,52 +343,99 @@ def _widths(sheet: Sheet, widths: Mapping[int, float]) -> None:
         sheet.ws.set_column(col, col, width)
 
 
-def _header(book: Book, sheet: Sheet, values: Sequence[str], widths: Sequence[float] = ()) -> int:
-    row = book.row(sheet, values, HEADER)
-    _widths(sheet, dict(enumerate(widths)))
-    return row
-
-
 def _title(book: Book, sheet: Sheet, text: str) -> None:
+    """A title row, straight above the table it names (a row of its own, never blank)."""
     book.row(sheet, [text], TITLE)
 
 
-def _table(
-    book: Book, sheet: Sheet, header: Sequence[str], rows: Sequence[Sequence[Any]],
-    columns: Mapping[int, Mapping[str, Any]] | None = None,
-) -> tuple[int, int]:  # fmt: skip
-    """Write a table; returns (header row, last row), 0-based."""
-    top = _header(book, sheet, header)
-    for r in rows:
-        book.row(sheet, r, columns=columns)
-    return top, sheet.row - 1
+def _fill(colour: str, hatch: str = "") -> dict[str, Any]:
+    """A chart fill in the report charts' colour (and hatch, as Excel's pattern)."""
+    if hatch:
+        pattern = EXCEL_PATTERNS.get(hatch, "percent_50")
+        return {"pattern": {"pattern": pattern, "fg_color": charts.WHITE, "bg_color": colour}}
+    return {"fill": {"color": colour}, "border": {"color": charts.WHITE}}
 
 
-def _bar(book: Book, sheet: Sheet, title: str, top: int, last: int, cols: int, anchor: str,
-         stacked: bool = False) -> None:  # fmt: skip
-    """Columns (or stacked horizontal bars): a series per column of the table at ``top``
-    (its name in the header), a category per row."""
-    chart: Any = book.wb.add_chart({"type": "bar", "subtype": "stacked"} if stacked else {"type": "column"})
-    for c in range(1, 1 + cols):
-        series: dict[str, Any] = {
-            "name": _ref(sheet, top, c),
-            "categories": _ref(sheet, top + 1, 0, last, 0),
-            "values": _ref(sheet, top + 1, c, last, c),
-        }
-        if stacked:
-            series["overlap"] = 100
-        chart.add_series(series)
+def _labels(fill: str) -> dict[str, Any]:
+    """Values written on a fill, black or white by contrast; none for 0."""
+    return {"value": True, "num_format": "0;;;", "font": {"color": charts.text_colour(fill)}}
+
+
+def _insert(sheet: Sheet, chart: Any, anchor: str, title: str, alt: str, size: tuple[int, int]) -> None:
+    """Place a chart with its title and its alternative text (what it shows, in words)."""
     chart.set_title({"name": title})
-    # a bar chart's value axis is its x axis, a column chart's its y axis
-    (chart.set_x_axis if stacked else chart.set_y_axis)({"name": "Audits"})
-    chart.set_size({"width": BAR_SIZE[0], "height": BAR_SIZE[1]})
-    sheet.ws.insert_chart(anchor, chart)
+    chart.set_size({"width": size[0], "height": size[1]})
+    sheet.ws.insert_chart(anchor, chart, {"description": alt})
+
+
+def _columns(book: Book, sheet: Sheet, title: str, alt: str, top: int, last: int, cols: int, anchor: str) -> None:
+    """Columns: a series per column of the table at ``top`` (its name in the header), a
+    category per row, each series in a colour and pattern of its own."""
+    chart: Any = book.wb.add_chart({"type": "column"})
+    for c in range(1, 1 + cols):
+        n = c - 1
+        fill = charts.BAR_COLOUR if cols == 1 else charts.LINE_COLOURS[n % len(charts.LINE_COLOURS)]
+        chart.add_series(
+            {
+                "name": _ref(sheet, top, c),
+                "categories": _ref(sheet, top + 1, 0, last, 0),
+                "values": _ref(sheet, top + 1, c, last, c),
+                **_fill(fill, "" if cols == 1 else charts.HATCHES[n % len(charts.HATCHES)]),
+                "data_labels": {"value": True},
+            }
+        )
+    chart.set_y_axis({"name": "Audits"})
+    if cols == 1:
+        chart.set_legend({"none": True})
+    _insert(sheet, chart, anchor, title, alt, BAR_SIZE)
+
+
+def _stacked(book: Book, sheet: Sheet, data: ReportData, ids: Sequence[str | None], title: str, alt: str,
+             top: int, last: int, anchor: str) -> None:  # fmt: skip
+    """Stacked horizontal bars of grade counts: a series per grade column of the table at
+    ``top``, in the report's grade colours, each count written on its segment."""
+    chart: Any = book.wb.add_chart({"type": "bar", "subtype": "stacked"})
+    colours, hatches = grade_fills(data, ids)
+    for c, (colour, hatch) in enumerate(zip(colours, hatches, strict=True), 1):
+        chart.add_series(
+            {
+                "name": _ref(sheet, top, c),
+                "categories": _ref(sheet, top + 1, 0, last, 0),
+                "values": _ref(sheet, top + 1, c, last, c),
+                "overlap": 100,
+                **_fill(colour, hatch),
+                "data_labels": _labels(colour),
+            }
+        )
+    chart.set_x_axis({"name": "Audits"})  # a bar chart's value axis is its x axis
+    chart.set_y_axis({"reverse": True})  # the first row at the top, as in the table
+    chart.set_legend({"position": "top"})
+    _insert(sheet, chart, anchor, title, alt, BAR_SIZE)
+
+
+def _pie(book: Book, sheet: Sheet, data: ReportData, ids: Sequence[str | None], title: str, alt: str,
+         top: int, last: int, anchor: str) -> None:  # fmt: skip
+    """A pie of the overall grades in the table at ``top``, each grade in its colour."""
+    chart: Any = book.wb.add_chart({"type": "pie"})
+    colours, hatches = grade_fills(data, ids)
+    chart.add_series(
+        {
+            "name": _ref(sheet, top, 1),
+            "categories": _ref(sheet, top + 1, 0, last, 0),
+            "values": _ref(sheet, top + 1, 1, last, 1),
+            "points": [_fill(c, h) for c, h in zip(colours, hatches, strict=True)],
+            "data_labels": {"value": True, "num_format": "0;;;", "position": "center",
+                            "custom": [{"font": {"color": charts.text_colour(c)}} for c in colours]},
+        }
+    )  # fmt: skip
+    chart.set_legend({"position": "right"})
+    _insert(sheet, chart, anchor, title, alt, PIE_SIZE)
 
 
 def _grade_matrix(book: Book, sheet: Sheet, data: ReportData, what: str, rows: dict[str, Counter[str | None]],
                   title: str, anchor: str) -> None:  # fmt: skip
-    """A table of grade counts (a row per domain or team with any grade counted) and its
-    stacked bar chart at ``anchor``."""
+    """A table of grade counts (a row per domain or team with any grade counted, or a row
+    saying there is none) and its stacked bar chart at ``anchor``."""
     rows = {name: counts for name, counts in rows.items() if sum(counts.values())}
     ids = grade_columns(data, list(rows.values()))
     table_rows = []
@@ -311,43 +443,52 @@ def _grade_matrix(book: Book, sheet: Sheet, data: ReportData, what: str, rows: d
         good, graded = good_or_better(counts, data)
         table_rows.append([name, *[counts.get(g, 0) for g in ids], good / graded if graded else None])
     header = [what, *[data.label(g) for g in ids], "Good or better"]
-    top, last = _table(book, sheet, header, table_rows, {len(ids) + 1: PERCENT})
+    top, last = book.table(sheet, header, table_rows, title, {len(ids) + 1: PERCENT}, empty="No audit graded yet.")
     if table_rows:
-        _bar(book, sheet, title, top, last, len(ids), anchor, stacked=True)
+        _stacked(book, sheet, data, ids, title, grades_alt(data, title, what, rows, title), top, last, anchor)
 
 
-def _summary_sheet(book: Book, data: ReportData, s: MonthStats, before: MonthStats) -> None:
+def _summary_sheets(book: Book, data: ReportData, s: MonthStats, before: MonthStats) -> None:
+    """The month's returns, its overall grades and the change since the month before,
+    each a table (and chart) on a sheet of its own."""
+    month = month_label(s.month)
     ws = book.sheet("Summary")
-    _title(book, ws, f"Audits allocated in {month_label(s.month)}, as at {data.as_of:%d/%m/%Y}")
-    top, last = _table(book, ws, ["Audits", "Number"], [[label, s.figure(key)] for key, label in RETURN_FIGURES])
-    _bar(book, ws, "Audits allocated and returned", top, last, 1, "E2")
-    for label, value in (
+    _title(book, ws, f"Audits allocated in {month}, as at {data.as_of:%d/%m/%Y}")
+    figures = [(label, s.figure(key)) for key, label in RETURN_FIGURES]
+    more = [
         ("Not returned", s.allocated - s.returned),
         ("Awaiting amendment", s.awaiting_amendment),
         ("Overdue", s.overdue),
         ("Immediate safeguarding concerns", s.concerns),
-    ):
-        book.row(ws, [label, value])
-    book.row(ws, [])
-    ids = grade_columns(data, [s.overall])
-    top, last = _table(book, ws, ["Overall grade", "Audits"], [[data.label(g), s.overall.get(g, 0)] for g in ids])
-    pie: Any = book.wb.add_chart({"type": "pie"})
-    pie.add_series(
-        {"name": _ref(ws, top, 1), "categories": _ref(ws, top + 1, 0, last, 0), "values": _ref(ws, top + 1, 1, last, 1)}
-    )
-    pie.set_title({"name": "Overall grades"})
-    pie.set_size({"width": PIE_SIZE[0], "height": PIE_SIZE[1]})
-    ws.ws.insert_chart("E22", pie)
-    book.row(ws, [])
-    rows: list[list[Any]] = [
-        [label, before.figure(key), s.figure(key), s.figure(key) - before.figure(key)] for key, label in RETURN_FIGURES
     ]
-    _table(book, ws, ["Change since last month", month_label(before.month), month_label(s.month), "Change"], rows)
+    top, _ = book.table(ws, ["Audits", "Number"], [list(f) for f in [*figures, *more]], f"Returns {month}")
+    title = f"Audits allocated and returned, {month}"
+    _columns(book, ws, title, figures_alt(title, figures), top, top + len(figures), 1, "E2")
+    _widths(ws, {0: 34, 1: 12})
+
+    ws = book.sheet("Overall grades")
+    caption = f"Overall grades of returned audits, {month}"
+    _title(book, ws, caption)
+    ids = grade_columns(data, [s.overall])
+    pairs = [(data.label(g), s.overall.get(g, 0)) for g in ids]
+    top, last = book.table(ws, ["Overall grade", "Audits"], [list(p) for p in pairs], caption)
+    title = f"Overall grades, {month}"
+    _pie(book, ws, data, ids, title, counts_alt(title, pairs), top, last, "E2")
+    _widths(ws, {0: 26, 1: 12})
+
+    ws = book.sheet("Change since last month")
+    caption = f"Change since last month, {month_label(before.month)} to {month}"
+    _title(book, ws, caption)
+    top = ws.row
+    ws.row += 1
+    for key, label in RETURN_FIGURES:
+        book.row(ws, [label, before.figure(key), s.figure(key), s.figure(key) - before.figure(key)])
     g_now, g_before = good_or_better(s.overall, data), good_or_better(before.overall, data)
     was = g_before[0] / g_before[1] if g_before[1] else None
-    now = g_now[0] / g_now[1] if g_now[1] else None
-    change = now - was if now is not None and was is not None else None
-    book.row(ws, ["Good or better overall", was, now, change], columns={1: PERCENT, 2: PERCENT, 3: CHANGE})
+    now_ = g_now[0] / g_now[1] if g_now[1] else None
+    change = now_ - was if now_ is not None and was is not None else None
+    book.row(ws, ["Good or better overall", was, now_, change], columns={1: PERCENT, 2: PERCENT, 3: CHANGE})
+    book.define(ws, top, ["Figure", month_label(before.month), month, "Change"], caption)
     _widths(ws, {0: 34, 1: 16, 2: 16, 3: 16})
 
 
@@ -388,18 +529,13 @@ DATA_COLUMNS = ["Month", "Audit ID", "Tool", "Case reference", "Team", "Auditor"
                 "Evidence"]  # fmt: skip
 
 
-def _filtered(sheet: Sheet, columns: int) -> None:
-    """The header row frozen, an autofilter over the whole table."""
-    sheet.ws.freeze_panes(1, 0)
-    sheet.ws.autofilter(0, 0, max(sheet.row - 1, 0), columns - 1)
-
-
 def _data_sheet(book: Book, data: ReportData, audits: Sequence[Audit]) -> None:
     """One row per audit and domain of its own tool, filterable, with the evidence (the
     audit's other details are on the Audits sheet, one row per audit: the same audit id
     joins them)."""
     ws = book.sheet("Data")
-    _header(book, ws, DATA_COLUMNS, [9, 13, 22, 14, 26, 20, 20, 34, 20, 100])
+    _widths(ws, dict(enumerate([9, 13, 22, 14, 26, 20, 20, 34, 20, 100])))
+    ws.row = 1  # the header, written by ``define``
     rows = []
     for a in audits:
         overall = _overall(a, data) or "not returned"
@@ -407,8 +543,9 @@ def _data_sheet(book: Book, data: ReportData, audits: Sequence[Audit]) -> None:
         for d in data.domains_of(a.tool):
             grade = data.label(a.grade(d.id)) if a.graded else ""
             rows.append([*base, d.title, grade, a.text(f"domain.{d.id}.evidence") or ""])
-    book.rows(ws, rows)
-    _filtered(ws, len(DATA_COLUMNS))
+    book.rows(ws, rows or [["No audits."]])
+    book.define(ws, 0, DATA_COLUMNS, "Grades and evidence")
+    ws.ws.freeze_panes(1, 0)
 
 
 def _audits_sheet(book: Book, data: ReportData, audits: Sequence[Audit]) -> None:
@@ -416,23 +553,23 @@ def _audits_sheet(book: Book, data: ReportData, audits: Sequence[Audit]) -> None
     ws = book.sheet("Audits")
     header = [*AUDIT_COLUMNS, "Good practice", "Areas for development", "Concern described", "Team manager notified",
               "Discussed with worker", "Discussed with manager"]  # fmt: skip
-    _header(book, ws, header, [9, 13, 22, 14, 26, 20, 20, 11, 16, 11, 8, 8, 10, 16, 20, 10, 60, 60, 10, 12, 12, 12])
-    book.rows(
-        ws,
-        (
-            [
-                *_audit_values(a, data),
-                a.text("overall.good_practice") or "",
-                a.text("overall.development") or "",
-                ("yes" if a.text("concern.details") else "no") if a.concern else "",
-                a.text("concern.notified") or "",
-                a.text("discussion.worker_date") or "",
-                a.text("discussion.manager_date") or "",
-            ]
-            for a in audits
-        ),
-    )
-    _filtered(ws, len(header))
+    _widths(ws, dict(enumerate([9, 13, 22, 14, 26, 20, 20, 11, 16, 11, 8, 8, 10, 16, 20, 10, 60, 60, 10, 12, 12, 12])))
+    ws.row = 1
+    rows = [
+        [
+            *_audit_values(a, data),
+            a.text("overall.good_practice") or "",
+            a.text("overall.development") or "",
+            ("yes" if a.text("concern.details") else "no") if a.concern else "",
+            a.text("concern.notified") or "",
+            a.text("discussion.worker_date") or "",
+            a.text("discussion.manager_date") or "",
+        ]
+        for a in audits
+    ]
+    book.rows(ws, rows or [["No audits."]])
+    book.define(ws, 0, header, "Audits")
+    ws.ws.freeze_panes(1, 0)
 
 
 def _reaudit_sheet(book: Book, data: ReportData, audits: Sequence[Audit]) -> None:
@@ -442,7 +579,11 @@ def _reaudit_sheet(book: Book, data: ReportData, audits: Sequence[Audit]) -> Non
         for link in data.chain(audit):
             rows.append([audit.case_reference, link.month, link.audit_id, abbreviation(data, link.overall),
                          *[abbreviation(data, link.grade(d.id)) for d in data.domains]])  # fmt: skip
-    _table(book, ws, ["Case", "Month", "Audit ID", "Overall", *[d.title for d in data.domains]], rows)
+    book.table(
+        ws, ["Case", "Month", "Audit ID", "Overall", *[d.title for d in data.domains]], rows,
+        f"{data.worst.label} cases and re-audits",
+        empty=f"No case was judged {data.worst.label} and no re-audit was returned.",
+    )  # fmt: skip
     ws.ws.freeze_panes(1, 0)
     _widths(ws, {0: 14, 2: 13})
 
@@ -451,58 +592,65 @@ def _key_sheet(book: Book, data: ReportData) -> None:
     """What the grades mean (framework 2.7), with the short codes the tables use."""
     ws = book.sheet("Key")
     _title(book, ws, "What the grades mean")
-    _table(
-        book,
-        ws,
-        ["Grade", "Short", "What it means"],
-        [[g.label, abbreviation(data, g.id), g.definition] for g in [*data.grades, data.not_applicable]],
-        {2: WRAP},
-    )
-    book.row(ws, ["Not graded", "–", "No grade given, or the audit is not returned or is awaiting amendment."],
-             columns={2: WRAP})  # fmt: skip
+    rows = [[g.label, abbreviation(data, g.id), g.definition] for g in [*data.grades, data.not_applicable]]
+    rows.append(["Not graded", "–", "No grade given, or the audit is not returned or is awaiting amendment."])
+    book.table(ws, ["Grade", "Short", "What it means"], rows, "What the grades mean", {2: WRAP})
     _widths(ws, {0: 24, 1: 8, 2: 90})
 
 
-def _other_tools_sheet(book: Book, data: ReportData, stats: Sequence[MonthStats]) -> None:
+def _sheet_name(book: Book, title: str) -> str:
+    """A sheet name from a title: Excel's 31 characters, none of []:*?/\\, not taken."""
+    base = re.sub(r"[\[\]:*?/\\]", " ", title).strip(" '")[:31] or "Tool"
+    taken = {s.name.lower() for s in book._sheets}
+    name, n = base, 1
+    while name.lower() in taken:
+        n += 1
+        name = f"{base[: 31 - len(str(n)) - 3]} ({n})"
+    return name
+
+
+def _other_tools_sheets(book: Book, data: ReportData, stats: Sequence[MonthStats]) -> None:
     """Each other tool's overall grades by month and grades by domain (its own domains,
-    those graded), one block under another, each with its chart."""
-    if not stats:
-        return
-    ws = book.sheet("Other tools")
+    those graded), on a sheet of its own: two titled tables and a chart."""
     for tool_id in dict.fromkeys(s.tool for s in stats):
         tool, months = data.tool(tool_id), [s for s in stats if s.tool == tool_id]
-        if ws.row:
-            book.row(ws, [])
-        _title(book, ws, tool.title)
+        ws = book.sheet(_sheet_name(book, tool.title))
+        caption = f"{tool.title}: audits and overall grades by month"
+        _title(book, ws, caption)
         ids = grade_columns(data, [s.overall for s in months])
-        top, _ = _table(
-            book,
+        book.table(
             ws,
             ["Month", "Allocated", "Returned", "Awaiting amendment", *[data.label(g) for g in ids]],
             [[month_label(s.month, short=True), s.allocated, s.returned, s.awaiting_amendment,
               *[s.overall.get(g, 0) for g in ids]] for s in months],
+            caption,
         )  # fmt: skip
-        book.row(ws, [])
         domains: dict[str, Counter[str | None]] = {d.title: Counter() for d in tool.domains}
         for d in tool.domains:
             for s in months:
                 domains[d.title].update(s.domains[d.id])
-        _grade_matrix(book, ws, data, "Domain", domains, f"Grades by domain: {tool.title}", f"J{top + 1}")
-    _widths(ws, {0: 40})
+        title = f"Grades by domain: {tool.title}"
+        _title(book, ws, title)
+        _grade_matrix(book, ws, data, "Domain", domains, title, "J2")
+        _widths(ws, {0: 40})
+
+
+def _workbook(data: ReportData, title: str, period: str) -> Book:
+    return Book(title, data.organisation, f"{data.service}: {period}, figures as at {data.as_of:%d/%m/%Y}")
 
 
 def monthly_workbook(data: ReportData, config: Config, month: str) -> bytes:
     s, before = month_stats(data, month), month_stats(data, shift_month(month, -1))
     audits = data.of_month(month)
-    book = Book()
-    _summary_sheet(book, data, s, before)
+    book = _workbook(data, f"Audit data: {month_label(month)}", f"audits allocated in {month_label(month)}")
+    _summary_sheets(book, data, s, before)
     ws = book.sheet("Domains")
     _grade_matrix(book, ws, data, "Domain", {d.title: s.domains[d.id] for d in data.domains}, "Grades by domain", "J2")
     _widths(ws, {0: 40})
     ws = book.sheet("Teams")
     _grade_matrix(book, ws, data, "Team", s.teams, "Overall grades by team", "J2")
     _widths(ws, {0: 34})
-    _other_tools_sheet(book, data, [month_stats(data, month, t.id) for t in data.other_tools(audits)])
+    _other_tools_sheets(book, data, [month_stats(data, month, t.id) for t in data.other_tools(audits)])
     _reaudit_sheet(book, data, audits)
     _audits_sheet(book, data, audits)
     _data_sheet(book, data, audits)
@@ -512,26 +660,31 @@ def monthly_workbook(data: ReportData, config: Config, month: str) -> bytes:
 
 def _trend(book: Book, ws: Sheet, title: str, what: str, months: Sequence[str], rows: dict[str, list[float | None]],
            anchor: str) -> None:  # fmt: skip
-    """Rows × months of shares (0–1), and a line chart with one line per row."""
+    """Rows × months of shares (0–1), and a line chart with one line per row, each with
+    a marker and a dash of its own."""
     _title(book, ws, title)
     percent = {c: PERCENT for c in range(1, 1 + len(months))}
-    header = [what, *[month_label(m, short=True) for m in months]]
-    top, last = _table(book, ws, header, [[k, *v] for k, v in rows.items()], percent)
+    labels = [month_label(m, short=True) for m in months]
+    top, last = book.table(ws, [what, *labels], [[k, *v] for k, v in rows.items()], title, percent,
+                           empty=f"No {what.lower()} graded in the period.")  # fmt: skip
     if not rows:
         return
     chart: Any = book.wb.add_chart({"type": "line"})
-    for r in range(top + 1, last + 1):  # one series per row: the data runs along rows
+    for n, r in enumerate(range(top + 1, last + 1)):  # one series per row: the data runs along rows
+        colour = charts.LINE_COLOURS[n % len(charts.LINE_COLOURS)]
         chart.add_series(
             {
                 "name": _ref(ws, r, 0),
                 "categories": _ref(ws, top, 1, top, len(months)),
                 "values": _ref(ws, r, 1, r, len(months)),
+                "line": {"color": colour, "width": 2, "dash_type": EXCEL_DASHES[n % len(EXCEL_DASHES)]},
+                "marker": {"type": EXCEL_MARKERS[n % len(EXCEL_MARKERS)], "size": 7, "fill": {"color": colour},
+                           "border": {"color": colour}},
             }
-        )
-    chart.set_title({"name": title})
+        )  # fmt: skip
     chart.set_y_axis({"name": "Good or better", "num_format": "0%"})
-    chart.set_size({"width": LINE_SIZE[0], "height": LINE_SIZE[1]})
-    ws.ws.insert_chart(anchor, chart)
+    series = [(k, [None if v is None else 100 * v for v in values]) for k, values in rows.items()]
+    _insert(ws, chart, anchor, title, trend_alt(title, labels, series, title), LINE_SIZE)
 
 
 def trend_rows(data: ReportData, stats: Sequence[MonthStats], of: str) -> dict[str, list[float | None]]:
@@ -551,25 +704,34 @@ def trend_rows(data: ReportData, stats: Sequence[MonthStats], of: str) -> dict[s
 
 def quarterly_workbook(data: ReportData, config: Config, quarter: str) -> bytes:
     stats = [month_stats(data, m) for m in data.months]
-    book = Book()
+    book = _workbook(data, f"Quarterly audit data: {quarter}", f"audits allocated in {quarter}")
+    months = [month_label(s.month, short=True) for s in stats]
     ws = book.sheet("Returns by month")
-    _title(book, ws, f"Audits by month, {quarter}")
-    top, last = _table(
-        book,
+    caption = f"Audits by month, {quarter}"
+    _title(book, ws, caption)
+    top, last = book.table(
         ws,
         ["Month", *[label for _, label in RETURN_FIGURES]],
-        [[month_label(s.month, short=True), *[s.figure(k) for k, _ in RETURN_FIGURES]] for s in stats],
+        [[m, *[s.figure(k) for k, _ in RETURN_FIGURES]] for m, s in zip(months, stats, strict=True)],
+        caption,
     )
-    _bar(book, ws, "Audits allocated and returned by month", top, last, len(RETURN_FIGURES), "H2")
-    book.row(ws, [])
+    title = "Audits allocated and returned by month"
+    figures = [label for _, label in RETURN_FIGURES]
+    series = [(m, [s.figure(k) for k, _ in RETURN_FIGURES]) for m, s in zip(months, stats, strict=True)]
+    _columns(book, ws, title, by_month_alt(title, figures, series, caption), top, last, len(RETURN_FIGURES), "H2")
+    _widths(ws, {0: 14})
+    ws = book.sheet("Grades by month")
+    title = f"Overall grades by month, {quarter}"
+    _title(book, ws, title)
     ids = grade_columns(data, [s.overall for s in stats])
-    top, last = _table(
-        book,
+    top, last = book.table(
         ws,
         ["Month", *[data.label(g) for g in ids]],
-        [[month_label(s.month, short=True), *[s.overall.get(g, 0) for g in ids]] for s in stats],
+        [[m, *[s.overall.get(g, 0) for g in ids]] for m, s in zip(months, stats, strict=True)],
+        title,
     )
-    _bar(book, ws, "Overall grades by month", top, last, len(ids), "H22")
+    alt = grades_alt(data, title, "month", {m: s.overall for m, s in zip(months, stats, strict=True)}, title)
+    _stacked(book, ws, data, ids, title, alt, top, last, "H2")
     _widths(ws, {0: 14})
     ws = book.sheet("Domain trends")
     _trend(book, ws, "Good or better by domain", "Domain", data.months, trend_rows(data, stats, "domain"), "F2")
@@ -577,7 +739,7 @@ def quarterly_workbook(data: ReportData, config: Config, quarter: str) -> bytes:
     ws = book.sheet("Team trends")
     _trend(book, ws, "Good or better by team", "Team", data.months, trend_rows(data, stats, "team"), "F2")
     _widths(ws, {0: 34})
-    _other_tools_sheet(
+    _other_tools_sheets(
         book, data, [month_stats(data, m, t.id) for t in data.other_tools(data.audits) for m in data.months]
     )
     _reaudit_sheet(book, data, data.audits)

@@ -12,7 +12,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from auditdocs.files import write_private
-from auditdocs.sheets import text_cells
+from auditdocs.sheets import define_table, text_cells, titled
 from auditdocs.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -50,12 +50,16 @@ def write_summary(ws: Workspace, result: BatchResult, when: datetime) -> Path:
     """One row per input file.  Written row by row (openpyxl's write-only mode), so a
     batch of 100,000 files costs no more memory than a batch of ten."""
     wb = Workbook(write_only=True)
+    titled(wb, f"Returns summary, {when:%d/%m/%Y %H:%M}", ws.config.settings.organisation.name)
     sheet = wb.create_sheet("Returns")
     for n, width in enumerate(_WIDTHS, 1):
         sheet.column_dimensions[get_column_letter(n)].width = width
     sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(HEADER))}{len(result.outcomes) + 1}"
+    # a defined table (filterable, its header read with each cell); an empty batch says so
+    define_table(sheet, "Returns", HEADER, 1, len(result.outcomes) + 1)
     sheet.append(text_cells(sheet, HEADER, font=Font(bold=True)))
+    if not result.outcomes:
+        sheet.append(text_cells(sheet, ["No files in this batch."]))
     urgent_fill = PatternFill("solid", fgColor="FFC7CE")
     for o in result.outcomes:
         a = o.allocation

@@ -19,7 +19,7 @@ from auditdocs.allocation.lists import Auditor, Case
 from auditdocs.allocation.record import Allocation
 from auditdocs.allocation.workbook import write_allocation
 from auditdocs.config import Settings, load_config
-from auditdocs.sheets import first_sheet
+from auditdocs.sheets import define_table, first_sheet, titled
 from auditdocs.workspace import SAMPLE_MONTH, Workspace, bundled_root, create_workspace
 
 _FIRST = [
@@ -119,10 +119,11 @@ def sample_month(
     return cases, auditors, result.allocations
 
 
-def write_sheet(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
+def write_sheet(path: Path, header: list[str], rows: list[list[Any]], title: str = "", organisation: str = "") -> Path:
     """A one-sheet workbook as a case management system exports one: a header row, then
-    rows (dates as real Excel dates, shown dd/mm/yyyy)."""
+    rows (dates as real Excel dates, shown dd/mm/yyyy), a defined table, titled."""
     wb = Workbook()
+    titled(wb, title or path.stem, organisation)
     ws = first_sheet(wb, "Sheet")
     ws.append(header)
     for row in rows:
@@ -131,6 +132,8 @@ def write_sheet(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
             if isinstance(cell.value, date):
                 cell.number_format = "dd/mm/yyyy"
     ws.freeze_panes = "A2"
+    if rows:
+        define_table(ws, "List", header, 1, len(rows) + 1)
     wb.save(path)
     return path
 
@@ -147,14 +150,18 @@ def write_sample(ws: Workspace) -> None:
     ws.sample_dir.mkdir(parents=True, exist_ok=True)
     columns = settings.imports.cases.columns.model_dump()
     fields = [f for f in cases[0] if columns.get(f)]
-    write_sheet(ws.sample_dir / "cases.xlsx", [columns[f] for f in fields], [[c[f] for f in fields] for c in cases])
+    organisation = settings.organisation.name
+    write_sheet(ws.sample_dir / "cases.xlsx", [columns[f] for f in fields], [[c[f] for f in fields] for c in cases],
+                "Sample case list", organisation)  # fmt: skip
     heads = settings.imports.auditors.columns
     write_sheet(
         ws.sample_dir / "auditors.xlsx",
         [heads.name, heads.email, heads.role, heads.team, heads.capacity],
         [[a.name, a.email, a.role, a.team, a.capacity] for a in auditors],
+        "Sample list of auditors",
+        organisation,
     )
-    write_allocation(sample_allocation_path(ws), allocations)
+    write_allocation(sample_allocation_path(ws), allocations, organisation=organisation)
 
 
 def init_workspace(root: Path) -> Workspace:
