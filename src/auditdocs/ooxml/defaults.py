@@ -14,7 +14,9 @@ paragraphs, charts, tables) written with docxtpl tags.  Restyle it freely (style
 Title, Subtitle, Heading 1/2, Normal, List Bullet, Quote, Caption, Report Note, Report
 Chart, the table's style and header shading, header, footer, logo) and add fixed
 text before or after the loop; keep the ``{%p ... %}``, ``{%tr ... %}`` and
-``{%tc ... %}`` paragraphs, rows and cells as they are.
+``{%tc ... %}`` paragraphs, rows and cells as they are.  Its second table ("wide_table",
+in smaller type) shows the tables whose words would not fit side by side in the first:
+column widths are worked out from the size each table's values are in.
 """
 
 from __future__ import annotations
@@ -191,9 +193,15 @@ def _cell_text(cell, text: str, bold: bool = False, shade: str | None = None) ->
         tc_pr.append(parse_xml(f'<w:shd xmlns:w="{W}" w:val="clear" w:color="auto" w:fill="{shade}"/>'))
 
 
-def _report_table(doc) -> None:  # type: ignore[no-untyped-def]
+#: The wide table (a table whose words do not fit side by side at the report's size):
+#: its type size (points) and its cells' left and right margins (twips, 0.1 cm).
+WIDE_TABLE_SIZE, WIDE_TABLE_MARGIN = 8, 57
+
+
+def _report_table(doc, wide: bool = False) -> None:  # type: ignore[no-untyped-def]
     """One table that every table block is rendered into: a header row and a body row,
-    each a column loop, the body row inside a row loop."""
+    each a column loop, the body row inside a row loop.  ``wide``: the table for tables
+    with many columns, in smaller type with narrower cell margins."""
     table = doc.add_table(rows=4, cols=3)
     table.style = doc.styles["Table Grid"]
     tbl_pr = table._tbl.tblPr
@@ -201,8 +209,14 @@ def _report_table(doc) -> None:  # type: ignore[no-untyped-def]
         tbl_pr.remove(old)
     style = tbl_pr.find(f"{{{W}}}tblStyle")
     width = parse_xml(f'<w:tblW xmlns:w="{W}" w:w="5000" w:type="pct"/>')
-    # Schema order (CT_TblPr): tblW right after tblStyle, before tblLook.
+    # Schema order (CT_TblPr): tblW right after tblStyle, before tblLook (tblCellMar too).
     tbl_pr.insert(0 if style is None else list(tbl_pr).index(style) + 1, width)
+    if wide:
+        margins = parse_xml(
+            f'<w:tblCellMar xmlns:w="{W}"><w:left w:w="{WIDE_TABLE_MARGIN}" w:type="dxa"/>'
+            f'<w:right w:w="{WIDE_TABLE_MARGIN}" w:type="dxa"/></w:tblCellMar>'
+        )
+        width.addnext(margins)
     header, loop, body, end = table.rows
     header._tr.get_or_add_trPr().append(parse_xml(f'<w:tblHeader xmlns:w="{W}"/>'))
     for row, (first, middle, last) in (
@@ -214,6 +228,8 @@ def _report_table(doc) -> None:  # type: ignore[no-untyped-def]
         is_header = row is header
         _cell_text(row.cells[0], first)
         _cell_text(row.cells[1], middle, bold=is_header, shade="DCE6F1" if is_header else None)
+        if wide and middle:
+            row.cells[1].paragraphs[0].runs[0].font.size = Pt(WIDE_TABLE_SIZE)
         _cell_text(row.cells[2], last)
         if row is body:
             row._tr.get_or_add_trPr().append(parse_xml(f'<w:cantSplit xmlns:w="{W}"/>'))
@@ -251,6 +267,9 @@ def build_report(path: Path) -> None:
     doc.add_paragraph('{%p elif b.kind == "table" %}')
     doc.add_paragraph("{{ b.caption }}", style="Caption")
     _report_table(doc)
+    doc.add_paragraph('{%p elif b.kind == "wide_table" %}')
+    doc.add_paragraph("{{ b.caption }}", style="Caption")
+    _report_table(doc, wide=True)
     doc.add_paragraph("{%p else %}")
     doc.add_paragraph("{{ b.text }}")
     doc.add_paragraph("{%p endif %}")

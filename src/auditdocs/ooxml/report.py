@@ -10,6 +10,13 @@ column grid shared by what its columns hold; the charts added as pictures with t
 alternative text; the parts joined into a zip.  What used to be done after rendering
 (re-reading the whole body to fix grids, picture ids and line breaks) is done on the
 data instead, so a report of 10,000 audits is not parsed back.
+
+Each report says what it is (its own title, its organisation as author, en-GB: the
+core properties), every chart picture has its title and alternative text, and every
+table's columns are wide enough for the widest word or date each holds in the font and
+size the template gives the table (``ooxml.textwidth``), so none is broken over two
+lines ("Mont h", "30/11/202 6"); a table too wide for that is shown in the template's
+"wide_table" (smaller type, narrower cell margins) when it has one.
 """
 
 from __future__ import annotations
@@ -26,15 +33,27 @@ import jinja2
 from lxml import etree
 from markupsafe import Markup, escape
 
+from auditdocs.dates import now
 from auditdocs.errors import AuditDocsError, TemplateError
 from auditdocs.ooxml.finish import order_table_properties
 from auditdocs.ooxml.namespaces import w
 from auditdocs.ooxml.package import Package, parse_xml
+from auditdocs.ooxml.properties import (
+    CORE_PART,
+    GENERATOR,
+    CoreProperties,
+    core_content_type,
+    core_part_name,
+    core_rels,
+)
 from auditdocs.ooxml.template import docx_value, patch_tags
+from auditdocs.ooxml.textwidth import longest_word, text_width
 from auditdocs.ooxml.zipout import Part, zip_bytes
 
 _JINJA = re.compile(rb"\{\{|\{%")
-_GRID = re.compile(r"<\?auditdocs-grid (\d+)\?>")
+_GRID = re.compile(r"<\?auditdocs-grid ([\d. ]+)\?>")
+#: The block kind a template table belongs to (the ``{%p if b.kind == "..." %}`` before it).
+_KIND = re.compile(r"""b\.kind\s*==\s*["'](\w+)["']""")
 #: Text that cannot go into a ``<w:t>`` as it is: line breaks and tabs (Word elements)
 #: and characters XML cannot hold.
 _SPECIAL = re.compile("[\t\n\r\x0b]|[^\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -69,11 +88,34 @@ TableData = tuple[Sequence[str], Sequence[Sequence[str]]]
 
 @dataclass(frozen=True)
 class Picture:
-    """A PNG to show at ``width_mm``, with its alternative text."""
+    """A PNG to show at ``width_mm``, with its alternative text (what it shows, in words)
+    and its title."""
 
     png: bytes
     width_mm: float
     alt: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class TableMetrics:
+    """What a template table's column widths depend on: its width, the size (points) and
+    weight of its header and body text, its cell margins (left and right, twips)."""
+
+    total: int
+    header_size: float = 10.5
+    body_size: float = 10.5
+    header_bold: bool = True
+    margins: int = 216
+
+    def marker(self) -> str:
+        bold = 1 if self.header_bold else 0
+        return f"{self.total} {self.header_size:g} {self.body_size:g} {bold} {self.margins}"
+
+    @classmethod
+    def of_marker(cls, text: str) -> TableMetrics:
+        total, header, body, bold, margins = text.split()
+        return cls(int(total), float(header), float(body), bold == "1", int(margins))
 
 
 @dataclass(frozen=True)
@@ -89,18 +131,49 @@ def _png_size(png: bytes) -> tuple[int, int]:
     return width, height
 
 
-def table_grid(total: int, header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """A table's ``w:tblGrid``: its width shared among its columns by the length of what
-    they hold (a header may wrap between words; body text wraps past a few words)."""
+#: Room for what the text widths leave out: LibreOffice's and Word's rounding, borders.
+_SLACK, _BORDERS = 1.02, 20
+#: Past this width (twips, about 6 cm) a cell's text may wrap between its words.
+_WRAP = 3400
+
+
+def column_widths(metrics: TableMetrics, header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[int] | None:
+    """Each column's width (twips) summing to the table's: at least its widest word or
+    date (header bold), more for columns whose text is longer, up to a few words a line;
+    None when even the widest words do not fit side by side."""
     count = max([len(header), *(len(r) for r in rows)]) or 1
-    longest = [4] * count
+    least, wanted = [0.0] * count, [0.0] * count
     for r, cells in enumerate([header, *rows]):
+        size, bold = (metrics.header_size, metrics.header_bold) if r == 0 else (metrics.body_size, False)
         for n, text in enumerate(cells):
-            word = max((len(x) for x in text.split()), default=0) + 1
-            longest[n] = max(longest[n], word if r == 0 else max(word, min(len(text), 28)))
-    sizes = [n + 2 for n in longest]  # cell margins
-    cols = "".join(f'<w:gridCol w:w="{int(total * size / sum(sizes))}"/>' for size in sizes)
-    return f"<w:tblGrid>{cols}</w:tblGrid>"
+            if n >= count or not text:
+                continue
+            least[n] = max(least[n], longest_word(text, size, bold))
+            wanted[n] = max(wanted[n], min(text_width(text, size, bold), _WRAP))
+    pad = metrics.margins + _BORDERS
+    least = [x * _SLACK + pad for x in least]
+    wanted = [max(w * _SLACK + pad, x) for w, x in zip(wanted, least, strict=True)]
+    total = metrics.total
+    if sum(least) > total:
+        return None
+    if sum(wanted) <= total:  # room for every column's text on a line: the rest shared alike
+        extra = (total - sum(wanted)) / count
+        widths = [w + extra for w in wanted]
+    else:  # each column its widest word, the rest shared by how much more its text wants
+        spare, more = total - sum(least), sum(w - x for w, x in zip(wanted, least, strict=True))
+        widths = [x + spare * (w - x) / more for w, x in zip(wanted, least, strict=True)]
+    return [int(x) for x in widths]
+
+
+def table_grid(metrics: TableMetrics, header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A table's ``w:tblGrid`` from what it shows (:func:`column_widths`); when its words
+    cannot fit side by side, shared by the widest word of each column."""
+    widths = column_widths(metrics, header, rows)
+    if widths is None:
+        cramped = TableMetrics(10**9, metrics.header_size, metrics.body_size, metrics.header_bold, metrics.margins)
+        least = column_widths(cramped, header, rows) or [1]
+        widths = [int(metrics.total * x / sum(least)) for x in least]
+    return "<w:tblGrid>" + "".join(f'<w:gridCol w:w="{x}"/>' for x in widths) + "</w:tblGrid>"
 
 
 class PreparedReport:
@@ -137,6 +210,8 @@ class PreparedReport:
         order_table_properties(root)
         for t in root.iter(w("t")):  # a value may start or end with a space
             t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+        self.tables: dict[str, TableMetrics] = {}  # the block kind → its table's metrics
+        size = _default_size(pkg)
         for table in root.iter(w("tbl")):
             grid = table.find(w("tblGrid"))
             text = "".join(t.text or "" for t in table.iter(w("t")))
@@ -144,7 +219,9 @@ class PreparedReport:
                 continue
             total = sum(int(float(c.get(w("w")) or 0)) for c in grid.findall(w("gridCol")))
             if total:
-                grid.addprevious(etree.ProcessingInstruction("auditdocs-grid", str(total)))
+                metrics = _metrics(pkg, table, total, size)
+                self.tables.setdefault(_kind(table), metrics)
+                grid.addprevious(etree.ProcessingInstruction("auditdocs-grid", metrics.marker()))
                 table.remove(grid)
         ids = [int(i) for i in root.xpath("//wp:docPr/@id", namespaces={"wp": _WP}) if str(i).isdigit()]
         self.first_id = max([_FIRST_PICTURE_ID, *ids]) + 1
@@ -154,6 +231,9 @@ class PreparedReport:
         self.rels_name = rels
         self.rels = pkg.read(rels) if pkg.has(rels) else _EMPTY_RELS
         self.media = main.rsplit("/", 1)[0] + "/media/"
+        # each report's own core properties (its title...), where the package keeps them
+        self.core = (core_part_name(pkg.read("_rels/.rels")) if pkg.has("_rels/.rels") else None) or CORE_PART
+        self.core_part: Part | None = None
         self.parts: list[Part | _Jinja | str] = []  # str: a part made per report
         for info in pkg.zip.infolist():
             name = info.filename
@@ -162,14 +242,30 @@ class PreparedReport:
                 self.parts.append("main")
             elif name.lower() == rels.lower():
                 self.parts.append("rels")
+            elif name.lower() == self.core.lower():
+                self.core, self.core_part = name, Part.of(name, raw)
+                self.parts.append("core")
             elif name == "[Content_Types].xml":
-                self.parts.append(Part.of(name, _content_types(raw)))
+                self.parts.append(Part.of(name, core_content_type(_content_types(raw))))
+            elif name == "_rels/.rels":
+                self.parts.append(Part.of(name, core_rels(raw)))
             elif name.endswith(".xml") and _JINJA.search(raw):
                 self.parts.append(_Jinja(name, self._compile(name, raw.decode("utf-8"))))
             else:
                 self.parts.append(Part.of(name, raw))
         if "rels" not in self.parts:
             self.parts.append("rels")
+        if "core" not in self.parts:
+            self.parts.append("core")
+
+    def table_kind(self, header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+        """The block kind to show a table as: "table", or "wide_table" (smaller type) when
+        its words do not fit side by side in the template's table and they do in its wide
+        table (a template without one: "table")."""
+        normal, wide = self.tables.get("table"), self.tables.get("wide_table")
+        if normal is None or wide is None or column_widths(normal, header, rows) is not None:
+            return "table"
+        return "wide_table"
 
     def picture(self, n: int, picture: Picture) -> Markup:
         """The drawing of the ``n``-th picture (from 0) of a report, for inside a ``<w:t>``."""
@@ -182,7 +278,8 @@ class PreparedReport:
             'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
             'xmlns:pic="http://schemas.openxmlformats.org/drawingml/2006/picture">'
             f'<wp:extent cx="{cx}" cy="{cy}"/>'
-            f'<wp:docPr id="{pid}" name="Picture {n + 1}" descr="{escape(picture.alt)}"/>'
+            f'<wp:docPr id="{pid}" name="Picture {n + 1}" descr="{escape(picture.alt)}" '
+            f'title="{escape(picture.title)}"/>'
             '<wp:cNvGraphicFramePr><a:graphicFrameLocks noChangeAspect="1"/></wp:cNvGraphicFramePr>'
             '<a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/picture">'
             f'<pic:pic><pic:nvPicPr><pic:cNvPr id="{pid}" name="chart{n + 1}.png"/><pic:cNvPicPr/></pic:nvPicPr>'
@@ -194,13 +291,22 @@ class PreparedReport:
         # we sit inside an open <w:t> of a run: close it and the run, reopen both after
         return Markup(f'</w:t></w:r><w:r>{drawing}</w:r><w:r><w:t xml:space="preserve">')  # noqa: S704 - escaped
 
-    def render(self, context: Mapping[str, Any], pictures: Sequence[Picture], tables: Sequence[TableData]) -> bytes:
+    def render(
+        self, context: Mapping[str, Any], pictures: Sequence[Picture], tables: Sequence[TableData],
+        properties: CoreProperties | None = None,
+    ) -> bytes:  # fmt: skip
         """The report: ``context`` for the template, the ``pictures`` its blocks show (in
-        the order of :meth:`picture`'s numbers) and the ``tables`` it shows, in order (each
-        one's column grid is worked out from them)."""
+        the order of :meth:`picture`'s numbers), the ``tables`` it shows, in order (each
+        one's column grid is worked out from them), and its core ``properties`` (the
+        template's if None)."""
         parts: list[Part] = []
         for part in self.parts:
-            if part == "main":
+            if part == "core":
+                if properties is None and self.core_part is not None:
+                    parts.append(self.core_part)
+                else:
+                    parts.append(Part.of(self.core, (properties or CoreProperties("", GENERATOR, now())).xml()))
+            elif part == "main":
                 parts.append(Part.of(self.main, _with_grids(self.body.render(context), tables).encode("utf-8")))
             elif part == "rels":
                 parts.append(Part.of(self.rels_name, _with_pictures(self.rels, len(pictures))))
@@ -219,9 +325,77 @@ def _with_grids(xml: str, tables: Sequence[TableData]) -> str:
 
     def grid(m: re.Match[str]) -> str:
         header, rows = next(found, ([], []))
-        return table_grid(int(m.group(1)), header, rows) if header else "<w:tblGrid/>"
+        return table_grid(TableMetrics.of_marker(m.group(1)), header, rows) if header else "<w:tblGrid/>"
 
     return _GRID.sub(grid, xml)
+
+
+def _half_points(rpr: etree._Element | None) -> float | None:
+    size = rpr.find(w("sz")) if rpr is not None else None
+    value = size.get(w("val")) if size is not None else None
+    return int(value) / 2 if value and value.isdigit() else None
+
+
+def _default_size(pkg: Package) -> float:
+    """The size of text in the Normal style (or the document defaults), in points."""
+    if pkg.has("word/styles.xml"):
+        styles = pkg.xml("word/styles.xml")
+        for style in styles.iter(w("style")):
+            if style.get(w("type")) == "paragraph" and style.get(w("default")) in ("1", "true", "on"):
+                found = _half_points(style.find(w("rPr")))
+                if found:
+                    return found
+        found = _half_points(styles.find(f"{w('docDefaults')}/{w('rPrDefault')}/{w('rPr')}"))
+        if found:
+            return found
+    return 10.0  # Word's own default
+
+
+def _table_margins(pkg: Package, table: etree._Element) -> int:
+    """A table's left and right cell margins together (twips): its own, else its style's,
+    else Word's default (108 each side)."""
+    sides = {"left": 108, "right": 108}
+    holders = []
+    style = table.find(f"{w('tblPr')}/{w('tblStyle')}")
+    if style is not None and pkg.has("word/styles.xml"):
+        for found in pkg.xml("word/styles.xml").iter(w("style")):
+            if found.get(w("styleId")) == style.get(w("val")):
+                holders.append(found.find(f"{w('tblPr')}/{w('tblCellMar')}"))
+    holders.append(table.find(f"{w('tblPr')}/{w('tblCellMar')}"))
+    for margins in holders:
+        for side in margins if margins is not None else []:
+            name = etree.QName(side).localname
+            name = {"start": "left", "end": "right"}.get(name, name)
+            value = side.get(w("w")) or ""
+            if name in sides and value.isdigit() and side.get(w("type"), "dxa") == "dxa":
+                sides[name] = int(value)
+    return sides["left"] + sides["right"]
+
+
+def _metrics(pkg: Package, table: etree._Element, total: int, default: float) -> TableMetrics:
+    """A template table's metrics: the size and weight of the runs holding its header's
+    and cells' values (``{{ h }}``, ``{{ c }}``), its cell margins."""
+    header_size = body_size = default
+    bold = False
+    for run in table.iter(w("r")):
+        text = "".join(t.text or "" for t in run.iter(w("t"))).replace(" ", "")
+        rpr = run.find(w("rPr"))
+        if text == "{{h}}":
+            header_size = _half_points(rpr) or default
+            b = rpr.find(w("b")) if rpr is not None else None
+            bold = b is not None and b.get(w("val"), "1") not in ("0", "false", "off")
+        elif text == "{{c}}":
+            body_size = _half_points(rpr) or default
+    return TableMetrics(total, header_size, body_size, bold, _table_margins(pkg, table))
+
+
+def _kind(table: etree._Element) -> str:
+    """The block kind whose branch of the template holds ``table`` ("table" if none says)."""
+    for before in table.itersiblings(preceding=True):
+        found = _KIND.search("".join(t.text or "" for t in before.iter(w("t"))))
+        if found:
+            return found.group(1)
+    return "table"
 
 
 _EMPTY_RELS = (

@@ -5,6 +5,10 @@ Jinja compiled) and each report is one Jinja render of it.  Autoescape is on: ev
 value is XML-escaped, so evidence holding ``&``, ``<`` or ``{{ ... }}`` comes out
 literally (values are data, never template code).  Texts were cleaned of control
 characters when the blocks were built (``content.clean``).
+
+The report is titled as it is headed, by its organisation, in British English; each
+chart picture carries its title and its figures in words (its alternative text); a
+table too wide for its words at the template's size is shown as its "wide_table".
 """
 
 from __future__ import annotations
@@ -14,8 +18,10 @@ from typing import Any
 
 from jinja2 import TemplateError as JinjaError
 
+from auditdocs.dates import now
 from auditdocs.errors import TemplateError
 from auditdocs.files import display
+from auditdocs.ooxml.properties import CoreProperties
 from auditdocs.ooxml.report import Picture, PreparedReport, prepared_report
 from auditdocs.reports.content import Chart, Document, Heading, Para, Table
 
@@ -29,12 +35,13 @@ def _block(template: PreparedReport, block: object, pictures: list[Picture]) -> 
     if isinstance(block, Para):
         return {"kind": block.style, "text": block.text}
     if isinstance(block, Chart):
-        pictures.append(Picture(block.png, CHART_WIDTH_MM, block.alt))
+        pictures.append(Picture(block.png, CHART_WIDTH_MM, block.alt, block.title))
         return {"kind": "chart", "image": template.picture(len(pictures) - 1, pictures[-1])}
     if isinstance(block, Table):
         if not block.rows:
             return {"kind": "note", "text": block.empty}
-        return {"kind": "table", "caption": block.caption, "header": block.header, "rows": block.rows}
+        kind = template.table_kind(block.header, block.rows)
+        return {"kind": kind, "caption": block.caption, "header": block.header, "rows": block.rows}
     raise TypeError(f"not a report block: {block!r}")
 
 
@@ -55,7 +62,7 @@ def render_word(doc: Document, template: Path) -> bytes:
             "blocks": [_block(prepared, b, pictures) for b in doc.blocks],
         }
         tables = [(t.header, t.rows) for t in doc.tables() if t.rows]
-        return prepared.render(context, pictures, tables)
+        return prepared.render(context, pictures, tables, CoreProperties(doc.title, doc.organisation, now()))
     except TemplateError as exc:
         raise TemplateError(f"{display(template)}: cannot render the report with this template ({exc})") from None
     except (JinjaError, KeyError, ValueError, OSError) as exc:
