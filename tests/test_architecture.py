@@ -23,7 +23,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "auditdocs"
 #: data that the layers below ``forms`` and ``allocation`` pass around, so they sit low;
 #: making and reading forms (``forms.generate``, ``forms.parse``) sit above the store.
 LAYERS: list[tuple[str, ...]] = [
-    ("auditdocs.errors", "auditdocs.text", "auditdocs.files"),
+    ("auditdocs.errors", "auditdocs.text", "auditdocs.files", "auditdocs.processes"),
     ("auditdocs.config",),
     ("auditdocs.dates", "auditdocs.sheets"),
     ("auditdocs.forms.layout", "auditdocs.forms.identity", "auditdocs.allocation.record", "auditdocs.returns.findings"),

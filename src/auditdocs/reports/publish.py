@@ -5,18 +5,31 @@ its data workbook (Excel, with native charts) and a self-contained HTML dashboar
 under ``output/reports/2026-11/``; ``quarterly_report(ws, "2026Q4")`` writes the
 quarterly report with trends, the learning bulletin, a workbook and a dashboard
 under ``output/reports/2026Q4/``.  Every file is readable by its owner only.
+
+A big report's workbook is built in a worker process, started (as
+``AUDITDOCS_START_METHOD`` says: see ``auditdocs.processes``) with the data once it is read,
+while this process builds and writes the documents: on two cores the workbook, a report's
+biggest part, then costs no time of its own.  Files are written in the same order either
+way; an error in the documents stops the worker.
 """
 
 from __future__ import annotations
 
+import logging
+import multiprocessing.connection
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+from auditdocs.config import Config
 from auditdocs.dates import check_month, parse_quarter, shift_month, uk_today
 from auditdocs.files import write_private
+from auditdocs.processes import pool_context
 from auditdocs.reports.bulletin import bulletin_document
-from auditdocs.reports.data import load_report_data
+from auditdocs.reports.data import ReportData, load_report_data
 from auditdocs.reports.excel import monthly_workbook, quarterly_workbook
 from auditdocs.reports.html import render_html
 from auditdocs.reports.moderation import moderation_blocks
@@ -42,6 +55,75 @@ def _folder(ws: Workspace, name: str) -> Path:
     return folder
 
 
+log = logging.getLogger(__name__)
+
+#: Reports over fewer audits (the months' and the earlier ones re-audits follow) build
+#: their workbook in this process: starting a worker, a new interpreter where processes
+#: are spawned, would cost more than it saves.
+WORKER_AUDITS = 2500
+
+
+def _workbook(data: ReportData, config: Config, kind: str, period: str) -> bytes:
+    return monthly_workbook(data, config, period) if kind == "monthly" else quarterly_workbook(data, config, period)
+
+
+def _workbook_worker(
+    out: multiprocessing.connection.Connection, data: ReportData, config: Config, kind: str, period: str
+) -> None:
+    """In the worker: build the workbook and send back its bytes, or the error that stopped it."""
+    try:
+        result: tuple[bool, Any] = (True, _workbook(data, config, kind, period))
+    except BaseException as exc:  # sent back, raised there as if here
+        result = (False, exc)
+    out.send(result)
+    out.close()
+
+
+@contextmanager
+def _workbook_beside(data: ReportData, config: Config, kind: str, period: str) -> Iterator[Callable[[], bytes]]:
+    """A function giving the report's workbook: built meanwhile by a worker process (under
+    fork it shares the data read; under spawn the data is sent to it), or, for a small
+    report, where no process can be started or if the worker dies, built here when asked
+    for.  Leaving the block early (an error) stops the worker."""
+
+    def here() -> bytes:
+        return _workbook(data, config, kind, period)
+
+    if len(data.audits) + len(data.earlier) < WORKER_AUDITS:
+        yield here
+        return
+    context = pool_context()
+    try:
+        receive, send = context.Pipe(duplex=False)
+        worker = context.Process(  # type: ignore[attr-defined]
+            target=_workbook_worker, args=(send, data, config, kind, period), name="auditdocs-workbook", daemon=True
+        )
+        worker.start()
+    except (OSError, NotImplementedError) as exc:  # no processes here (some sandboxes): build it in this process
+        log.warning("building the workbook in this process: cannot start a worker (%s)", type(exc).__name__)
+        yield here
+        return
+    send.close()
+
+    def there() -> bytes:
+        try:
+            done, result = receive.recv()
+        except EOFError:  # the worker died without a word (killed, out of memory)
+            log.warning("the workbook's worker stopped (exit code %s); building it in this process", worker.exitcode)
+            return here()
+        if not done:
+            raise result
+        return bytes(result)
+
+    try:
+        yield there
+    finally:
+        receive.close()
+        if worker.is_alive():
+            worker.terminate()
+        worker.join()
+
+
 def monthly_report(ws: Workspace, month: str, *, as_of: date | None = None) -> list[Path]:
     """The month's highlights report (.docx), workbook (.xlsx) and dashboard (.html).
 
@@ -51,16 +133,17 @@ def monthly_report(ws: Workspace, month: str, *, as_of: date | None = None) -> l
     month = check_month(month)
     config = ws.config
     data = load_report_data(ws.store(), config, [shift_month(month, -1), month], as_of or uk_today())
-    doc = monthly_document(data, config, month)
-    doc.add(*moderation_blocks(*moderation_section_data(ws.store(), config, [month])))
-    folder = _folder(ws, month)
-    paths = [
-        folder / f"{month} audit highlights report.docx",
-        folder / f"{month} audit data.xlsx",
-        folder / f"{month} dashboard.html",
-    ]
-    write_private(paths[0], render_word(doc, report_template(ws)))
-    write_private(paths[1], monthly_workbook(data, config, month))
+    with _workbook_beside(data, config, "monthly", month) as workbook:
+        doc = monthly_document(data, config, month)
+        doc.add(*moderation_blocks(*moderation_section_data(ws.store(), config, [month])))
+        folder = _folder(ws, month)
+        paths = [
+            folder / f"{month} audit highlights report.docx",
+            folder / f"{month} audit data.xlsx",
+            folder / f"{month} dashboard.html",
+        ]
+        write_private(paths[0], render_word(doc, report_template(ws)))
+        write_private(paths[1], workbook())
     write_private(paths[2], render_html(doc).encode("utf-8"))
     return paths
 
@@ -71,19 +154,20 @@ def quarterly_report(ws: Workspace, quarter: str, *, as_of: date | None = None) 
     name, months = parse_quarter(quarter)
     config = ws.config
     data = load_report_data(ws.store(), config, months, as_of or uk_today())
-    doc = quarterly_document(data, config, name)
-    doc.add(*moderation_blocks(*moderation_section_data(ws.store(), config, months)))
-    bulletin = bulletin_document(data, name)
-    folder = _folder(ws, name)
-    template = report_template(ws)
-    paths = [
-        folder / f"{name} quarterly audit report.docx",
-        folder / f"{name} learning bulletin.docx",
-        folder / f"{name} audit data.xlsx",
-        folder / f"{name} dashboard.html",
-    ]
-    write_private(paths[0], render_word(doc, template))
-    write_private(paths[1], render_word(bulletin, template))
-    write_private(paths[2], quarterly_workbook(data, config, name))
+    with _workbook_beside(data, config, "quarterly", name) as workbook:
+        doc = quarterly_document(data, config, name)
+        doc.add(*moderation_blocks(*moderation_section_data(ws.store(), config, months)))
+        bulletin = bulletin_document(data, name)
+        folder = _folder(ws, name)
+        template = report_template(ws)
+        paths = [
+            folder / f"{name} quarterly audit report.docx",
+            folder / f"{name} learning bulletin.docx",
+            folder / f"{name} audit data.xlsx",
+            folder / f"{name} dashboard.html",
+        ]
+        write_private(paths[0], render_word(doc, template))
+        write_private(paths[1], render_word(bulletin, template))
+        write_private(paths[2], workbook())
     write_private(paths[3], render_html(doc, bulletin).encode("utf-8"))
     return paths

@@ -14,7 +14,6 @@ import logging
 import multiprocessing
 import multiprocessing.context
 import multiprocessing.util
-import os
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -25,12 +24,13 @@ from typing import Any
 from auditdocs.allocation.record import Allocation
 from auditdocs.config.models import LimitSettings
 from auditdocs.dates import add_working_days, discussion_due, now, uk_day
-from auditdocs.errors import AuditDocsError, InternalError, RejectedFile, StoreError, UsageError
+from auditdocs.errors import AuditDocsError, InternalError, RejectedFile, StoreError
 from auditdocs.forms.layout import layout_source
 from auditdocs.forms.parse import ParsedForm, code_trace, read_return
 from auditdocs.moderation.record import check_moderation, differences
 from auditdocs.ooxml.convert import Converter
 from auditdocs.ooxml.package import Limits
+from auditdocs.processes import pool_context
 from auditdocs.returns.archive import Archive
 from auditdocs.returns.copies import MonthEvidence
 from auditdocs.returns.feedback import Post, notify_concern, write_feedback, write_moderation_feedback
@@ -533,21 +533,6 @@ def ingest(
 # --- worker processes -------------------------------------------------------------------
 
 _WORKER: Ingester | None = None
-
-
-START_METHOD_VARIABLE = "AUDITDOCS_START_METHOD"
-
-
-def pool_context() -> multiprocessing.context.BaseContext:
-    """How worker processes start: ``AUDITDOCS_START_METHOD`` (spawn, fork, forkserver),
-    else the platform's default (spawn on Windows and macOS)."""
-    method = os.environ.get(START_METHOD_VARIABLE, "").strip() or None
-    if method is not None and method not in multiprocessing.get_all_start_methods():
-        raise UsageError(
-            f"{START_METHOD_VARIABLE} is {method!r}, which this system cannot start processes with; "
-            f"set it to one of {', '.join(multiprocessing.get_all_start_methods())}, or unset it"
-        )
-    return multiprocessing.get_context(method)
 
 
 def _start_worker(settings: tuple[Path, Limits, SourceLimits, float, Post | None]) -> None:

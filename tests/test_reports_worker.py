@@ -1,0 +1,99 @@
+"""A big report's workbook is built in a worker process while the documents are built here
+(issue 15): the files are the same bytes as when everything is built in one process, under
+fork and under spawn (Windows' and macOS's only way); an error on either side comes out as
+it would have; a worker that dies leaves the workbook to this process; none is left behind."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from pathlib import Path
+
+import pytest
+
+from auditdocs.errors import StoreError, TemplateError
+from auditdocs.reports import monthly_report, publish, quarterly_report
+from auditdocs.sample.month import init_workspace
+from tests.quarter import AS_OF, Quarter, build_quarter
+
+MAIN = os.getpid()
+
+
+@pytest.fixture(scope="module")
+def quarter(tmp_path_factory: pytest.TempPathFactory) -> Quarter:
+    return build_quarter(init_workspace(tmp_path_factory.mktemp("worker") / "qa"))
+
+
+def _reports(quarter: Quarter) -> dict[str, bytes]:
+    paths = [*monthly_report(quarter.ws, "2026-12", as_of=AS_OF), *quarterly_report(quarter.ws, "2026Q4", as_of=AS_OF)]
+    return {p.name: p.read_bytes() for p in paths}
+
+
+@pytest.fixture(scope="module")
+def in_one_process(quarter: Quarter) -> dict[str, bytes]:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AUDITDOCS_NOW", "2027-01-08T09:00")  # the files' creation time
+        mp.setattr(publish, "WORKER_AUDITS", 10**9)
+        return _reports(quarter)
+
+
+@pytest.fixture
+def worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every report's workbook built by a worker; never in this process (under fork the
+    worker inherits this patch, but it is another process)."""
+    monkeypatch.setenv("AUDITDOCS_NOW", "2027-01-08T09:00")
+    monkeypatch.setattr(publish, "WORKER_AUDITS", 0)
+    built = publish._workbook
+
+    def not_here(*args: object) -> bytes:
+        assert os.getpid() != MAIN, "the workbook was built in this process"
+        return built(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(publish, "_workbook", not_here)
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_a_worker_builds_the_same_files(quarter, in_one_process, worker, monkeypatch, method):
+    if method not in multiprocessing.get_all_start_methods():
+        pytest.skip(f"no {method} here")
+    monkeypatch.setenv("AUDITDOCS_START_METHOD", method)
+    if method == "spawn":  # a spawned worker imports publish afresh, without the patch: it must still not be here
+        monkeypatch.setattr(publish, "_workbook", lambda *args: pytest.fail("the workbook was built in this process"))
+    assert _reports(quarter) == in_one_process
+    assert multiprocessing.active_children() == []
+
+
+def test_an_error_in_the_documents_stops_the_worker(quarter, worker, monkeypatch, tmp_path: Path):
+    broken = tmp_path / "report.docx"
+    broken.write_bytes(b"not a Word template")
+    monkeypatch.setattr(publish, "report_template", lambda ws: broken)
+    with pytest.raises(TemplateError):
+        monthly_report(quarter.ws, "2026-12", as_of=AS_OF)
+    assert multiprocessing.active_children() == []
+
+
+def test_an_error_in_the_worker_comes_out_here(quarter, worker, monkeypatch):
+    def fails(*args: object) -> bytes:
+        raise StoreError("the worker's error")
+
+    monkeypatch.setattr(publish, "_workbook", fails)  # inherited by the forked worker
+    monkeypatch.setenv("AUDITDOCS_START_METHOD", "fork")
+    with pytest.raises(StoreError, match="the worker's error"):
+        quarterly_report(quarter.ws, "2026Q4", as_of=AS_OF)
+    assert multiprocessing.active_children() == []
+
+
+def test_a_worker_that_dies_leaves_the_workbook_to_this_process(quarter, in_one_process, monkeypatch):
+    monkeypatch.setenv("AUDITDOCS_NOW", "2027-01-08T09:00")
+    monkeypatch.setenv("AUDITDOCS_START_METHOD", "fork")
+    monkeypatch.setattr(publish, "WORKER_AUDITS", 0)
+    built = publish._workbook
+
+    def dies_there(*args: object) -> bytes:
+        if os.getpid() != MAIN:
+            os._exit(3)  # killed: no reply, no clean-up
+        return built(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(publish, "_workbook", dies_there)
+    assert _reports(quarter) == in_one_process
+    assert multiprocessing.active_children() == []
