@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import zipfile
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,8 @@ from auditdocs.reports.monthly import monthly_document
 from auditdocs.reports.publish import report_template
 from auditdocs.reports.quarterly import quarterly_document
 from auditdocs.reports.word import render_word
+from auditdocs.returns.outcome import BatchResult
+from auditdocs.returns.summary import write_summary
 from auditdocs.sample.month import init_workspace
 from tests.conftest import libreoffice_convert, needs_libreoffice
 from tests.ooxml_check import workbook_problems
@@ -207,6 +210,15 @@ def test_an_empty_month_shows_none_rows_not_bare_headers(quarter: Quarter) -> No
     assert wb["Domains"]["A2"].value == "No audit graded yet."
     assert wb["Inadequate and re-audits"]["A2"].value == "No case was judged Inadequate and no re-audit was returned."
     assert wb["Audits"]["A2"].value == "No audits." and wb["Data"]["A2"].value == "No audits."
+
+
+def test_a_returns_summary_is_a_titled_table_and_an_empty_batch_says_so(tmp_path: Path) -> None:
+    ws = init_workspace(tmp_path / "qa")
+    path = write_summary(ws, BatchResult([]), datetime(2026, 11, 24, 10, tzinfo=UTC))
+    assert workbook_problems(path.read_bytes()) == []
+    wb = load_workbook(path)
+    assert wb.properties.title == "Returns summary, 24/11/2026 10:00" and wb.properties.language == "en-GB"
+    assert wb["Returns"]["A2"].value == "No files in this batch."
 
 
 # --- column widths --------------------------------------------------------------------

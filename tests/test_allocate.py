@@ -30,7 +30,12 @@ from auditdocs.allocation.allocate import (
 )
 from auditdocs.allocation.lists import Auditor, Case, read_auditors
 from auditdocs.allocation.record import COLUMNS, Allocation
-from auditdocs.allocation.workbook import read_allocation, write_allocation
+from auditdocs.allocation.workbook import (
+    allocation_about,
+    allocation_auditors,
+    read_allocation,
+    write_allocation,
+)
 from auditdocs.config import Settings
 from auditdocs.errors import DataError, UsageError
 from auditdocs.forms.generate import document_path, generate
@@ -509,6 +514,61 @@ def test_reaudit_of_round_trips_and_older_workbooks_still_read(tmp_path: Path) -
     sheet.append([getattr(plain, c) for c in COLUMNS if c != "reaudit_of"])
     book.save(old)
     assert read_allocation(old) == [plain]
+
+
+def test_the_workbook_reads_as_words_and_workbooks_in_circulation_still_read(tmp_path: Path) -> None:
+    """Issue 17: headers a screen reader reads as words ("Case reference", not case_ref),
+    bold and frozen, each sheet a defined table; a workbook written before (the fields'
+    own names as headers, on both sheets) reads back the same."""
+    allocs = [stored(MONTH, 1, "A-1"), replace(stored(MONTH, 2, "A-2"), case_start=date(2026, 3, 1))]
+    auditor = Auditor("Outsider 1", "o@x.example", "IRO", "Elsewhere", 3)
+    new = tmp_path / "new.xlsx"
+    write_allocation(new, allocs, [("Month", MONTH), ("", ""), ("Auditor", "audits / capacity")], [auditor],
+                     organisation="Northbrook Borough Council")  # fmt: skip
+    wb = load_workbook(new)
+    sheet = wb["Allocation"]
+    assert [c.value for c in sheet[1]][:5] == ["Audit ID", "Month", "Tool", "Case reference", "Child ID"]
+    assert all(c.font.b for c in sheet[1]) and sheet.freeze_panes == "A2"
+    assert {name: [t.ref for t in wb[name].tables.values()] for name in wb.sheetnames} == {
+        "Allocation": ["A1:M3"], "About": ["A1:B3"], "Auditors": ["A1:E2"],
+    }  # fmt: skip
+    assert [c.value for c in wb["Auditors"][1]] == ["Name", "Email", "Role", "Team", "Monthly capacity"]
+    assert (wb.properties.title, wb.properties.creator, wb.properties.language) == (
+        "Allocation, November 2026", "Northbrook Borough Council", "en-GB",
+    )  # fmt: skip
+    assert read_allocation(new) == allocs
+    assert allocation_auditors(new) == [auditor]
+    assert allocation_about(new) == [["Month", MONTH], ["Auditor", "audits / capacity"]]  # no header, no blank row
+    old = tmp_path / "old.xlsx"
+    book = Workbook()
+    first = book.active
+    assert first is not None
+    first.title = "Allocation"
+    first.append(COLUMNS)
+    for a in allocs:
+        first.append([getattr(a, c) for c in COLUMNS])
+    book.create_sheet("Auditors").append(["name", "email", "role", "team", "monthly_capacity"])
+    book["Auditors"].append(["Outsider 1", "o@x.example", "IRO", "Elsewhere", 3])
+    book.save(old)
+    assert read_allocation(old) == allocs and allocation_auditors(old) == [auditor]
+    with pytest.raises(DataError, match=r"row 2, column due_date: 'soon' is not a date"):
+        first["K2"] = "soon"
+        book.save(old)
+        read_allocation(old)
+    sheet["K2"] = "soon"
+    wb.save(new)
+    with pytest.raises(DataError, match=r"row 2, column Due date: 'soon' is not a date"):
+        read_allocation(new)
+
+
+def test_an_empty_allocation_says_so_in_its_row(tmp_path: Path) -> None:
+    path = tmp_path / "empty.xlsx"
+    write_allocation(path, [])
+    sheet = load_workbook(path)["Allocation"]
+    assert sheet["A2"].value == "None this month." and sheet.max_row == 2
+    assert [t.ref for t in sheet.tables.values()] == ["A1:M2"]
+    with pytest.raises(DataError, match="no allocations"):
+        read_allocation(path)
 
 
 # --- the re-audit chain over months, through generate and ingest ---------------------------
