@@ -408,7 +408,8 @@ def _stacked(book: Book, sheet: Sheet, data: ReportData, ids: Sequence[str | Non
             }
         )
     chart.set_x_axis({"name": "Audits"})  # a bar chart's value axis is its x axis
-    chart.set_y_axis({"reverse": True})  # the first row at the top, as in the table
+    # the first row at the top, as in the table, the value axis still at the bottom
+    chart.set_y_axis({"reverse": True, "crossing": "max"})
     chart.set_legend({"position": "top"})
     _insert(sheet, chart, anchor, title, alt, BAR_SIZE)
 
