@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from click.testing import CliRunner
 
@@ -309,6 +310,14 @@ def test_moderate_draws_once_writes_forms_and_the_round_is_stored_beside_the_aud
     assert "Too few moderated audits (n=1)" in section
     words = zipfile.ZipFile(docx).read("word/document.xml").decode()
     assert "Grades of record changed by moderation" in words and "Auditor calibration" in words
+    book = openpyxl.load_workbook(xlsx, read_only=True)
+    changes = [list(r) for r in book["Moderation changes"].iter_rows(values_only=True)]
+    assert changes[2][:6] == ["2026-11-002", alloc.case_reference, alloc.auditor, "Inadequate",
+                              "Requires Improvement", "Requires Improvement"]  # fmt: skip
+    overall = next(r for r in book["Moderation"].iter_rows(values_only=True) if r[1] == "Overall")
+    assert overall[2:5] == (1, 0, 0)  # one audit, its overall grades apart
+    book.close()
+    check_office_files([docx, xlsx])
     # The grade of record: the moderator's by default, so no re-audit for December...
     settings = month.config.settings
     history = history_from_store(store, "2026-12", settings)

@@ -42,6 +42,7 @@ from auditdocs.dates import month_label, now, shift_month, uk_day
 from auditdocs.reports import charts
 from auditdocs.reports.content import clean
 from auditdocs.reports.data import Audit, ReportData
+from auditdocs.reports.moderation import ChangedGrade, ModerationFigures, moderation_sheet_tables
 from auditdocs.reports.sections import (
     abbreviation,
     by_month_alt,
@@ -636,11 +637,35 @@ def _other_tools_sheets(book: Book, data: ReportData, stats: Sequence[MonthStats
         _widths(ws, {0: 40})
 
 
+#: A report's moderation section as the workbook shows it: its figures and the grades of
+#: record moderation changed (see reports.moderation).
+ModerationSection = tuple[ModerationFigures, Sequence[ChangedGrade]]
+_MODERATION_SHEETS = (
+    ("Moderation", "No moderated audit has a grade to compare."),
+    ("Calibration", "No auditor's grades were moderated."),
+    ("Moderation changes", "Moderation changed no audit's grade of record."),
+)
+
+
+def _moderation_sheets(book: Book, section: ModerationSection) -> None:
+    """The moderation section's three tables, each on a sheet of its own: agreement per
+    period and domain, each auditor's calibration, the grades of record changed."""
+    tables = moderation_sheet_tables(*section)
+    for (name, empty), (title, header, rows) in zip(_MODERATION_SHEETS, tables, strict=True):
+        ws = book.sheet(_sheet_name(book, name))
+        _title(book, ws, title)
+        shares = {c: PERCENT for c, h in enumerate(header) if h.endswith("(share)")}
+        book.table(ws, header, rows, title, shares, empty=empty)
+        _widths(ws, {0: 26, 1: 36})
+
+
 def _workbook(data: ReportData, title: str, period: str) -> Book:
     return Book(title, data.organisation, f"{data.service}: {period}, figures as at {data.as_of:%d/%m/%Y}")
 
 
-def monthly_workbook(data: ReportData, config: Config, month: str) -> bytes:
+def monthly_workbook(
+    data: ReportData, config: Config, month: str, moderation: ModerationSection | None = None
+) -> bytes:
     s, before = month_stats(data, month), month_stats(data, shift_month(month, -1))
     audits = data.of_month(month)
     book = _workbook(data, f"Audit data: {month_label(month)}", f"audits allocated in {month_label(month)}")
@@ -653,6 +678,8 @@ def monthly_workbook(data: ReportData, config: Config, month: str) -> bytes:
     _widths(ws, {0: 34})
     _other_tools_sheets(book, data, [month_stats(data, month, t.id) for t in data.other_tools(audits)])
     _reaudit_sheet(book, data, audits)
+    if moderation is not None:
+        _moderation_sheets(book, moderation)
     _audits_sheet(book, data, audits)
     _data_sheet(book, data, audits)
     _key_sheet(book, data)
@@ -703,7 +730,9 @@ def trend_rows(data: ReportData, stats: Sequence[MonthStats], of: str) -> dict[s
     return {name: values for name, values in rows.items() if any(v is not None for v in values)}
 
 
-def quarterly_workbook(data: ReportData, config: Config, quarter: str) -> bytes:
+def quarterly_workbook(
+    data: ReportData, config: Config, quarter: str, moderation: ModerationSection | None = None
+) -> bytes:
     stats = [month_stats(data, m) for m in data.months]
     book = _workbook(data, f"Quarterly audit data: {quarter}", f"audits allocated in {quarter}")
     months = [month_label(s.month, short=True) for s in stats]
@@ -744,6 +773,8 @@ def quarterly_workbook(data: ReportData, config: Config, quarter: str) -> bytes:
         book, data, [month_stats(data, m, t.id) for t in data.other_tools(data.audits) for m in data.months]
     )
     _reaudit_sheet(book, data, data.audits)
+    if moderation is not None:
+        _moderation_sheets(book, moderation)
     _audits_sheet(book, data, data.audits)
     _data_sheet(book, data, data.audits)
     _key_sheet(book, data)

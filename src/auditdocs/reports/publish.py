@@ -30,7 +30,7 @@ from auditdocs.files import write_private
 from auditdocs.processes import pool_context
 from auditdocs.reports.bulletin import bulletin_document
 from auditdocs.reports.data import ReportData, load_report_data
-from auditdocs.reports.excel import monthly_workbook, quarterly_workbook
+from auditdocs.reports.excel import ModerationSection, monthly_workbook, quarterly_workbook
 from auditdocs.reports.html import render_html
 from auditdocs.reports.moderation import moderation_blocks
 from auditdocs.reports.moderation_data import moderation_section_data
@@ -63,16 +63,24 @@ log = logging.getLogger(__name__)
 WORKER_AUDITS = 2500
 
 
-def _workbook(data: ReportData, config: Config, kind: str, period: str) -> bytes:
-    return monthly_workbook(data, config, period) if kind == "monthly" else quarterly_workbook(data, config, period)
+def _workbook(
+    data: ReportData, config: Config, kind: str, period: str, moderation: ModerationSection | None = None
+) -> bytes:
+    make = monthly_workbook if kind == "monthly" else quarterly_workbook
+    return make(data, config, period, moderation)
 
 
 def _workbook_worker(
-    out: multiprocessing.connection.Connection, data: ReportData, config: Config, kind: str, period: str
+    out: multiprocessing.connection.Connection,
+    data: ReportData,
+    config: Config,
+    kind: str,
+    period: str,
+    moderation: ModerationSection | None = None,
 ) -> None:
     """In the worker: build the workbook and send back its bytes, or the error that stopped it."""
     try:
-        result: tuple[bool, Any] = (True, _workbook(data, config, kind, period))
+        result: tuple[bool, Any] = (True, _workbook(data, config, kind, period, moderation))
     except BaseException as exc:  # sent back, raised there as if here
         result = (False, exc)
     out.send(result)
@@ -80,14 +88,16 @@ def _workbook_worker(
 
 
 @contextmanager
-def _workbook_beside(data: ReportData, config: Config, kind: str, period: str) -> Iterator[Callable[[], bytes]]:
+def _workbook_beside(
+    data: ReportData, config: Config, kind: str, period: str, moderation: ModerationSection | None = None
+) -> Iterator[Callable[[], bytes]]:
     """A function giving the report's workbook: built meanwhile by a worker process (under
     fork it shares the data read; under spawn the data is sent to it), or, for a small
     report, where no process can be started or if the worker dies, built here when asked
     for.  Leaving the block early (an error) stops the worker."""
 
     def here() -> bytes:
-        return _workbook(data, config, kind, period)
+        return _workbook(data, config, kind, period, moderation)
 
     if len(data.audits) + len(data.earlier) < WORKER_AUDITS:
         yield here
@@ -96,7 +106,10 @@ def _workbook_beside(data: ReportData, config: Config, kind: str, period: str) -
     try:
         receive, send = context.Pipe(duplex=False)
         worker = context.Process(  # type: ignore[attr-defined]
-            target=_workbook_worker, args=(send, data, config, kind, period), name="auditdocs-workbook", daemon=True
+            target=_workbook_worker,
+            args=(send, data, config, kind, period, moderation),
+            name="auditdocs-workbook",
+            daemon=True,
         )
         worker.start()
     except (OSError, NotImplementedError) as exc:  # no processes here (some sandboxes): build it in this process
@@ -132,10 +145,11 @@ def monthly_report(ws: Workspace, month: str, *, as_of: date | None = None) -> l
 
     month = check_month(month)
     config = ws.config
-    data = load_report_data(ws.store(), config, [shift_month(month, -1), month], as_of or uk_today())
-    with _workbook_beside(data, config, "monthly", month) as workbook:
+    data = load_report_data(ws.store(), config, [shift_month(month, -1), month], as_of or uk_today(), texts=[month])
+    moderation = moderation_section_data(ws.store(), config, [month])
+    with _workbook_beside(data, config, "monthly", month, moderation) as workbook:
         doc = monthly_document(data, config, month)
-        doc.add(*moderation_blocks(*moderation_section_data(ws.store(), config, [month])))
+        doc.add(*moderation_blocks(*moderation))
         folder = _folder(ws, month)
         paths = [
             folder / f"{month} audit highlights report.docx",
@@ -154,9 +168,10 @@ def quarterly_report(ws: Workspace, quarter: str, *, as_of: date | None = None) 
     name, months = parse_quarter(quarter)
     config = ws.config
     data = load_report_data(ws.store(), config, months, as_of or uk_today())
-    with _workbook_beside(data, config, "quarterly", name) as workbook:
+    moderation = moderation_section_data(ws.store(), config, months)
+    with _workbook_beside(data, config, "quarterly", name, moderation) as workbook:
         doc = quarterly_document(data, config, name)
-        doc.add(*moderation_blocks(*moderation_section_data(ws.store(), config, months)))
+        doc.add(*moderation_blocks(*moderation))
         bulletin = bulletin_document(data, name)
         folder = _folder(ws, name)
         template = report_template(ws)
