@@ -7,6 +7,7 @@ import calendar
 import os
 import re
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -160,6 +161,7 @@ def is_working_day(day: date, region: str = "england-and-wales") -> bool:
     return day.weekday() < 5 and day not in bank_holidays(region, day.year)
 
 
+@lru_cache(maxsize=4096)  # a report works out a deadline for each of thousands of audits, from a few days
 def add_working_days(start: date, days: int, region: str = "england-and-wales") -> date:
     """The date ``days`` working days after ``start`` (start itself not counted)."""
     day = start

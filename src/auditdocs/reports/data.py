@@ -259,19 +259,32 @@ def _tools(config: Config) -> dict[str, ToolInfo]:
     }
 
 
-def report_fields(tools: Iterable[ToolInfo]) -> list[str]:
-    """The audit fields a report reads: each configured domain's grade and evidence (a
-    report only ever asks for the domains of an audit's tool) and ``REPORT_FIELDS``."""
+#: The fields of the texts auditors write, besides each domain's evidence: quoted and
+#: listed for the months a report is about only.
+TEXT_FIELDS = ("overall.good_practice", "overall.development")
+
+
+def report_fields(tools: Iterable[ToolInfo]) -> tuple[list[str], list[str]]:
+    """The audit fields a report reads, as (fields, texts): each configured domain's grade
+    and evidence (a report only ever asks for the domains of an audit's tool) and
+    ``REPORT_FIELDS``, the evidence and ``TEXT_FIELDS`` among the texts."""
     domains = sorted({d.id for tool in tools for d in tool.domains})
-    return [*(f"domain.{d}.{part}" for d in domains for part in ("grade", "evidence")), *REPORT_FIELDS]
+    texts = [*(f"domain.{d}.evidence" for d in domains), *TEXT_FIELDS]
+    return [*(f"domain.{d}.grade" for d in domains), *(f for f in REPORT_FIELDS if f not in texts)], texts
 
 
-def load_report_data(store: Store, config: Config, months: Sequence[str], as_of: date) -> ReportData:
+def load_report_data(
+    store: Store, config: Config, months: Sequence[str], as_of: date, *, texts: Sequence[str] | None = None
+) -> ReportData:
     """The audits of ``months`` and, where the store links re-audits, every audit they
-    re-audit (followed back through earlier months)."""
+    re-audit (followed back through earlier months).  The texts auditors wrote (evidence,
+    good practice, development) are read for the audits of the months in ``texts`` only
+    (default: every one of ``months``; never for the earlier audits of re-audit chains):
+    the month before a monthly report's is only counted."""
     tools = _tools(config)
+    fields, text_fields = report_fields(tools.values())
     with store.reading() as conn:
-        found = report_rows(conn, months, report_fields(tools.values()), (PLAN_DISCUSSION,))
+        found = report_rows(conn, months, fields, (PLAN_DISCUSSION,), text_fields, months if texts is None else texts)
     audits, earlier_audits, links = _audits(found.audits), _audits(found.earlier), found.reaudit_links
     earlier = {a.audit_id: a for a in earlier_audits}
     settings = config.settings

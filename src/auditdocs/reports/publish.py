@@ -145,7 +145,7 @@ def monthly_report(ws: Workspace, month: str, *, as_of: date | None = None) -> l
 
     month = check_month(month)
     config = ws.config
-    data = load_report_data(ws.store(), config, [shift_month(month, -1), month], as_of or uk_today())
+    data = load_report_data(ws.store(), config, [shift_month(month, -1), month], as_of or uk_today(), texts=[month])
     moderation = moderation_section_data(ws.store(), config, [month])
     with _workbook_beside(data, config, "monthly", month, moderation) as workbook:
         doc = monthly_document(data, config, month)

@@ -90,10 +90,14 @@ def audit_rows(
     months: Sequence[str] = (),
     audit_ids: Sequence[str] = (),
     links: bool = True,
+    text_fields: Sequence[str] = (),
+    text_months: Sequence[str] = (),
 ) -> AuditRows:
     """Audits of ``months`` or with ``audit_ids``: their allocations, audit returns, and
-    the current values of ``report_fields`` of the audit (each domain's grade and
-    evidence among them, by id) and ``plan_fields`` of the returned improvement plan."""
+    the current values of ``report_fields`` of the audit (each domain's grade among them,
+    by id), ``plan_fields`` of the returned improvement plan, and for the audits of
+    ``text_months`` the ``text_fields`` too (evidence, the overall texts: most of the data,
+    and only shown for the months a report is about)."""
     columns: list[Any] = [c for c in allocations.c if c.name not in ("reaudit_of", "case_start")]
     columns.append(_reaudit_column(links).label("reaudit_of"))
     wheres = [
@@ -133,6 +137,17 @@ def audit_rows(
                 or_(
                     and_(submissions.c.document == "audit", field_values.c.field_id.in_(sorted(set(report_fields)))),
                     and_(submissions.c.document == "plan", field_values.c.field_id.in_(sorted(set(plan_fields)))),
+                    *(
+                        [
+                            and_(
+                                submissions.c.document == "audit",
+                                allocations.c.month.in_(sorted(set(text_months))),
+                                field_values.c.field_id.in_(sorted(set(text_fields))),
+                            )
+                        ]
+                        if text_fields and text_months
+                        else []
+                    ),
                 ),
             )
         )
@@ -160,13 +175,20 @@ _MISSING = object()
 _SHORT = 64  # characters of JSON: a grade, a date, true
 
 
-def report_rows(conn: Connection, months: Sequence[str], report_fields: Sequence[str],
-                plan_fields: Sequence[str]) -> ReportRows:
+def report_rows(
+    conn: Connection,
+    months: Sequence[str],
+    report_fields: Sequence[str],
+    plan_fields: Sequence[str],
+    text_fields: Sequence[str] = (),
+    text_months: Sequence[str] = (),
+) -> ReportRows:
     """The audits of ``months`` and, where the store links re-audits, every audit they
     re-audit (followed back through earlier months: one round of queries per step back in
-    time, not per audit)."""
+    time, not per audit); the ``text_fields`` of the audits of ``text_months`` only."""
     links = has_reaudit_column(conn)
-    audits = audit_rows(conn, report_fields, plan_fields, months=months, links=links)
+    audits = audit_rows(conn, report_fields, plan_fields, months=months, links=links, text_fields=text_fields,
+                        text_months=text_months)  # fmt: skip
     earlier = AuditRows()
     if links:
         known = {row.audit_id for row in audits.allocations}
