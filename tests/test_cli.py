@@ -332,13 +332,19 @@ def test_demo_runs_the_sample_month(fresh_workspace: Workspace) -> None:
     # 12 case file audits and, November being a case discussion month, 4 case discussions
     assert "Generated 32 documents (16 audits)" in result.stdout
     returned = sorted((fresh_workspace.output_dir / SAMPLE_MONTH / "returned (demo)").glob("*.docx"))
-    assert len(returned) == 5  # four returns and one amendment
+    assert len(returned) == 6  # four returns, one amendment and one moderation
     assert all(parse_file(p, fresh_workspace.key()).status == "ok" for p in returned)
     assert "4 files: 3 accepted, 1 needs amendment, 0 rejected" in result.stdout
     assert "accepted (version 2)" in result.stdout
     assert "URGENT" in result.stdout
     states = {a.audit_id: s for a, s in fresh_workspace.store().month_allocations(SAMPLE_MONTH)}
     assert list(states.values()).count("accepted") == 4
+    # One moderation: drawn, returned, accepted, stored beside its audit.
+    [moderated] = [p for p in returned if p.name.endswith(" moderated.docx")]
+    assert "(grade of record: the moderator's); feedback to " in result.stdout
+    audit_id = moderated.name.split()[0]
+    values = fresh_workspace.store().current_values(SAMPLE_MONTH, document="moderation")
+    assert list(values) == [audit_id] and values[audit_id]["overall.grade"] == "inadequate"
 
 
 # --- every command is documented ------------------------------------------------------
