@@ -25,6 +25,7 @@ from auditdocs.config import Config
 from auditdocs.config.models import Moderator
 from auditdocs.forms.generate import FormFactory, document_path
 from auditdocs.forms.layout import moderation_note
+from auditdocs.mail.chase import chasers
 from auditdocs.mail.messages import Delivery
 from auditdocs.mail.send import send_moderation
 from auditdocs.moderation.record import RATIONALE_RULE, check_moderation, differences
@@ -273,8 +274,19 @@ def test_moderate_draws_once_writes_forms_and_the_round_is_stored_beside_the_aud
              "conversation.notes": "Talked it through."}  # fmt: skip
     back = month.root / "moderated.docx"
     back.write_bytes(fill_form(path.read_bytes(), first))
+    # Not back by its due date: `chase` reminds the moderator.
+    late = [c for c in chasers(month, "2026-11", date(2026, 12, 10)) if "moderation" in c.reason]
+    assert [(c.to_name, c.reason, c.lines) for c in late] == [
+        ("Marlow Ashdown", "overdue moderation", [f"2026-11-002 (case {alloc.case_reference}, audited by "
+                                                  f"{alloc.auditor}) was due 09/12/2026"]),
+    ]  # fmt: skip
+    assert not [c for c in chasers(month, "2026-11", date(2026, 12, 9)) if "moderation" in c.reason]
     [outcome] = ingest(month, [back], received_at=datetime(2026, 12, 1, 9, tzinfo=UTC)).outcomes
     assert (outcome.status, outcome.document, outcome.version) == ("needs amendment", "moderation", 1)
+    late = [c for c in chasers(month, "2026-11", date(2026, 12, 10)) if "moderation" in c.reason]
+    assert [(c.reason, c.lines[0].rpartition(": ")[2]) for c in late] == [
+        ("overdue moderation amendment", "amendments were due 04/12/2026")
+    ]
     assert [f.field for f in outcome.findings if f.severity == "error"] == ["overall.rationale"]
     assert all("Marlow Ashdown" in str(p) for p in outcome.feedback) and len(outcome.feedback) == 2
     # Amended with a rationale: accepted, and the auditor gets their document with comments.
@@ -300,6 +312,7 @@ def test_moderate_draws_once_writes_forms_and_the_round_is_stored_beside_the_aud
     assert moderated["overall.grade"] == "requires_improvement"
     assert store.allocation("2026-11-002")[1] == "accepted"
     assert send_moderation(month, "2026-11", force=True) == []  # returned: nothing more to send
+    assert not [c for c in chasers(month, "2026-11", date(2026, 12, 31)) if "moderation" in c.reason]
 
     # The month's report ends with its moderation section, the changed grade of record in it.
     docx, xlsx, html = monthly_report(month, "2026-11", as_of=date(2026, 12, 9))

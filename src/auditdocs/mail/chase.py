@@ -5,8 +5,8 @@ goes to the team manager, who discusses it with the worker within 5 working days
 (Inadequate) or 10 (Good, Requires Improvement) and returns it with the discussion
 date and the agreed actions (ingested and checked as SMART like any return).
 
-``auditdocs chase`` writes (or sends) chasers for overdue audits, overdue amendments
-and practitioner discussions not yet recorded.
+``auditdocs chase`` writes (or sends) chasers for overdue audits, overdue amendments,
+practitioner discussions not yet recorded and overdue moderation forms.
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ def _as_fill_values(plan: dict[str, Any]) -> dict[str, Any]:
 class Chaser:
     to_name: str
     to_address: str
-    reason: str  # overdue audit | overdue amendment | discussion
+    reason: str  # overdue audit | overdue amendment | discussion | overdue moderation (amendment)
     lines: list[str]
 
 
@@ -158,6 +158,18 @@ def chasers(ws: Workspace, month: str, today: date) -> list[Chaser]:
             grouped[(a.team_manager, ws.store().email_of(a.team_manager), "discussion")].append(
                 f"{a.audit_id} (case {a.case_reference}, worker {a.worker}): discussion was due {uk_date(due)}"
             )
+    for draw in store.moderations_between(month, month):
+        found = store.allocation(draw.audit_id)
+        current = [s for s in store.submissions_of(draw.audit_id) if s["document"] == "moderation" and s["is_current"]]
+        if found is None:  # pragma: no cover - a moderation row needs its allocation (foreign key)
+            continue
+        back_by = current[0]["resubmit_by"] if current and current[0]["status"] == "needs_amendment" else None
+        what = f"{draw.audit_id} (case {found[0].case_reference}, audited by {found[0].auditor})"
+        who = (draw.moderator, draw.moderator_email)
+        if not current and today > draw.due_date:
+            grouped[(*who, "overdue moderation")].append(f"{what} was due {uk_date(draw.due_date)}")
+        elif back_by and today > back_by:
+            grouped[(*who, "overdue moderation amendment")].append(f"{what}: amendments were due {uk_date(back_by)}")
     return [Chaser(name, address, reason, lines) for (name, address, reason), lines in sorted(grouped.items())]
 
 
@@ -168,6 +180,10 @@ _ASK = {
     "amended copies back.",
     "discussion": "The practitioner discussion of these audits has not been recorded. Please hold it and return "
     "the improvement plan with the discussion date and the agreed actions.",
+    "overdue moderation": "The moderation of these audits is overdue. Please return the moderation forms as soon "
+    "as you can, or tell the Quality Assurance team if you cannot.",
+    "overdue moderation amendment": "These moderation forms were returned to you for amendment and are now "
+    "overdue. Please send the amended copies back.",
 }
 
 
