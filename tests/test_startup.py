@@ -1,11 +1,17 @@
 """The quick commands stay quick: ``status``, ``config check`` and ``parse`` of a form load
 only the libraries they need (``bench/bench_startup.py`` times them).  Each command runs in
 a fresh interpreter, which then lists the heavy libraries it imported: a module-level import
-of openpyxl, SQLAlchemy or python-docx on their path fails here, not in a stopwatch."""
+of openpyxl, SQLAlchemy or python-docx on their path fails here, not in a stopwatch.
+
+Once the config has been validated, its summary is cached (``config/summary.py``): while
+the config is unchanged, these commands need neither pydantic nor PyYAML, ``status`` reads
+a SQLite store without SQLAlchemy (``store/quick.py``) and counts working days without the
+``holidays`` library."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -49,20 +55,39 @@ def test_the_command_line_itself_imports_nothing_heavy(ws: Workspace) -> None:
     assert heavy_imports(ws, "--help") == set()
 
 
-def test_config_check_needs_only_the_config(ws: Workspace) -> None:
-    assert heavy_imports(ws, "config", "check") == {"pydantic", "yaml"}
+def _without_summary(ws: Workspace) -> None:
+    (ws.state_dir / "config-summary.json").unlink(missing_ok=True)
 
 
-def test_parse_of_a_form_does_not_open_the_store(ws: Workspace) -> None:
+def test_config_check_validates_in_full_once_then_needs_nothing_heavy(ws: Workspace) -> None:
+    _without_summary(ws)
+    assert heavy_imports(ws, "config", "check") >= {"pydantic", "yaml"}, "the config validated"
+    assert heavy_imports(ws, "config", "check") == set(), "its summary, while the config is unchanged"
+
+
+def test_parse_of_a_form_reads_only_the_form(ws: Workspace) -> None:
     form = next(ws.output_dir.glob("2026-11/*/* audit tool.docx"))
-    assert heavy_imports(ws, "parse", str(form)) == {"pydantic", "yaml", "lxml"}
+    _without_summary(ws)
+    assert heavy_imports(ws, "parse", str(form)) == {"pydantic", "yaml", "lxml", "holidays"}
+    assert heavy_imports(ws, "parse", str(form)) == {"lxml"}, "no config, no store"
 
 
-def test_status_loads_no_document_or_workbook_library(ws: Workspace) -> None:
+def test_status_loads_nothing_heavy_once_the_config_is_known(ws: Workspace) -> None:
     # Without --month it finds the latest month, without the allocation workbook code.
+    _without_summary(ws)
     loaded = heavy_imports(ws, "status")
-    assert loaded >= {"sqlalchemy", "pydantic"}, "status reads the store and the config"
-    assert loaded <= {"sqlalchemy", "pydantic", "yaml", "holidays"}
+    assert loaded >= {"pydantic", "yaml", "holidays"}, "the config validated, its summary made"
+    assert loaded <= {"pydantic", "yaml", "holidays"}, "a SQLite store read without SQLAlchemy"
+    assert heavy_imports(ws, "status") == set()
+
+
+def test_status_of_a_store_not_yet_made_goes_through_the_store(ws: Workspace, tmp_path: Path) -> None:
+    copy = Workspace(tmp_path / "qa")
+    shutil.copytree(ws.root, copy.root, ignore=shutil.ignore_patterns("store.sqlite*"))
+    heavy_imports(copy, "config", "check")
+    assert heavy_imports(copy, "status", "--month", "2026-11") == {"sqlalchemy"}, "the store made, as ever"
+    assert (copy.state_dir / "store.sqlite").stat().st_size > 0
+    assert heavy_imports(copy, "status", "--month", "2026-11") == set()
 
 
 def test_the_heavy_libraries_are_found(ws: Workspace) -> None:

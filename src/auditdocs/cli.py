@@ -117,10 +117,10 @@ def config_check(workspace: Path | None) -> None:
     from auditdocs.workspace import Workspace
 
     ws = Workspace.open(workspace)
-    cfg = ws.config
-    click.echo(f"{ws.config_dir}: OK: {cfg.settings.organisation.name}, {len(cfg.tools)} tool types")
-    for tool in cfg.tools.values():
-        click.echo(f"  {tool.id}: {len(tool.domains)} domains, version {cfg.version(tool.id)}")
+    summary = ws.config_summary  # validated in full unless unchanged since it last was
+    click.echo(f"{ws.config_dir}: OK: {summary.organisation}, {len(summary.tools)} tool types")
+    for tool in summary.tools:
+        click.echo(f"  {tool.id}: {tool.domains} domains, version {tool.version}")
 
 
 @config.command("schema")

@@ -11,6 +11,7 @@ import os
 import secrets
 import shutil
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -19,13 +20,19 @@ from typing import TYPE_CHECKING
 from auditdocs.errors import UsageError
 
 # The config (pydantic) and the store (SQLAlchemy) are imported when first used: most of a
-# command's start otherwise, and `parse` and `config check` never open the store.
+# command's start otherwise, and `parse` and `config check` never open the store.  The
+# quick commands read the config's summary (cached) and a SQLite store directly instead.
 if TYPE_CHECKING:
     from auditdocs.config import Config
+    from auditdocs.config.summary import ConfigSummary
     from auditdocs.store import Store
+    from auditdocs.store.quick import StatusReads
 
 #: The month of the synthetic sample that ``auditdocs init`` writes into ``sample/``.
 SAMPLE_MONTH = "2026-11"
+#: The years whose bank holidays the config's summary keeps (other years are worked out
+#: when asked for).
+HOLIDAY_YEARS = range(2000, 2101)
 
 
 def bundled_root() -> Path:
@@ -86,6 +93,45 @@ class Workspace:
 
         return load_config(self.config_dir)
 
+    @cached_property
+    def config_summary(self) -> ConfigSummary:
+        """What the quick commands need of the config (``config.summary``): from the cache
+        in ``.auditdocs/`` while the config and the code are those it was made from, else
+        from the config loaded and validated in full (its errors raised as ever).  The
+        region's bank holidays come with it, so that deadlines are counted without
+        importing ``holidays``."""
+        from auditdocs import dates
+        from auditdocs.config.summary import config_summary
+
+        summary = config_summary(self.config_dir, self.state_dir / "config-summary.json", self._summarise,
+                                 sources=(Path(__file__), Path(dates.__file__)))  # fmt: skip
+        for year, days in summary.extra.get("bank_holidays", {}).items():
+            dates.known_bank_holidays(summary.region, int(year), frozenset(map(date.fromisoformat, days)))
+        return summary
+
+    def _summarise(self) -> ConfigSummary:
+        from auditdocs.config.summary import ConfigSummary, LimitSummary, ToolSummary
+        from auditdocs.dates import bank_holidays, discussion_working_days
+
+        config = self.config
+        settings = config.settings
+        grades = {g.id for g in settings.grading.grades} | set(settings.deadlines.discussion_working_days)
+        limits = settings.limits
+        region = settings.organisation.bank_holidays
+        return ConfigSummary(
+            organisation=settings.organisation.name,
+            tools=tuple(ToolSummary(t.id, len(t.domains), config.version(t.id)) for t in config.tools.values()),
+            region=region,
+            discussion_days={g: discussion_working_days(settings, g) for g in sorted(grades)},
+            discussion_default=discussion_working_days(settings, ""),
+            limits=LimitSummary(limits.max_file_mb, limits.max_form_unzipped_mb, limits.conversion_timeout_seconds),
+            extra={
+                "bank_holidays": {
+                    str(year): sorted(d.isoformat() for d in bank_holidays(region, year)) for year in HOLIDAY_YEARS
+                }
+            },
+        )
+
     @property
     def key_path(self) -> Path:
         return self.state_dir / "secret.key"
@@ -110,6 +156,19 @@ class Workspace:
         if len(key) < 16:
             raise UsageError(f"{self.key_path}: not a valid key; restore it from backup")
         return key
+
+    def reader(self) -> StatusReads:
+        """What ``status`` reads the store through: a SQLite store at a known schema read
+        directly (``store.quick``: no SQLAlchemy to import), else the store itself (which
+        creates or migrates it, as ever)."""
+        path = self.state_dir / "store.sqlite"
+        if not os.environ.get("AUDITDOCS_DATABASE_URL") and f"sqlite:///{path}" not in self._stores:
+            from auditdocs.store.quick import QuickReader
+
+            quick = QuickReader.open(path)
+            if quick is not None:
+                return quick
+        return self.store()
 
     def store(self) -> Store:
         """The workspace's store: ``$AUDITDOCS_DATABASE_URL`` or .auditdocs/store.sqlite."""

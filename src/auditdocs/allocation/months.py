@@ -27,7 +27,7 @@ def allocated_months(ws: Workspace) -> list[str]:
 
 def _known_months(ws: Workspace) -> list[str]:
     """The months allocated, by ``allocate`` or issued and stored."""
-    return [*allocated_months(ws), *filter(None, [ws.store().latest_month()])]
+    return [*allocated_months(ws), *filter(None, [ws.reader().latest_month()])]
 
 
 def latest_month(ws: Workspace) -> str:

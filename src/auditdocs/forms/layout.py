@@ -13,12 +13,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property, lru_cache
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from auditdocs.allocation.record import Allocation
-from auditdocs.config import Config, Grade, Settings, ToolType
 from auditdocs.dates import month_label, uk_date
 from auditdocs.forms.identity import manifest_hash
+
+if TYPE_CHECKING:  # types only: `parse` reads a form without importing pydantic (0.2 s)
+    from auditdocs.config import Config, Grade, Settings, ToolType
 
 FieldKind = Literal["text", "richtext", "dropdown", "checkbox", "date"]
 

@@ -433,13 +433,22 @@ def _parse_package(pkg: Package, key: bytes, out: ParsedForm, layouts: LayoutSou
     manifest = form_manifest(pkg, main)
     if manifest is not None and _manifest_hash(manifest) != identity.manifest:
         raise RejectedFile(f"audit {identity.audit_id}: the form's field list was edited; it cannot be trusted")
-    # The layout the form was made from, when today's config still makes the same fields.
-    layout = layouts(identity) if layouts else None
-    if layout is not None and identity.manifest not in (layout.digest, layout.unsigned_choices_digest):
-        layout = None
+    # The layout the form was made from, when today's config still makes the same fields:
+    # rebuilt only where it is needed (reading a form as Word saved it never needs the config).
+    known: list[Layout | None] = []
+
+    def layout_of() -> Layout | None:
+        if not known:
+            made = layouts(identity) if layouts else None
+            if made is not None and identity.manifest not in (made.digest, made.unsigned_choices_digest):
+                made = None
+            known.append(made)
+        return known[0]
+
     if manifest is None:
         # LibreOffice can leave custom XML parts empty, and .doc/.odt conversion drops them;
         # the config that made the form can rebuild its field list (checked by the hash).
+        layout = layout_of()
         if layout is None:
             raise RejectedFile(
                 f"audit {identity.audit_id}: the form's field list is missing and the config that made "
@@ -447,10 +456,12 @@ def _parse_package(pkg: Package, key: bytes, out: ParsedForm, layouts: LayoutSou
             )
         manifest = layout.manifest()
         out.warn(None, "the form's own field list was missing (emptied by LibreOffice?); rebuilt from the config")
-    elif layout is not None and identity.manifest == layout.unsigned_choices_digest:
+    elif any(e.get("k") == "dropdown" and "c" not in e for e in manifest):
         # Issued before drop-down choices were signed: today's config, which makes the same
         # fields, gives them.
-        manifest = _with_choices(manifest, layout)
+        layout = layout_of()
+        if layout is not None and identity.manifest == layout.unsigned_choices_digest:
+            manifest = _with_choices(manifest, layout)
     out.package, out.main_part, out.manifest = pkg, main, manifest
     controls = read_controls(root, document_hidden_styles(pkg, main))
     found = match_controls(manifest, controls, out)
@@ -460,7 +471,8 @@ def _parse_package(pkg: Package, key: bytes, out: ParsedForm, layouts: LayoutSou
     # (selecting a grey field and typing replaces it, in Word and in LibreOffice): read it
     # from its table cell.
     missing = len(found) < len(manifest)
-    cells = _cells_by_field(layout, table_cells(root)) if layout is not None and missing else {}
+    layout = layout_of() if missing else None
+    cells = _cells_by_field(layout, table_cells(root)) if layout is not None else {}
     for i, entry in enumerate(manifest):
         fid = entry["id"]
         ctl = found.get(i)
@@ -591,8 +603,15 @@ __all__ = ["ParsedForm", "parse_bytes", "parse_file", "parse_files", "read_retur
 
 def read_forms(ws: Workspace, paths: Iterable[Path]) -> list[ParsedForm]:
     """Parse returned files with the workspace's key, config and limits, as ingest reads
-    them (.doc and .odt converted by LibreOffice first)."""
-    limits = ws.config.settings.limits
-    return parse_files(
-        list(paths), ws.key(), layout_source(ws.config), Limits.configured(limits), limits.conversion_timeout_seconds
-    )
+    them (.doc and .odt converted by LibreOffice first).  The limits come from the config's
+    summary; the config itself is loaded only if a form needs its layout rebuilt."""
+    limits = ws.config_summary.limits
+    layouts: Callable[[Any], Layout | None] | None = None
+
+    def layout(identity: Any) -> Layout | None:
+        nonlocal layouts
+        if layouts is None:
+            layouts = layout_source(ws.config)
+        return layouts(identity)
+
+    return parse_files(list(paths), ws.key(), layout, Limits.configured(limits), limits.conversion_timeout_seconds)

@@ -19,14 +19,17 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from lxml import etree
 
-from auditdocs.config.models import LimitSettings
 from auditdocs.errors import RejectedFile
 from auditdocs.ooxml import namespaces as ns
 from auditdocs.text import one_line
+
+if TYPE_CHECKING:  # not imported to run: pydantic takes 0.2 s to import, and `parse` needs neither
+    from auditdocs.config.models import LimitSettings
+    from auditdocs.config.summary import LimitSummary
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -56,7 +59,7 @@ class Limits:
     max_cached_bytes: int = 16 * MB
 
     @classmethod
-    def configured(cls, settings: LimitSettings) -> Limits:
+    def configured(cls, settings: LimitSettings | LimitSummary) -> Limits:
         """The defaults with the sizes a QA officer set (config/organisation.yaml ``limits``);
         the limits that only stop hostile files (ratios, XML nodes) keep their defaults."""
         return cls(max_file_bytes=settings.max_file_mb * MB, max_total_bytes=settings.max_form_unzipped_mb * MB)

@@ -1,18 +1,25 @@
 """The month at a glance: each audit's tool, review state, deadline, returns and flags, as
-data (``MonthStatus``); ``lines()`` lays it out as the table ``auditdocs status`` prints."""
+data (``MonthStatus``); ``lines()`` lays it out as the table ``auditdocs status`` prints.
+
+``month_status`` reads the config's summary and the store through ``Workspace.reader``:
+neither pydantic, SQLAlchemy nor the bank-holiday library is imported for it when the
+config's summary is cached and the store is SQLite.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditdocs import dates
 from auditdocs.allocation.record import Allocation
-from auditdocs.config.models import Settings
 from auditdocs.dates import check_month, uk_date, uk_day, uk_today
 from auditdocs.errors import InternalError
 from auditdocs.workspace import Workspace
+
+if TYPE_CHECKING:
+    from auditdocs.config.models import Settings
 
 #: States in the order the month's counts are given; a state not named here (one a later
 #: version of the store adds) is counted after them, never dropped.
@@ -102,12 +109,24 @@ def month_status(ws: Workspace, month: str, today: date | None = None) -> MonthS
     """Each audit of ``month`` and its flags on ``today`` (default: today in the UK)."""
     check_month(month)
     today = today or uk_today()
-    settings = ws.config.settings
-    discussions = {
-        a.allocation.audit_id: a.discussion_due(settings) for a in accepted_audits(ws, month) if a.discussed_on is None
-    }
+    summary = ws.config_summary
+    store = ws.reader()
+    month_rows = store.month_status(month)
+    # Each accepted audit whose practitioner discussion is not yet recorded (on the plan
+    # returned after it): its deadline, by its overall grade, from the day it was accepted.
+    grades = store.current_values(month, "overall.grade")
+    plans = store.current_values(month, "discussion.", document="plan")
+    discussions = {}
+    for row in month_rows:
+        if row["state"] != "accepted" or row["received_at"] is None:
+            continue
+        if plans.get(row["audit_id"], {}).get("discussion.date") is not None:
+            continue
+        grade = grades.get(row["audit_id"], {}).get("overall.grade")
+        days = summary.discussion_working_days(grade if isinstance(grade, str) else None)
+        discussions[row["audit_id"]] = dates.add_working_days(uk_day(row["received_at"]), days, summary.region)
     rows = []
-    for r in ws.store().month_status(month):
+    for r in month_rows:
         flags = []
         if r["urgent"]:
             flags.append(f"URGENT: notify {r['team_manager']}")
