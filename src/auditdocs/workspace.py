@@ -30,9 +30,9 @@ if TYPE_CHECKING:
 
 #: The month of the synthetic sample that ``auditdocs init`` writes into ``sample/``.
 SAMPLE_MONTH = "2026-11"
-#: The years whose bank holidays the config's summary keeps (other years are worked out
-#: when asked for).
-HOLIDAY_YEARS = range(2000, 2101)
+#: The years around this one whose bank holidays the config's summary keeps (before,
+#: after): other years are worked out when asked for.
+HOLIDAY_YEARS = (2, 3)
 
 
 def bundled_root() -> Path:
@@ -98,39 +98,61 @@ class Workspace:
         """What the quick commands need of the config (``config.summary``): from the cache
         in ``.auditdocs/`` while the config and the code are those it was made from, else
         from the config loaded and validated in full (its errors raised as ever).  The
-        region's bank holidays come with it, so that deadlines are counted without
-        importing ``holidays``."""
+        region's bank holidays come with it once ``with_bank_holidays`` has added them."""
         from auditdocs import dates
         from auditdocs.config.summary import config_summary
 
-        summary = config_summary(self.config_dir, self.state_dir / "config-summary.json", self._summarise,
-                                 sources=(Path(__file__), Path(dates.__file__)))  # fmt: skip
+        summary = config_summary(self.config_dir, self._summary_cache, self._summarise, self._summary_sources)
         for year, days in summary.extra.get("bank_holidays", {}).items():
             dates.known_bank_holidays(summary.region, int(year), frozenset(map(date.fromisoformat, days)))
         return summary
 
+    @property
+    def _summary_cache(self) -> Path:
+        return self.state_dir / "config-summary.json"
+
+    @property
+    def _summary_sources(self) -> tuple[Path, ...]:
+        from auditdocs import dates
+
+        return (Path(__file__), Path(dates.__file__))
+
     def _summarise(self) -> ConfigSummary:
         from auditdocs.config.summary import ConfigSummary, LimitSummary, ToolSummary
-        from auditdocs.dates import bank_holidays, discussion_working_days
+        from auditdocs.dates import discussion_working_days
 
         config = self.config
         settings = config.settings
         grades = {g.id for g in settings.grading.grades} | set(settings.deadlines.discussion_working_days)
         limits = settings.limits
-        region = settings.organisation.bank_holidays
         return ConfigSummary(
             organisation=settings.organisation.name,
             tools=tuple(ToolSummary(t.id, len(t.domains), config.version(t.id)) for t in config.tools.values()),
-            region=region,
+            region=settings.organisation.bank_holidays,
             discussion_days={g: discussion_working_days(settings, g) for g in sorted(grades)},
             discussion_default=discussion_working_days(settings, ""),
             limits=LimitSummary(limits.max_file_mb, limits.max_form_unzipped_mb, limits.conversion_timeout_seconds),
-            extra={
-                "bank_holidays": {
-                    str(year): sorted(d.isoformat() for d in bank_holidays(region, year)) for year in HOLIDAY_YEARS
-                }
-            },
         )
+
+    def with_bank_holidays(self) -> ConfigSummary:
+        """The config's summary with the region's bank holidays of the years around this
+        one, so that working days are counted without importing ``holidays``: the first
+        time after the config changed they are worked out (``dates.bank_holidays``) and
+        added to the cache."""
+        from dataclasses import replace
+
+        from auditdocs.config.summary import remember
+        from auditdocs.dates import bank_holidays, uk_today
+
+        summary = self.config_summary
+        if "bank_holidays" not in summary.extra:
+            this_year = uk_today().year
+            years = range(this_year - HOLIDAY_YEARS[0], this_year + HOLIDAY_YEARS[1] + 1)
+            days = {str(y): sorted(d.isoformat() for d in bank_holidays(summary.region, y)) for y in years}
+            summary = replace(summary, extra={**summary.extra, "bank_holidays": days})
+            remember(self.config_dir, self._summary_cache, summary, self._summary_sources)
+            self.__dict__["config_summary"] = summary
+        return summary
 
     @property
     def key_path(self) -> Path:

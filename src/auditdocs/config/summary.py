@@ -21,7 +21,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,8 @@ class ConfigSummary:
     limits: LimitSummary
     #: what else the caller worked out from the config (cached with the rest): plain JSON
     extra: Mapping[str, Any] = field(default_factory=dict)
+    #: the cache key of the config it summarises ("" if unknown)
+    key: str = field(default="", compare=False)
 
     def discussion_working_days(self, grade: str | None) -> int:
         """As ``dates.discussion_working_days(settings, grade or "")``."""
@@ -162,8 +164,16 @@ def config_summary(
     if cache is not None and key is not None:
         found = _read_cache(cache, key)
         if found is not None:
-            return found
+            return replace(found, key=key)
     summary = make()
-    if cache is not None and key is not None and cache.parent.is_dir() and _key_or_none(folder, sources) == key:
-        _write_cache(cache, key, summary)
+    if cache is not None and key is not None:
+        summary = replace(summary, key=key)
+        remember(folder, cache, summary, sources)
     return summary
+
+
+def remember(folder: Path, cache: Path, summary: ConfigSummary, sources: tuple[Path, ...] = ()) -> None:
+    """Cache ``summary`` (with what was added to its ``extra`` since) if the config is still
+    the one it summarises and ``cache``'s folder exists."""
+    if summary.key and cache.parent.is_dir() and _key_or_none(folder, sources) == summary.key:
+        _write_cache(cache, summary.key, summary)

@@ -109,7 +109,7 @@ def month_status(ws: Workspace, month: str, today: date | None = None) -> MonthS
     """Each audit of ``month`` and its flags on ``today`` (default: today in the UK)."""
     check_month(month)
     today = today or uk_today()
-    summary = ws.config_summary
+    summary = ws.with_bank_holidays()
     store = ws.reader()
     month_rows = store.month_status(month)
     # Each accepted audit whose practitioner discussion is not yet recorded (on the plan
