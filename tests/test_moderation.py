@@ -327,6 +327,9 @@ def test_moderate_draws_once_writes_forms_and_the_round_is_stored_beside_the_aud
     changes = [list(r) for r in book["Moderation changes"].iter_rows(values_only=True)]
     assert changes[2][:6] == ["2026-11-002", alloc.case_reference, alloc.auditor, "Inadequate",
                               "Requires Improvement", "Requires Improvement"]  # fmt: skip
+    # Elsewhere the report counts the grade of record: the moderator's.
+    [row] = [r for r in book["Audits"].iter_rows(values_only=True) if "2026-11-002" in r]
+    assert "Requires Improvement" in row and "Inadequate" not in row
     overall = next(r for r in book["Moderation"].iter_rows(values_only=True) if r[1] == "Overall")
     assert overall[2:5] == (1, 0, 0)  # one audit, its overall grades apart
     book.close()

@@ -218,6 +218,22 @@ def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
+def _grades_of_record(store: Store, audits: Sequence[Audit]) -> None:
+    """A moderated audit's grades as the grades of record: its accepted moderation's
+    (framework 7.2; the auditor's own stay in the store and in the moderation section),
+    so the figures, the re-audits due and the allocation that follows agree."""
+    months = sorted({a.month for a in audits})
+    if not months:
+        return
+    moderated = store.current_values_between(
+        months[0], months[-1], field_suffix=".grade", document="moderation", status="accepted"
+    )
+    for audit in audits:
+        grades = moderated.get(audit.audit_id)
+        if grades and audit.returned:
+            audit.values.update({f: g for f, g in grades.items() if isinstance(g, str) and g})
+
+
 def _audits(rows: AuditRows) -> list[Audit]:
     """Audits built from the store's rows: allocation, audit returns, reported fields."""
     audits: dict[str, Audit] = {}
@@ -288,6 +304,8 @@ def load_report_data(
     audits, earlier_audits, links = _audits(found.audits), _audits(found.earlier), found.reaudit_links
     earlier = {a.audit_id: a for a in earlier_audits}
     settings = config.settings
+    if settings.moderation.grade_of_record == "moderator":
+        _grades_of_record(store, [*audits, *earlier_audits])
     grades = sorted(
         (GradeInfo(g.id, g.label, g.rank, g.definition) for g in settings.grading.grades),
         key=lambda g: g.rank,
