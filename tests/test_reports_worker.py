@@ -1,7 +1,8 @@
-"""A big report's workbook is built in a worker process while the documents are built here
-(issue 15): the files are the same bytes as when everything is built in one process, under
-fork and under spawn (Windows' and macOS's only way); an error on either side comes out as
-it would have; a worker that dies leaves the workbook to this process; none is left behind."""
+"""A big report's workbook is built in a worker process while the documents are built here,
+and a quarter's charts and themes for development by a helper (issue 15): the files are the
+same bytes as when everything is built in one process, under fork and under spawn
+(Windows' and macOS's only way); an error on either side comes out as it would have; a
+worker or helper that dies leaves its work to this process; none is left behind."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from auditdocs.errors import StoreError, TemplateError
-from auditdocs.reports import monthly_report, publish, quarterly_report
+from auditdocs.reports import helper, monthly_report, publish, quarterly_report
+from auditdocs.reports.content import Document
 from auditdocs.sample.month import init_workspace
 from tests.quarter import AS_OF, Quarter, build_quarter
 
@@ -96,4 +98,32 @@ def test_a_worker_that_dies_leaves_the_workbook_to_this_process(quarter, in_one_
 
     monkeypatch.setattr(publish, "_workbook", dies_there)
     assert _reports(quarter) == in_one_process
+    assert multiprocessing.active_children() == []
+
+
+def test_a_quarters_helper_draws_its_charts_and_themes_the_same(quarter, in_one_process, worker, monkeypatch):
+    """Under fork the helper draws every chart and works out the themes for development;
+    the files are those made in one process."""
+    monkeypatch.setenv("AUDITDOCS_START_METHOD", "fork")
+    seen: list[tuple[int, int, set[tuple[str, str]]]] = []
+    finished = helper.Helper.finished
+
+    def noted(self: helper.Helper, doc: Document) -> Document:
+        out = finished(self, doc)
+        seen.append((len(self.asked), len(self.drawn), set(self.done)))
+        return out
+
+    monkeypatch.setattr(helper.Helper, "finished", noted)
+    paths = quarterly_report(quarter.ws, "2026Q4", as_of=AS_OF)
+    assert {p.name: p.read_bytes() for p in paths} == {k: v for k, v in in_one_process.items() if "Q4" in k}
+    asked, drawn, done = seen[0]
+    assert asked == drawn > 0 and done == {("themes", "development")}
+    assert multiprocessing.active_children() == []
+
+
+def test_a_helper_that_dies_leaves_its_work_to_this_process(quarter, in_one_process, worker, monkeypatch):
+    monkeypatch.setenv("AUDITDOCS_START_METHOD", "fork")
+    monkeypatch.setattr(helper, "_help", lambda *args: os._exit(3))
+    paths = quarterly_report(quarter.ws, "2026Q4", as_of=AS_OF)
+    assert {p.name: p.read_bytes() for p in paths} == {k: v for k, v in in_one_process.items() if "Q4" in k}
     assert multiprocessing.active_children() == []

@@ -286,6 +286,12 @@ def themes(data: ReportData, kind: str, limit: int = MAX_THEMES) -> list[Theme]:
     return data.cache[key]
 
 
+def known_themes(data: ReportData, kind: str, found: list[Theme], limit: int = MAX_THEMES) -> None:
+    """Take ``found`` as ``themes(data, kind, limit)``: worked out elsewhere (a report's
+    helper process) from the same data."""
+    data.cache[("themes", kind, limit)] = found
+
+
 def _themes(data: ReportData, kind: str, limit: int) -> list[Theme]:
     audits = [a for a in data.audits if a.graded]
     ids = identifiers(data)

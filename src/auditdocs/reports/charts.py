@@ -29,6 +29,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from auditdocs.reports.helper import deferrable
+
 WIDTH, HEIGHT, DPI = 8.0, 4.0, 110
 #: The better half of a grading scale, best (darkest) first, and the worse half, worst
 #: (darkest) last: blue to orange, as most forms of colour blindness still tell apart.
@@ -123,6 +125,7 @@ def _label_on(fill: str, hatch: str) -> dict[str, Any]:
     return options
 
 
+@deferrable  # drawn in a helper process while a big report is laid out (reports/helper.py)
 def bars(labels: Sequence[str], values: Sequence[int], title: str, ylabel: str = "Audits") -> bytes:
     """One bar per label, each with its value written on top."""
     with rc_context(_RC):
@@ -139,6 +142,7 @@ def bars(labels: Sequence[str], values: Sequence[int], title: str, ylabel: str =
         return _png(fig)
 
 
+@deferrable  # drawn in a helper process while a big report is laid out (reports/helper.py)
 def stacked(
     categories: Sequence[str],
     series: Sequence[tuple[str, Sequence[int]]],
@@ -179,6 +183,7 @@ def _legend(ax: Any, **options: Any) -> None:
         ax.text(0.5, 0.5, "No data", ha="center", va="center", transform=ax.transAxes)
 
 
+@deferrable  # drawn in a helper process while a big report is laid out (reports/helper.py)
 def pie(
     labels: Sequence[str],
     values: Sequence[int],
@@ -219,6 +224,7 @@ def line_style(n: int) -> tuple[str, str, str]:
     return LINE_COLOURS[n % len(LINE_COLOURS)], MARKERS[n % len(MARKERS)], LINE_STYLES[n % len(LINE_STYLES)]
 
 
+@deferrable  # drawn in a helper process while a big report is laid out (reports/helper.py)
 def lines(
     x: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], title: str, ylabel: str, percent: bool
 ) -> bytes:
@@ -243,6 +249,7 @@ def lines(
         return _png(fig)
 
 
+@deferrable  # drawn in a helper process while a big report is laid out (reports/helper.py)
 def grouped(
     categories: Sequence[str], series: Sequence[tuple[str, Sequence[int]]], title: str, ylabel: str = "Audits"
 ) -> bytes:
@@ -267,6 +274,7 @@ def grouped(
         return _png(fig)
 
 
+@deferrable  # drawn in a helper process while a big report is laid out (reports/helper.py)
 def diverging(
     labels: Sequence[str], values: Sequence[float], texts: Sequence[str], title: str, xlabel: str, band: float = 0.0
 ) -> bytes:

@@ -65,8 +65,8 @@ def _folded(text: str) -> str:
     """``text`` with case folded so that whatever ``re.IGNORECASE`` matches in it, the
     folded pattern is found in the folded text (character by character: every pair of
     characters it takes for one another folds alike; checked in the tests over every
-    character)."""
-    return text.translate(_DOTTED_I).casefold()
+    character).  Text in ASCII, most of it, is only lower-cased: the same, sooner."""
+    return text.lower() if text.isascii() else text.translate(_DOTTED_I).casefold()
 
 
 @functools.lru_cache(maxsize=8192)

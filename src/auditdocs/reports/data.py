@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from auditdocs.config import Config
-from auditdocs.store.reporting import AuditRows, report_rows
+from auditdocs.store.reporting import AuditRows, FieldsByTool, report_rows
 from auditdocs.store.store import Store
 
 #: Single fields a report reads besides each domain's grade and evidence.
@@ -280,13 +280,18 @@ def _tools(config: Config) -> dict[str, ToolInfo]:
 TEXT_FIELDS = ("overall.good_practice", "overall.development")
 
 
-def report_fields(tools: Iterable[ToolInfo]) -> tuple[list[str], list[str]]:
-    """The audit fields a report reads, as (fields, texts): each configured domain's grade
-    and evidence (a report only ever asks for the domains of an audit's tool) and
-    ``REPORT_FIELDS``, the evidence and ``TEXT_FIELDS`` among the texts."""
-    domains = sorted({d.id for tool in tools for d in tool.domains})
-    texts = [*(f"domain.{d}.evidence" for d in domains), *TEXT_FIELDS]
-    return [*(f"domain.{d}.grade" for d in domains), *(f for f in REPORT_FIELDS if f not in texts)], texts
+def report_fields(tools: Iterable[ToolInfo]) -> tuple[FieldsByTool, FieldsByTool]:
+    """The audit fields a report reads, as (fields, texts), by tool (None: a tool no longer
+    configured): its domains' grades and evidence (a report only ever asks for the domains
+    of an audit's own tool) and ``REPORT_FIELDS``, the evidence and ``TEXT_FIELDS`` among
+    the texts."""
+    single = [f for f in REPORT_FIELDS if f not in TEXT_FIELDS]
+    fields: dict[str | None, list[str]] = {None: single}
+    texts: dict[str | None, list[str]] = {None: list(TEXT_FIELDS)}
+    for tool in tools:
+        fields[tool.id] = [*(f"domain.{d.id}.grade" for d in tool.domains), *single]
+        texts[tool.id] = [*(f"domain.{d.id}.evidence" for d in tool.domains), *TEXT_FIELDS]
+    return fields, texts
 
 
 def load_report_data(

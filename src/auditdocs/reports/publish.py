@@ -8,9 +8,12 @@ under ``output/reports/2026Q4/``.  Every file is readable by its owner only.
 
 A big report's workbook is built in a worker process, started (as
 ``AUDITDOCS_START_METHOD`` says: see ``auditdocs.processes``) with the data once it is read,
-while this process builds and writes the documents: on two cores the workbook, a report's
-biggest part, then costs no time of its own.  Files are written in the same order either
-way; an error in the documents stops the worker.
+while this process lays out and writes the documents: on two cores the workbook, a
+report's biggest part, costs little time of its own.  A quarter's documents take longer
+than its workbook (two kinds of learning themes, more charts): a helper process
+(``helper``) then draws the charts and works out the themes for development.  The files
+are the same bytes, written in the same order; an error in the documents stops the
+workers.
 """
 
 from __future__ import annotations
@@ -28,9 +31,10 @@ from auditdocs.config import Config
 from auditdocs.dates import check_month, parse_quarter, shift_month, uk_today
 from auditdocs.files import write_private
 from auditdocs.processes import pool_context
-from auditdocs.reports.bulletin import bulletin_document
+from auditdocs.reports.bulletin import Theme, bulletin_document, known_themes, themes
 from auditdocs.reports.data import ReportData, load_report_data
 from auditdocs.reports.excel import ModerationSection, monthly_workbook, quarterly_workbook
+from auditdocs.reports.helper import Job, helper_beside
 from auditdocs.reports.html import render_html
 from auditdocs.reports.moderation import moderation_blocks
 from auditdocs.reports.moderation_data import moderation_section_data
@@ -61,6 +65,11 @@ log = logging.getLogger(__name__)
 #: their workbook in this process: starting a worker, a new interpreter where processes
 #: are spawned, would cost more than it saves.
 WORKER_AUDITS = 2500
+
+
+def _big(data: ReportData) -> bool:
+    """Whether a report is big enough for worker processes."""
+    return len(data.audits) + len(data.earlier) >= WORKER_AUDITS
 
 
 def _workbook(
@@ -99,7 +108,7 @@ def _workbook_beside(
     def here() -> bytes:
         return _workbook(data, config, kind, period, moderation)
 
-    if len(data.audits) + len(data.earlier) < WORKER_AUDITS:
+    if not _big(data):
         yield here
         return
     context = pool_context()
@@ -137,6 +146,16 @@ def _workbook_beside(
         worker.join()
 
 
+def _sent_themes(data: ReportData, kind: str) -> list[tuple[str, list[str], str, str]]:
+    """In the helper: the themes of ``kind``, with their audits by id."""
+    return [(t.phrase, [a.audit_id for a in t.audits], t.quote, t.case_reference) for t in themes(data, kind)]
+
+
+def _received_themes(data: ReportData, sent: list[tuple[str, list[str], str, str]]) -> list[Theme]:
+    by_id = data.by_id()
+    return [Theme(phrase, [by_id[i] for i in ids], quote, case) for phrase, ids, quote, case in sent]
+
+
 def monthly_report(ws: Workspace, month: str, *, as_of: date | None = None) -> list[Path]:
     """The month's highlights report (.docx), workbook (.xlsx) and dashboard (.html).
 
@@ -147,6 +166,8 @@ def monthly_report(ws: Workspace, month: str, *, as_of: date | None = None) -> l
     config = ws.config
     data = load_report_data(ws.store(), config, [shift_month(month, -1), month], as_of or uk_today(), texts=[month])
     moderation = moderation_section_data(ws.store(), config, [month])
+    # The month's charts are drawn here: on two cores the workbook's worker and this
+    # process keep both busy, and a helper drawing them would only share the same cores.
     with _workbook_beside(data, config, "monthly", month, moderation) as workbook:
         doc = monthly_document(data, config, month)
         doc.add(*moderation_blocks(*moderation))
@@ -169,10 +190,19 @@ def quarterly_report(ws: Workspace, quarter: str, *, as_of: date | None = None) 
     config = ws.config
     data = load_report_data(ws.store(), config, months, as_of or uk_today())
     moderation = moderation_section_data(ws.store(), config, months)
-    with _workbook_beside(data, config, "quarterly", name, moderation) as workbook:
-        doc = quarterly_document(data, config, name)
-        doc.add(*moderation_blocks(*moderation))
-        bulletin = bulletin_document(data, name)
+    jobs: dict[str, Job] = {"themes": _sent_themes}
+    with (
+        _workbook_beside(data, config, "quarterly", name, moderation) as workbook,
+        helper_beside(data, _big(data), jobs) as helper,
+    ):
+        if helper.ask_job("themes", "development"):  # the two kinds of themes at once
+            themes(data, "good")
+            known_themes(data, "development", _received_themes(data, helper.result("themes", "development")))
+        with helper.drawing():
+            doc = quarterly_document(data, config, name)
+            doc.add(*moderation_blocks(*moderation))
+            bulletin = bulletin_document(data, name)
+        doc, bulletin = helper.finished(doc), helper.finished(bulletin)
         folder = _folder(ws, name)
         template = report_template(ws)
         paths = [

@@ -8,11 +8,22 @@ database driver, without SQLAlchemy's per-row result processing (they are plain 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, inspect, literal_column, null, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Connection,
+    Select,
+    and_,
+    inspect,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 
 from auditdocs.store.schema import WITHDRAWN, allocations, field_values, submissions
 
@@ -57,7 +68,7 @@ def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
         yield items[start : start + _CHUNK]
 
 
-def _driver_rows(conn: Connection, query: Select[Any]) -> list[Any]:
+def _driver_rows(conn: Connection, query: Select[Any] | CompoundSelect) -> list[Any]:
     """The rows of ``query`` as the database driver gives them (tuples), for columns that
     need no conversion (text): SQLAlchemy's result rows cost more than the query itself."""
     compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
@@ -82,22 +93,68 @@ def _decoded(value: str) -> Any:
     return json.loads(value)
 
 
+#: Field ids by the tool whose audits have them (None: the tools not named).
+FieldsByTool = Mapping[str | None, Sequence[str]]
+
+
+def _values_query(
+    where: ColumnElement[bool],
+    fields: FieldsByTool,
+    plan_fields: Sequence[str],
+    texts: FieldsByTool,
+    text_months: Sequence[str],
+) -> CompoundSelect:
+    """The current values asked for, as one query: a branch per tool (and document) whose
+    field ids the index finds one by one (a tool's own domains only: looking up every
+    tool's would mostly find nothing)."""
+    named = sorted(t for t in {*fields, *texts} if t is not None)
+    branches = []
+
+    def branch(document: str, names: Sequence[str], *where_also: ColumnElement[bool]) -> None:
+        if not names:
+            return
+        joined = allocations.join(
+            submissions,
+            and_(
+                submissions.c.audit_id == allocations.c.audit_id,
+                submissions.c.is_current.is_(True),
+                submissions.c.document == document,
+            ),
+        ).join(
+            field_values,
+            and_(field_values.c.submission_id == submissions.c.id, field_values.c.field_id.in_(sorted(set(names)))),
+        )
+        columns = (submissions.c.audit_id, submissions.c.document, field_values.c.field_id, field_values.c.value)
+        branches.append(select(*columns).select_from(joined).where(where, *where_also))
+
+    def of_tool(tool: str | None) -> ColumnElement[bool]:
+        return allocations.c.tool == tool if tool is not None else allocations.c.tool.not_in(named)
+
+    for tool, names in fields.items():
+        branch("audit", names, of_tool(tool))
+    if text_months:
+        for tool, names in texts.items():
+            branch("audit", names, of_tool(tool), allocations.c.month.in_(sorted(set(text_months))))
+    branch("plan", plan_fields)
+    return union_all(*branches)
+
+
 def audit_rows(
     conn: Connection,
-    report_fields: Sequence[str],
+    report_fields: FieldsByTool,
     plan_fields: Sequence[str],
     *,
     months: Sequence[str] = (),
     audit_ids: Sequence[str] = (),
     links: bool = True,
-    text_fields: Sequence[str] = (),
+    text_fields: FieldsByTool | None = None,
     text_months: Sequence[str] = (),
 ) -> AuditRows:
     """Audits of ``months`` or with ``audit_ids``: their allocations, audit returns, and
-    the current values of ``report_fields`` of the audit (each domain's grade among them,
-    by id), ``plan_fields`` of the returned improvement plan, and for the audits of
-    ``text_months`` the ``text_fields`` too (evidence, the overall texts: most of the data,
-    and only shown for the months a report is about)."""
+    the current values of ``report_fields`` of the audit (tool id → field ids: each
+    domain's grade among them), ``plan_fields`` of the returned improvement plan, and for
+    the audits of ``text_months`` the ``text_fields`` too (evidence, the overall texts:
+    most of the data, and only shown for the months a report is about)."""
     columns: list[Any] = [c for c in allocations.c if c.name not in ("reaudit_of", "case_start")]
     columns.append(_reaudit_column(links).label("reaudit_of"))
     wheres = [
@@ -127,30 +184,7 @@ def audit_rows(
             .order_by(submissions.c.audit_id, submissions.c.version)
         )
         out.returns += conn.execute(returns).all()
-        fields = (
-            select(submissions.c.audit_id, submissions.c.document, field_values.c.field_id, field_values.c.value)
-            .join(field_values, field_values.c.submission_id == submissions.c.id)
-            .join(allocations, allocations.c.audit_id == submissions.c.audit_id)
-            .where(
-                where,
-                submissions.c.is_current.is_(True),
-                or_(
-                    and_(submissions.c.document == "audit", field_values.c.field_id.in_(sorted(set(report_fields)))),
-                    and_(submissions.c.document == "plan", field_values.c.field_id.in_(sorted(set(plan_fields)))),
-                    *(
-                        [
-                            and_(
-                                submissions.c.document == "audit",
-                                allocations.c.month.in_(sorted(set(text_months))),
-                                field_values.c.field_id.in_(sorted(set(text_fields))),
-                            )
-                        ]
-                        if text_fields and text_months
-                        else []
-                    ),
-                ),
-            )
-        )
+        fields = _values_query(where, report_fields, plan_fields, text_fields or {}, text_months)
         # Grades, dates and yes/no repeat: each decoded once (texts, mostly each its own, are
         # not kept twice for it).
         decoded: dict[str, Any] = {}
@@ -178,9 +212,9 @@ _SHORT = 64  # characters of JSON: a grade, a date, true
 def report_rows(
     conn: Connection,
     months: Sequence[str],
-    report_fields: Sequence[str],
+    report_fields: FieldsByTool,
     plan_fields: Sequence[str],
-    text_fields: Sequence[str] = (),
+    text_fields: FieldsByTool | None = None,
     text_months: Sequence[str] = (),
 ) -> ReportRows:
     """The audits of ``months`` and, where the store links re-audits, every audit they
