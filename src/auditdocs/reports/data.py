@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from auditdocs.config import Config
-from auditdocs.store.reporting import AuditRows, FieldsByTool, report_rows
+from auditdocs.store.reporting import AuditRows, FieldsByTool, moderated_grades, report_rows
 from auditdocs.store.store import Store
 
 #: Single fields a report reads besides each domain's grade and evidence.
@@ -225,13 +225,12 @@ def _grades_of_record(store: Store, audits: Sequence[Audit]) -> None:
     months = sorted({a.month for a in audits})
     if not months:
         return
-    moderated = store.current_values_between(
-        months[0], months[-1], field_suffix=".grade", document="moderation", status="accepted"
-    )
+    with store.reading() as conn:
+        moderated = moderated_grades(conn, months[0], months[-1])
     for audit in audits:
         grades = moderated.get(audit.audit_id)
         if grades and audit.returned:
-            audit.values.update({f: g for f, g in grades.items() if isinstance(g, str) and g})
+            audit.values.update(grades)
 
 
 def _audits(rows: AuditRows) -> list[Audit]:

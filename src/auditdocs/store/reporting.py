@@ -235,3 +235,27 @@ def report_rows(
             known |= {row.audit_id for row in found.allocations}
             wanted = sorted({row.reaudit_of for row in found.allocations if row.reaudit_of} - known)
     return ReportRows(audits, earlier, links)
+
+
+def moderated_grades(conn: Connection, first: str, last: str) -> dict[str, dict[str, str]]:
+    """audit id → {grade field: grade} of the accepted current moderations of the audits
+    of months ``first`` to ``last``: the grades of record where the moderator's stand."""
+    query = (
+        select(submissions.c.audit_id, field_values.c.field_id, field_values.c.value)
+        .join(field_values, field_values.c.submission_id == submissions.c.id)
+        .join(allocations, allocations.c.audit_id == submissions.c.audit_id)
+        .where(
+            allocations.c.month >= first,
+            allocations.c.month <= last,
+            submissions.c.is_current.is_(True),
+            submissions.c.document == "moderation",
+            submissions.c.status == "accepted",
+            field_values.c.field_id.endswith(".grade", autoescape=True),
+        )
+    )
+    out: dict[str, dict[str, str]] = {}
+    for audit_id, field_id, value in conn.execute(query):
+        grade = json.loads(value) if value is not None else None
+        if isinstance(grade, str) and grade:
+            out.setdefault(audit_id, {})[field_id] = grade
+    return out
