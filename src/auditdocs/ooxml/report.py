@@ -26,6 +26,7 @@ import re
 import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +138,13 @@ _SLACK, _BORDERS = 1.02, 20
 _WRAP = 3400
 
 
+@lru_cache(maxsize=1 << 16)
+def _measure(text: str, size: float, bold: bool) -> tuple[float, float]:
+    """(widest word, width on one line up to the wrap width) of a cell's text, in twips:
+    measured once per distinct text (a report's cells repeat their grades, dates, teams)."""
+    return longest_word(text, size, bold), min(text_width(text, size, bold), _WRAP)
+
+
 def column_widths(metrics: TableMetrics, header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[int] | None:
     """Each column's width (twips) summing to the table's: at least its widest word or
     date (header bold), more for columns whose text is longer, up to a few words a line;
@@ -148,8 +156,9 @@ def column_widths(metrics: TableMetrics, header: Sequence[str], rows: Sequence[S
         for n, text in enumerate(cells):
             if n >= count or not text:
                 continue
-            least[n] = max(least[n], longest_word(text, size, bold))
-            wanted[n] = max(wanted[n], min(text_width(text, size, bold), _WRAP))
+            word, line = _measure(text, size, bold)
+            least[n] = max(least[n], word)
+            wanted[n] = max(wanted[n], line)
     pad = metrics.margins + _BORDERS
     least = [x * _SLACK + pad for x in least]
     wanted = [max(w * _SLACK + pad, x) for w, x in zip(wanted, least, strict=True)]

@@ -34,7 +34,7 @@ from typing import Any
 
 import xlsxwriter
 from xlsxwriter.format import Format
-from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.utility import xl_col_to_name, xl_range, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from auditdocs.config import Config
@@ -112,6 +112,7 @@ class Book:
              "created": now().replace(tzinfo=None)}
         )  # fmt: skip
         self._table_names: set[str] = set()
+        self._widen: dict[str, tuple[str, str]] = {}  # table name → (range given, whole range)
         self._formats: dict[tuple[tuple[str, Any], ...], Format] = {}
         self._texts: dict[str, str] = {}
         self._quoted = self.format(quote=True)
@@ -254,12 +255,20 @@ class Book:
             while name.lower() in {n.lower() for n in names}:  # a table's column names are unique
                 name += " (2)"
             names.append(name)
+        last_row, last_col, name = max(sheet.row - 1, top + 1), len(names) - 1, self._table_name(caption)
+        # A sheet whose rows are written as XML holds this one table.  XlsxWriter checks that
+        # a new table overlaps no other by visiting each of its cells (0.6-1.3 s CPU for a
+        # 10,000-audit quarter's data sheets), so such a table is defined over its header and
+        # first row here and given its whole range when the package is written (``close``).
+        short = sheet.rows is not None and last_row > top + 1
         sheet.ws.add_table(
-            top, 0, max(sheet.row - 1, top + 1), len(names) - 1,
-            {"name": self._table_name(caption), "style": TABLE_STYLE,
+            top, 0, top + 1 if short else last_row, last_col,
+            {"name": name, "style": TABLE_STYLE,
              "columns": [{"header": n, "header_format": self.format(HEADER, quote=n.startswith(FORMULA_START))}
                          for n in names]},
         )  # fmt: skip
+        if short:
+            self._widen[name] = (xl_range(top, 0, top + 1, last_col), xl_range(top, 0, last_row, last_col))
 
     def _table_name(self, caption: str) -> str:
         """A workbook-unique table name from a caption ("Overall grades" → OverallGrades)."""
@@ -285,6 +294,8 @@ class Book:
                 sheet = written.get(info.filename)
                 if sheet is not None:
                     body = _with_rows(body, sheet)
+                elif info.filename.startswith("xl/tables/") and self._widen:
+                    body = _widened(body, self._widen)
                 elif info.filename == "docProps/core.xml":
                     body = _with_language(body)
                 zout.writestr(info, body, compress_type=zipfile.ZIP_DEFLATED, compresslevel=_LEVEL)
@@ -311,6 +322,16 @@ def _string_cell(text: str, quoted: int) -> str:
     xml = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     style = f' s="{quoted}"' if text.startswith(FORMULA_START) else ""
     return f'{style} t="inlineStr"><is><t>{xml}</t></is></c>'
+
+
+def _widened(table: bytes, widen: Mapping[str, tuple[str, str]]) -> bytes:
+    """A table part XlsxWriter wrote over a table's first rows, given the table's whole
+    range (its own and its filter's), if ``widen`` names it."""
+    found = re.search(rb'<table [^>]*\bname="([^"]+)"', table)
+    if found is None or found.group(1).decode() not in widen:
+        return table
+    given, whole = widen[found.group(1).decode()]
+    return table.replace(f'ref="{given}"'.encode(), f'ref="{whole}"'.encode())
 
 
 def _with_language(core: bytes) -> bytes:
