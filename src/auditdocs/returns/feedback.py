@@ -111,9 +111,6 @@ def write_feedback(
     folder = ws.output_dir / alloc.month / "feedback" / safe_name(to_name)
     kind = {"plan": "plan amendments", "moderation": "moderation amendments"}.get(document, "amendments")
     stem = f"{safe_name(alloc.audit_id)} {safe_name(alloc.case_reference)} {kind} {version}"
-    doc_path = folder / f"{stem}.docx"
-    write_private(doc_path, commented)
-
     lines = [
         f"Dear {to_name},",
         "",
@@ -132,14 +129,23 @@ def write_feedback(
             *[f"  - {labels.get(f.field or '', 'The form')}: {f.message}" for f in warnings],
         ]
     lines += ["", "Quality Assurance team", ws.config.settings.organisation.name]
+    address = f"{to_name} <{to_email}>" if to_email else to_name
+    subject = f"Audit {alloc.audit_id} ({alloc.case_reference}): amendments needed by {deadline}"
+    return _copy_and_draft(folder / stem, commented, address, subject, lines)
+
+
+def _copy_and_draft(stem: Path, document: bytes, to: str, subject: str, lines: list[str]) -> list[Path]:
+    """Write a commented copy (``stem``.docx) and a draft message to ``to`` with it attached
+    (``stem``.eml, which Outlook opens as a draft to send); returns their paths."""
+    doc_path, eml_path = stem.with_name(stem.name + ".docx"), stem.with_name(stem.name + ".eml")
+    write_private(doc_path, document)
     msg = EmailMessage()
-    msg["To"] = f"{to_name} <{to_email}>" if to_email else to_name
-    msg["Subject"] = f"Audit {alloc.audit_id} ({alloc.case_reference}): amendments needed by {deadline}"
-    msg["X-Unsent"] = "1"  # Outlook opens it as a draft to send
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["X-Unsent"] = "1"
     msg["Date"] = format_datetime(now())
     msg.set_content("\n".join(lines))
-    msg.add_attachment(commented, maintype=DOCX_TYPE[0], subtype=DOCX_TYPE[1], filename=doc_path.name)
-    eml_path = folder / f"{stem}.eml"
+    msg.add_attachment(document, maintype=DOCX_TYPE[0], subtype=DOCX_TYPE[1], filename=doc_path.name)
     write_private(eml_path, bytes(msg))
     return [doc_path, eml_path]
 
@@ -185,8 +191,6 @@ def write_moderation_feedback(
     commented = with_core_properties(commented, CoreProperties(title, ws.config.settings.organisation.name, now()))
     folder = ws.output_dir / alloc.month / "feedback" / safe_name(alloc.auditor)
     stem = f"{safe_name(alloc.audit_id)} {safe_name(alloc.case_reference)} moderation {version}"
-    doc_path = folder / f"{stem}.docx"
-    write_private(doc_path, commented)
     lines = [
         f"Dear {alloc.auditor},",
         "",
@@ -201,16 +205,9 @@ def write_moderation_feedback(
         "Quality Assurance team",
         ws.config.settings.organisation.name,
     ]
-    msg = EmailMessage()
-    msg["To"] = formataddr((alloc.auditor, alloc.auditor_email)) if alloc.auditor_email else alloc.auditor
-    msg["Subject"] = f"Audit {alloc.audit_id} ({alloc.case_reference}): moderation feedback"
-    msg["X-Unsent"] = "1"
-    msg["Date"] = format_datetime(now())
-    msg.set_content("\n".join(lines))
-    msg.add_attachment(commented, maintype=DOCX_TYPE[0], subtype=DOCX_TYPE[1], filename=doc_path.name)
-    eml_path = folder / f"{stem}.eml"
-    write_private(eml_path, bytes(msg))
-    return [doc_path, eml_path]
+    to = formataddr((alloc.auditor, alloc.auditor_email)) if alloc.auditor_email else alloc.auditor
+    subject = f"Audit {alloc.audit_id} ({alloc.case_reference}): moderation feedback"
+    return _copy_and_draft(folder / stem, commented, to, subject, lines)
 
 
 def _existing(ws: Workspace, alloc: Allocation, document: str) -> list[Path]:

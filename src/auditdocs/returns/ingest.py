@@ -331,12 +331,17 @@ class Ingester:
         subs = self.store.submissions_of(alloc.audit_id)
         return next((s for s in subs if s["document"] == document and s["is_current"]), None)
 
+    def _auditor_values(self, alloc: Allocation) -> dict[str, Any]:
+        """The values of the audit's current return (what a moderation is compared with)."""
+        current = self._current(alloc)
+        return self.store.values_of([current["id"]])[current["id"]] if current else {}
+
     def _judge_moderation(
         self, parsed: ParsedForm, alloc: Allocation, draw: Moderation, outcome: Outcome, received_at: datetime
     ) -> None:
         """A moderation form is checked against the audit it moderates (the auditor's
         current return): every grade given, a rationale where the grades differ."""
-        auditor = self.store.current_values(alloc.month).get(alloc.audit_id, {})
+        auditor = self._auditor_values(alloc)
         checked = check_moderation(parsed.fields, self.config.tool(alloc.tool), self.config.settings, auditor)
         current = self._current(alloc, "moderation")
         due = current["resubmit_by"] if current and current["status"] == "needs_amendment" else None
@@ -349,7 +354,7 @@ class Ingester:
         """An accepted moderation: where its overall grade differs from the auditor's, the
         auditor's own document with a comment at each grade the moderator gave otherwise
         (written once per moderation version).  Returns the files and the ingest line's note."""
-        auditor = self.store.current_values(alloc.month).get(alloc.audit_id, {})
+        auditor = self._auditor_values(alloc)
         diffs = differences(self.config.tool(alloc.tool), auditor, parsed.fields)
         labels = self.config.settings.grading
         names = {g.id: g.label for g in [*labels.grades, labels.not_applicable]}

@@ -237,9 +237,18 @@ def report_rows(
     return ReportRows(audits, earlier, links)
 
 
-def moderated_grades(conn: Connection, first: str, last: str) -> dict[str, dict[str, str]]:
-    """audit id → {grade field: grade} of the accepted current moderations of the audits
-    of months ``first`` to ``last``: the grades of record where the moderator's stand."""
+def current_values_query(
+    first: str,
+    last: str,
+    field_prefix: str = "",
+    document: str = "audit",
+    field_suffix: str = "",
+    tool: str | None = None,
+    status: str | None = None,
+) -> Select[Any]:
+    """(audit id, field id, JSON value) of the current returns of ``document`` of the audits
+    of months ``first`` to ``last``, for the field ids with the given prefix and suffix; of
+    one tool type and one status if given (``Store.current_values_between``)."""
     query = (
         select(submissions.c.audit_id, field_values.c.field_id, field_values.c.value)
         .join(field_values, field_values.c.submission_id == submissions.c.id)
@@ -248,11 +257,22 @@ def moderated_grades(conn: Connection, first: str, last: str) -> dict[str, dict[
             allocations.c.month >= first,
             allocations.c.month <= last,
             submissions.c.is_current.is_(True),
-            submissions.c.document == "moderation",
-            submissions.c.status == "accepted",
-            field_values.c.field_id.endswith(".grade", autoescape=True),
+            submissions.c.document == document,
+            field_values.c.field_id.startswith(field_prefix, autoescape=True),
+            field_values.c.field_id.endswith(field_suffix, autoescape=True),
         )
     )
+    if tool is not None:
+        query = query.where(allocations.c.tool == tool)
+    if status is not None:
+        query = query.where(submissions.c.status == status)
+    return query
+
+
+def moderated_grades(conn: Connection, first: str, last: str, field_prefix: str = "") -> dict[str, dict[str, str]]:
+    """audit id → {grade field: grade} of the accepted current moderations of the audits
+    of months ``first`` to ``last``: the grades of record where the moderator's stand."""
+    query = current_values_query(first, last, field_prefix, "moderation", ".grade", status="accepted")
     out: dict[str, dict[str, str]] = {}
     for audit_id, field_id, value in conn.execute(query):
         grade = json.loads(value) if value is not None else None

@@ -36,6 +36,7 @@ from auditdocs.allocation.record import Allocation
 from auditdocs.dates import now
 from auditdocs.errors import StoreConflict, StoreDisconnected, StoreError
 from auditdocs.returns.findings import READING_RULE, Finding
+from auditdocs.store.reporting import current_values_query, moderated_grades
 from auditdocs.store.schema import (
     MIGRATIONS,
     STATES,
@@ -423,23 +424,7 @@ class Store:
         """As :meth:`current_values`, for the months ``first`` to ``last`` (both included),
         of one tool type if ``tool`` is given, of current returns of one ``status`` (e.g.
         accepted) if given."""
-        query = (
-            select(submissions.c.audit_id, field_values.c.field_id, field_values.c.value)
-            .join(field_values, field_values.c.submission_id == submissions.c.id)
-            .join(allocations, allocations.c.audit_id == submissions.c.audit_id)
-            .where(
-                allocations.c.month >= first,
-                allocations.c.month <= last,
-                submissions.c.is_current.is_(True),
-                submissions.c.document == document,
-                field_values.c.field_id.startswith(field_prefix, autoescape=True),
-                field_values.c.field_id.endswith(field_suffix, autoescape=True),
-            )
-        )
-        if tool is not None:
-            query = query.where(allocations.c.tool == tool)
-        if status is not None:
-            query = query.where(submissions.c.status == status)
+        query = current_values_query(first, last, field_prefix, document, field_suffix, tool, status)
         out: dict[str, dict[str, Any]] = {}
         with self.reading() as conn:
             for audit_id, field_id, value in conn.execute(query):
@@ -455,14 +440,11 @@ class Store:
         values = self.current_values_between(first, last, field_prefix, tool=tool)
         if rule != "moderator":
             return values
-        moderated = self.current_values_between(
-            first, last, field_prefix, document="moderation", tool=tool, status="accepted"
-        )
+        with self.reading() as conn:
+            moderated = moderated_grades(conn, first, last, field_prefix)
         for audit_id, grades in moderated.items():
             if audit_id in values:
-                values[audit_id].update(
-                    {f: g for f, g in grades.items() if f.endswith(".grade") and g is not None}
-                )
+                values[audit_id].update(grades)
         return values
 
     def current_returns(self, month: str, document: str = "audit") -> list[tuple[int, str]]:
