@@ -104,3 +104,12 @@ def test_the_fast_yaml_parser_reads_the_config_as_the_slow_one(ws: Workspace) ->
         text = path.read_text(encoding="utf-8")
         fast = loader.yaml.load(text, Loader=loader._FastUniqueKeyLoader)
         assert fast == loader.yaml.load(text, Loader=loader._UniqueKeyLoader), path.name
+
+
+def test_a_report_counts_working_days_from_the_cached_bank_holidays(ws: Workspace) -> None:
+    """Reports count working days (discussions due, amendments overdue) with the bank
+    holidays kept in the config's summary: working them out costs a big report 0.15 s."""
+    _without_summary(ws)
+    first = heavy_imports(ws, "report", "monthly", "--month", "2026-11")
+    assert "holidays" in first, "worked out once, the first time after the config changed"
+    assert "holidays" not in heavy_imports(ws, "report", "monthly", "--month", "2026-11")
