@@ -182,16 +182,16 @@ class ReportData:
     def label(self, grade_id: str | None) -> str:
         if grade_id is None:
             return "Not graded"
-        for g in [*self.grades, self.not_applicable]:
-            if g.id == grade_id:
-                return g.label
-        return grade_id
+        labels = self.cache.get("labels")
+        if labels is None:  # asked for hundreds of thousands of times by a big report
+            labels = self.cache["labels"] = {g.id: g.label for g in reversed([*self.grades, self.not_applicable])}
+        return str(labels.get(grade_id, grade_id))
 
     def rank(self, grade_id: str | None) -> int | None:
-        for g in self.grades:
-            if g.id == grade_id:
-                return g.rank
-        return None
+        ranks = self.cache.get("ranks")
+        if ranks is None:
+            ranks = self.cache["ranks"] = {g.id: g.rank for g in reversed(self.grades)}
+        return ranks.get(grade_id) if grade_id is not None else None
 
     @property
     def worst(self) -> GradeInfo:

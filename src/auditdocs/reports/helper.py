@@ -18,6 +18,7 @@ is drawn where it is asked for; if the helper dies, what it did not send is done
 from __future__ import annotations
 
 import functools
+import gc
 import importlib
 import logging
 import multiprocessing.connection
@@ -59,6 +60,7 @@ def _chart(module: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
 
 def _help(conn: multiprocessing.connection.Connection, data: ReportData | None, jobs: dict[str, Job]) -> None:
     """In the helper: do what is asked, in order, until told to stop."""
+    gc.freeze()  # the report's data left out of collections (``publish._frozen``)
     while (asked := conn.recv()) is not None:
         what, key, *rest = asked
         try:

@@ -33,8 +33,12 @@ def abbreviation(data: ReportData, grade_id: str | None) -> str:
     """A short code for a grade ('Requires Improvement' → 'RI'), for wide tables."""
     if grade_id is None:
         return "–"
-    label = data.label(grade_id)
-    return "".join(w[0] for w in label.split() if w[0].isalnum()).upper() or label
+    key = ("abbreviation", grade_id)
+    found = data.cache.get(key)
+    if found is None:
+        label = data.label(grade_id)
+        found = data.cache[key] = "".join(w[0] for w in label.split() if w[0].isalnum()).upper() or label
+    return str(found)
 
 
 def grade_key(data: ReportData) -> str:
