@@ -154,3 +154,33 @@ def test_the_data_is_left_out_of_collections_while_a_report_is_built(quarter, wo
     with pytest.raises(TemplateError):
         monthly_report(quarter.ws, "2026-12", as_of=AS_OF)
     assert gc.get_freeze_count() == 0 and gc.isenabled()
+
+
+def test_a_big_reports_months_are_read_by_two_processes_alike(quarter, in_one_process, worker, monkeypatch, tmp_path):
+    """A big report's first months' values are read by a forked process while this one
+    reads the rest (the reading is a big report's part nothing else can run beside): the
+    files are the same bytes; a reader that fails leaves the reading to this process."""
+    from auditdocs.store import reporting
+
+    readers = tmp_path / "readers"
+    read = reporting._values
+
+    def noted(*args: object) -> list[tuple[str, str, str, object]]:
+        with readers.open("a") as out:  # a forked reader's memory is its own: noted in a file
+            out.write(f"{os.getpid()}\n")
+        return read(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(reporting, "_values", noted)
+    monkeypatch.setenv("AUDITDOCS_START_METHOD", "fork")
+    assert _reports(quarter) == in_one_process
+    pids = set(readers.read_text().split())
+    assert str(MAIN) in pids and len(pids) > 1, "a forked process read some of the values"
+
+    def fails_there(*args: object) -> list[tuple[str, str, str, object]]:
+        if os.getpid() != MAIN:
+            raise StoreError("the reader's error")
+        return read(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(reporting, "_values", fails_there)
+    assert _reports(quarter) == in_one_process
+    assert multiprocessing.active_children() == []

@@ -119,9 +119,11 @@ def test_versions_and_current_values(ws):
     assert row["state"] == "accepted" and row["urgent"] is True and row["version"] == 2
 
 
-def test_reports_read_every_kind_of_value_as_stored(ws):
+def test_reports_read_every_kind_of_value_as_stored(ws, monkeypatch):
     """Reports fetch the values straight from the database driver and read a plain string
-    between its quotes: every kind of value still reads back as stored, on either database."""
+    between its quotes: every kind of value still reads back as stored, on either database;
+    read by a forked process too (a big report's first months), which leaves this
+    process's connections working."""
     from auditdocs.reports.data import load_report_data
 
     store = ws.store()
@@ -146,6 +148,14 @@ def test_reports_read_every_kind_of_value_as_stored(ws):
     data = load_report_data(store, ws.config, ["2026-11"], NOW.date())
     audit = next(a for a in data.audits if a.audit_id == "2026-11-001")
     assert audit.values == {k: v for k, v in values.items() if ".criteria." not in k}
+    monkeypatch.setenv("AUDITDOCS_START_METHOD", "fork")
+    months = ["2026-11", "2026-12"]  # November's values read by the forked process
+    here = load_report_data(store, ws.config, months, NOW.date())
+    beside = load_report_data(store, ws.config, months, NOW.date(), beside_from=0)
+    assert [(a.audit_id, a.values) for a in beside.audits] == [(a.audit_id, a.values) for a in here.audits]
+    assert next(a for a in beside.audits if a.audit_id == "2026-11-001").values == audit.values
+    # this process's connections still work after the fork
+    assert store.current_values("2026-11", "overall.")["2026-11-001"]["overall.grade"] == "good"
 
 
 def test_a_failed_transaction_leaves_nothing(ws):

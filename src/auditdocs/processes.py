@@ -9,12 +9,17 @@ and what it needs are sent to it, and it imports what it uses itself).
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
 import multiprocessing.context
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from typing import Any, TypeVar
 
 from auditdocs.errors import UsageError
 
 START_METHOD_VARIABLE = "AUDITDOCS_START_METHOD"
+T = TypeVar("T")
 
 
 def pool_context() -> multiprocessing.context.BaseContext:
@@ -27,3 +32,49 @@ def pool_context() -> multiprocessing.context.BaseContext:
             f"set it to one of {', '.join(multiprocessing.get_all_start_methods())}, or unset it"
         )
     return multiprocessing.get_context(method)
+
+
+def _send_result(out: multiprocessing.connection.Connection, work: Callable[[], Any]) -> None:
+    """In a forked process: do ``work`` and send back its result (nothing if it failed)."""
+    with suppress(BaseException):  # the parent does the work itself then, and raises as it would
+        out.send(work())
+    out.close()
+
+
+@contextmanager
+def forked(work: Callable[[], T]) -> Iterator[Callable[[], T]]:
+    """A function giving ``work()``, done meanwhile by a forked process: it starts with
+    everything this process has (``work`` need not be picklable; its result must be).
+    Where processes are not forked (``pool_context``: spawn on Windows and macOS) or
+    cannot be started, or if the process fails or dies, ``work`` is done here when its
+    result is asked for, raising here what it raises.  The process is stopped at the end
+    of the block."""
+    context = pool_context()
+    if context.get_start_method() != "fork":
+        yield work
+        return
+    try:
+        receive, send = context.Pipe(duplex=False)
+        process = context.Process(  # type: ignore[attr-defined]
+            target=_send_result, args=(send, work), name="auditdocs-beside", daemon=True
+        )
+        process.start()
+    except (OSError, NotImplementedError):  # no processes here (some sandboxes)
+        yield work
+        return
+    send.close()
+
+    def result() -> T:
+        try:
+            got: T = receive.recv()
+        except (EOFError, OSError):  # it failed or died: done here, raising here what it raises
+            return work()
+        return got
+
+    try:
+        yield result
+    finally:
+        receive.close()
+        if process.is_alive():
+            process.terminate()
+        process.join()

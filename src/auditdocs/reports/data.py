@@ -11,12 +11,21 @@ not plan rows.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from auditdocs.config import Config
-from auditdocs.store.reporting import AuditRows, FieldsByTool, moderated_grades, report_rows
+from auditdocs.processes import forked
+from auditdocs.store.reporting import (
+    AuditRows,
+    FieldsByTool,
+    count_audits,
+    moderated_grades,
+    months_values,
+    report_rows,
+)
 from auditdocs.store.store import Store
 
 #: Single fields a report reads besides each domain's grade and evidence.
@@ -294,17 +303,38 @@ def report_fields(tools: Iterable[ToolInfo]) -> tuple[FieldsByTool, FieldsByTool
 
 
 def load_report_data(
-    store: Store, config: Config, months: Sequence[str], as_of: date, *, texts: Sequence[str] | None = None
+    store: Store,
+    config: Config,
+    months: Sequence[str],
+    as_of: date,
+    *,
+    texts: Sequence[str] | None = None,
+    beside_from: int | None = None,
 ) -> ReportData:
     """The audits of ``months`` and, where the store links re-audits, every audit they
     re-audit (followed back through earlier months).  The texts auditors wrote (evidence,
     good practice, development) are read for the audits of the months in ``texts`` only
     (default: every one of ``months``; never for the earlier audits of re-audit chains):
-    the month before a monthly report's is only counted."""
+    the month before a monthly report's is only counted.
+
+    Months of ``beside_from`` audits or more are read by two processes at once: the
+    values of the first half of them (most of the reading is the database's work and
+    decoding the values) by a forked process (``processes.forked``), started before this
+    process takes a connection, while this one reads the rest."""
     tools = _tools(config)
     fields, text_fields = report_fields(tools.values())
-    with store.reading() as conn:
-        found = report_rows(conn, months, fields, (PLAN_DISCUSSION,), text_fields, months if texts is None else texts)
+    text_months = months if texts is None else texts
+    split = 0
+    if beside_from is not None and len(months) > 1:
+        with store.reading() as conn:
+            split = len(months) // 2 if count_audits(conn, months) >= beside_from else 0
+    first = list(months[:split])
+
+    def theirs() -> list[tuple[str, str, str, Any]]:
+        return months_values(store.engine, first, fields, (PLAN_DISCUSSION,), text_fields, text_months)
+
+    with forked(theirs) if split else nullcontext(theirs) as their_values, store.reading() as conn:
+        found = report_rows(conn, months, fields, (PLAN_DISCUSSION,), text_fields, text_months, split, their_values)
     audits, earlier_audits, links = _audits(found.audits), _audits(found.earlier), found.reaudit_links
     earlier = {a.audit_id: a for a in earlier_audits}
     settings = config.settings

@@ -196,7 +196,7 @@ def monthly_report(ws: Workspace, month: str, *, as_of: date | None = None) -> l
     config = ws.config
     ws.with_bank_holidays()  # from the config's cache: no `holidays` to import and work through (0.15 s)
     months, today = [shift_month(month, -1), month], as_of or uk_today()
-    data = _read(lambda: load_report_data(ws.store(), config, months, today, texts=[month]))
+    data = _read(lambda: load_report_data(ws.store(), config, months, today, texts=[month], beside_from=WORKER_AUDITS))
     moderation = moderation_section_data(ws.store(), config, [month])
     # The month's charts are drawn here: on two cores the workbook's worker and this
     # process keep both busy, and a helper drawing them would only share the same cores.
@@ -221,7 +221,7 @@ def quarterly_report(ws: Workspace, quarter: str, *, as_of: date | None = None) 
     name, months = parse_quarter(quarter)
     config = ws.config
     ws.with_bank_holidays()
-    data = _read(lambda: load_report_data(ws.store(), config, months, as_of or uk_today()))
+    data = _read(lambda: load_report_data(ws.store(), config, months, as_of or uk_today(), beside_from=WORKER_AUDITS))
     moderation = moderation_section_data(ws.store(), config, months)
     jobs: dict[str, Job] = {"themes": _sent_themes}
     with (

@@ -8,7 +8,7 @@ database driver, without SQLAlchemy's per-row result processing (they are plain 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,8 +16,10 @@ from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
     Connection,
+    Engine,
     Select,
     and_,
+    func,
     inspect,
     literal_column,
     null,
@@ -149,25 +151,32 @@ def audit_rows(
     links: bool = True,
     text_fields: FieldsByTool | None = None,
     text_months: Sequence[str] = (),
+    split: int = 0,
+    their_values: Callable[[], list[tuple[str, str, str, Any]]] | None = None,
 ) -> AuditRows:
     """Audits of ``months`` or with ``audit_ids``: their allocations, audit returns, and
     the current values of ``report_fields`` of the audit (tool id → field ids: each
     domain's grade among them), ``plan_fields`` of the returned improvement plan, and for
     the audits of ``text_months`` the ``text_fields`` too (evidence, the overall texts:
-    most of the data, and only shown for the months a report is about)."""
+    most of the data, and only shown for the months a report is about).
+
+    ``split``: the values of the first ``split`` of ``months`` are ``their_values()``,
+    read elsewhere (``months_values``: by a forked process while this reads the rest)."""
     columns: list[Any] = [c for c in allocations.c if c.name not in ("reaudit_of", "case_start")]
     columns.append(_reaudit_column(links).label("reaudit_of"))
-    wheres = [
-        and_(where, allocations.c.state != WITHDRAWN)  # taken back before any return: not reported
-        for where in (
-            [allocations.c.month.in_(list(months))]
-            if months
-            else [allocations.c.audit_id.in_(list(chunk)) for chunk in _chunks(list(audit_ids))]
-        )
-    ]
+
+    def kept(where: ColumnElement[bool]) -> ColumnElement[bool]:
+        return and_(where, allocations.c.state != WITHDRAWN)  # taken back before any return: not reported
+
+    wheres = (
+        [allocations.c.month.in_(list(months))]
+        if months
+        else [allocations.c.audit_id.in_(list(chunk)) for chunk in _chunks(list(audit_ids))]
+    )
     out = AuditRows()
+    split = split if months and their_values is not None else 0
     for where in wheres:
-        out.allocations += conn.execute(select(*columns).where(where).order_by(allocations.c.audit_id)).all()
+        out.allocations += conn.execute(select(*columns).where(kept(where)).order_by(allocations.c.audit_id)).all()
         returns = (
             select(
                 submissions.c.audit_id,
@@ -180,29 +189,52 @@ def audit_rows(
                 submissions.c.resubmit_by,
             )
             .join(allocations, allocations.c.audit_id == submissions.c.audit_id)
-            .where(where, submissions.c.document == "audit")
+            .where(kept(where), submissions.c.document == "audit")
             .order_by(submissions.c.audit_id, submissions.c.version)
         )
         out.returns += conn.execute(returns).all()
-        fields = _values_query(where, report_fields, plan_fields, text_fields or {}, text_months)
-        # Grades, dates and yes/no repeat: each decoded once (texts, mostly each its own, are
-        # not kept twice for it).
-        decoded: dict[str, Any] = {}
-        values = out.values
-        for audit_id, document, field_id, value in _driver_rows(conn, fields):
-            if value is None:
-                pass
-            elif len(value) > _SHORT:
-                value = _decoded(value)
-            elif (found := decoded.get(value, _MISSING)) is not _MISSING:
-                value = found
-            else:
-                found = _decoded(value)
-                if not isinstance(found, list | dict):
-                    decoded[value] = found
-                value = found
-            values.append((audit_id, document, field_id, value))
+        ours = kept(allocations.c.month.in_(list(months[split:]))) if split else kept(where)
+        out.values += _values(conn, _values_query(ours, report_fields, plan_fields, text_fields or {}, text_months))
+    if split and their_values is not None:
+        out.values[:0] = their_values()
     return out
+
+
+def months_values(
+    engine: Engine,
+    months: Sequence[str],
+    report_fields: FieldsByTool,
+    plan_fields: Sequence[str],
+    text_fields: FieldsByTool | None = None,
+    text_months: Sequence[str] = (),
+) -> list[tuple[str, str, str, Any]]:
+    """The values ``audit_rows`` reads for the audits of ``months``, read on a connection of
+    its own (in a forked process: none of the parent's crosses the fork, ``store.py``)."""
+    where = and_(allocations.c.month.in_(list(months)), allocations.c.state != WITHDRAWN)
+    with engine.connect() as conn:
+        return _values(conn, _values_query(where, report_fields, plan_fields, text_fields or {}, text_months))
+
+
+def _values(conn: Connection, query: CompoundSelect) -> list[tuple[str, str, str, Any]]:
+    """The rows of a values query (``_values_query``), each value decoded."""
+    # Grades, dates and yes/no repeat: each decoded once (texts, mostly each its own, are
+    # not kept twice for it).
+    decoded: dict[str, Any] = {}
+    values: list[tuple[str, str, str, Any]] = []
+    for audit_id, document, field_id, value in _driver_rows(conn, query):
+        if value is None:
+            pass
+        elif len(value) > _SHORT:
+            value = _decoded(value)
+        elif (found := decoded.get(value, _MISSING)) is not _MISSING:
+            value = found
+        else:
+            found = _decoded(value)
+            if not isinstance(found, list | dict):
+                decoded[value] = found
+            value = found
+        values.append((audit_id, document, field_id, value))
+    return values
 
 
 _MISSING = object()
@@ -216,13 +248,16 @@ def report_rows(
     plan_fields: Sequence[str],
     text_fields: FieldsByTool | None = None,
     text_months: Sequence[str] = (),
+    split: int = 0,
+    their_values: Callable[[], list[tuple[str, str, str, Any]]] | None = None,
 ) -> ReportRows:
     """The audits of ``months`` and, where the store links re-audits, every audit they
     re-audit (followed back through earlier months: one round of queries per step back in
-    time, not per audit); the ``text_fields`` of the audits of ``text_months`` only."""
+    time, not per audit); the ``text_fields`` of the audits of ``text_months`` only.  The
+    values of the first ``split`` months are ``their_values()`` (``audit_rows``)."""
     links = has_reaudit_column(conn)
     audits = audit_rows(conn, report_fields, plan_fields, months=months, links=links, text_fields=text_fields,
-                        text_months=text_months)  # fmt: skip
+                        text_months=text_months, split=split, their_values=their_values)  # fmt: skip
     earlier = AuditRows()
     if links:
         known = {row.audit_id for row in audits.allocations}
@@ -235,6 +270,11 @@ def report_rows(
             known |= {row.audit_id for row in found.allocations}
             wanted = sorted({row.reaudit_of for row in found.allocations if row.reaudit_of} - known)
     return ReportRows(audits, earlier, links)
+
+
+def count_audits(conn: Connection, months: Sequence[str]) -> int:
+    """How many audits ``months`` have (withdrawn ones too: what a report reads, roughly)."""
+    return int(conn.execute(select(func.count()).where(allocations.c.month.in_(list(months)))).scalar_one())
 
 
 def current_values_query(
