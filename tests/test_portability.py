@@ -54,3 +54,45 @@ def test_a_spawned_worker_opens_its_own_store(tmp_path: Path) -> None:
     with multiprocessing.get_context("spawn").Pool(1) as pool:
         assert pool.apply(_state_in_worker, (url,)) == "issued"
     assert store.allocation(ALLOCATION.audit_id) is not None
+
+
+def test_work_beside_is_done_here_when_its_process_is_stuck_fails_or_cannot_fork(monkeypatch) -> None:
+    """``processes.forked``: a forked process's result when it gives one; the work done
+    here, as if there were no process, when it is stuck past the wait, when it fails, and
+    where processes are spawned (Windows, macOS)."""
+    import os
+    import time
+
+    from auditdocs import processes
+
+    here = os.getpid()
+    monkeypatch.setenv("AUDITDOCS_START_METHOD", "fork")
+
+    def whose() -> int:
+        return os.getpid()
+
+    with processes.forked(whose) as result:
+        assert result() != here, "done by the forked process"
+
+    def stuck_there() -> int:
+        if os.getpid() != here:
+            time.sleep(60)
+        return os.getpid()
+
+    monkeypatch.setattr(processes, "FORKED_WAIT", 0.5)
+    started = time.monotonic()
+    with processes.forked(stuck_there) as result:
+        assert result() == here
+    assert time.monotonic() - started < 10, "the stuck process was stopped, not waited for"
+    assert multiprocessing.active_children() == []
+
+    def fails_there() -> int:
+        if os.getpid() != here:
+            raise RuntimeError("only there")
+        return os.getpid()
+
+    with processes.forked(fails_there) as result:
+        assert result() == here
+    monkeypatch.setenv("AUDITDOCS_START_METHOD", "spawn")
+    with processes.forked(whose) as result:
+        assert result() == here

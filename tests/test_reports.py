@@ -478,6 +478,25 @@ def test_rows_written_as_xml_read_back_as_xlsxwriter_writes_them(tmp_path, text,
         book.row(sheet, ["after"])
 
 
+def test_a_table_of_rows_written_as_xml_is_as_wide_as_its_header(tmp_path):
+    """An empty list (one row saying so) under a six-column header, written as XML like the
+    data and re-audit sheets: the sheet's dimension covers the header, so a reader that
+    trusts it (openpyxl read-only, as Power Query and pandas read) loses no column."""
+    book = Book()
+    sheet = book.sheet("Inadequate and re-audits")
+    sheet.row = 1
+    book.rows(sheet, [["No case was judged Inadequate and no re-audit was returned."]])
+    header = ["Case", "Month", "Audit ID", "Overall", "Visits", "Plans"]
+    book.define(sheet, 0, header, "Inadequate cases and re-audits")
+    path = tmp_path / "empty.xlsx"
+    path.write_bytes(book.close())
+    with zipfile.ZipFile(path) as z:
+        assert b'<dimension ref="A1:F2"/>' in z.read("xl/worksheets/sheet1.xml")
+    rows = list(load_workbook(path, read_only=True)["Inadequate and re-audits"].iter_rows(values_only=True))
+    assert rows[0] == tuple(header)
+    assert rows[1][0] == "No case was judged Inadequate and no re-audit was returned."
+
+
 def test_files_are_owner_only(reports):
     for paths in reports.values():
         for path in paths:

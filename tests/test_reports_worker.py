@@ -184,3 +184,34 @@ def test_a_big_reports_months_are_read_by_two_processes_alike(quarter, in_one_pr
     monkeypatch.setattr(reporting, "_values", fails_there)
     assert _reports(quarter) == in_one_process
     assert multiprocessing.active_children() == []
+
+
+def test_a_report_leaves_objects_frozen_before_it_frozen(quarter, worker, monkeypatch):
+    """A process that froze its own objects (a pre-forking host) keeps them frozen after a
+    report: the report freezes and thaws only what it froze."""
+    import gc
+
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        monthly_report(quarter.ws, "2026-12", as_of=AS_OF)
+        assert gc.get_freeze_count() > frozen // 2, "still frozen (the few freed meanwhile leave it)"
+    finally:
+        gc.unfreeze()
+
+
+def test_values_of_an_audit_withdrawn_while_they_were_read_are_left_out() -> None:
+    """The forked reader's values may be read before this process reads the allocations:
+    an audit withdrawn in between has values and no allocation, and is not reported (as
+    withdrawn audits never are), rather than stopping the report."""
+    from types import SimpleNamespace
+
+    from auditdocs.reports.data import _audits
+    from auditdocs.store.reporting import AuditRows
+
+    kept = SimpleNamespace(audit_id="2026-11-001", month="2026-11", tool="case_file_audit", case_reference="NB-1",
+                           team="Team A", worker="W", team_manager="M", auditor="A", due_date="2026-11-30",
+                           state="issued", reaudit_of=None, child_id="")  # fmt: skip
+    values = [("2026-11-001", "audit", "overall.grade", "good"), ("2026-11-002", "audit", "overall.grade", "good")]
+    (audit,) = _audits(AuditRows(allocations=[kept], returns=[], values=values))
+    assert audit.audit_id == "2026-11-001" and audit.values == {"overall.grade": "good"}

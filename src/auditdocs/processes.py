@@ -8,6 +8,7 @@ and what it needs are sent to it, and it imports what it uses itself).
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import multiprocessing.connection
 import multiprocessing.context
@@ -20,6 +21,9 @@ from auditdocs.errors import UsageError
 
 START_METHOD_VARIABLE = "AUDITDOCS_START_METHOD"
 T = TypeVar("T")
+#: Seconds ``forked`` waits for its process before doing the work itself.
+FORKED_WAIT = 600.0
+log = logging.getLogger(__name__)
 
 
 def pool_context() -> multiprocessing.context.BaseContext:
@@ -59,13 +63,16 @@ def forked(work: Callable[[], T]) -> Iterator[Callable[[], T]]:
             target=_send_result, args=(send, work), name="auditdocs-beside", daemon=True
         )
         process.start()
-    except (OSError, NotImplementedError):  # no processes here (some sandboxes)
+    except (OSError, NotImplementedError, AssertionError):  # no processes here (a sandbox, a daemonic process)
         yield work
         return
     send.close()
 
     def result() -> T:
         try:
+            if not receive.poll(FORKED_WAIT):  # stuck (a lock another thread held at the fork): stopped below
+                log.warning("a forked process gave nothing in %s s: its work done here", FORKED_WAIT)
+                return work()
             got: T = receive.recv()
         except (EOFError, OSError):  # it failed or died: done here, raising here what it raises
             return work()

@@ -271,8 +271,10 @@ def _audits(rows: AuditRows) -> list[Audit]:
             audit.accepted_at = row.received_at if row.status == "accepted" else None
             audit.resubmit_by = _as_date(row.resubmit_by) if row.resubmit_by is not None else None
     for audit_id, document, field_id, value in rows.values:
-        key = PRACTITIONER_DISCUSSION if document == "plan" else field_id
-        audits[audit_id].values[key] = value
+        valued = audits.get(audit_id)
+        if valued is None:  # withdrawn after its values were read (another process read them): not reported
+            continue
+        valued.values[PRACTITIONER_DISCUSSION if document == "plan" else field_id] = value
     return list(audits.values())
 
 

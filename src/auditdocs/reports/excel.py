@@ -261,6 +261,8 @@ class Book:
         # 10,000-audit quarter's data sheets), so such a table is defined over its header and
         # first row here and given its whole range when the package is written (``close``).
         short = sheet.rows is not None and last_row > top + 1
+        if sheet.rows is not None:  # the sheet's dimension (``_with_rows``) covers the header too
+            sheet.columns = max(sheet.columns, len(names))
         sheet.ws.add_table(
             top, 0, top + 1 if short else last_row, last_col,
             {"name": name, "style": TABLE_STYLE,

@@ -168,7 +168,11 @@ def _frozen() -> Iterator[None]:
     collector's passes while the report is built (``gc.freeze``), in this process and in
     the workers forked from it: otherwise each full collection walks all the data again
     (0.5-1 s of a 10,000-audit report's CPU) and, in a forked worker, copies the pages it
-    touches.  As before at the end."""
+    touches.  As before at the end: a process that froze objects itself (or a report built
+    within another) keeps them frozen."""
+    if gc.get_freeze_count():
+        yield
+        return
     gc.freeze()
     try:
         yield

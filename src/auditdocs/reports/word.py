@@ -1,9 +1,10 @@
 """Render a report into the Word template ``templates/report.docx``.
 
 The template is prepared once per process (``ooxml.report``: docxtpl's tag clean-up,
-Jinja compiled) and each report is one Jinja render of it.  Autoescape is on: every
-value is XML-escaped, so evidence holding ``&``, ``<`` or ``{{ ... }}`` comes out
-literally (values are data, never template code).  Texts were cleaned of control
+Jinja compiled) and each report is one Jinja render of it.  Every value shown is
+XML-escaped once (``ooxml.report.report_value``, Jinja's finalize), so evidence holding
+``&``, ``<`` or ``{{ ... }}`` comes out literally (values are data, never template code);
+so is what a template's own ``{% set %}`` block or macro makes: text, never XML.  Texts were cleaned of control
 characters when the blocks were built (``content.clean``).
 
 The report is titled as it is headed, by its organisation, in British English; each
