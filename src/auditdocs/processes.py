@@ -1,5 +1,6 @@
 """Worker processes: how they start, one setting for every command that uses them (ingest
-``--jobs``, the reports' worker).
+``--jobs``, the reports' worker, helper and reader); and ``forked``, work done meanwhile
+by a forked process where processes are forked.
 
 ``AUDITDOCS_START_METHOD`` (spawn, fork, forkserver) chooses; unset, the platform's
 default is used (spawn on Windows and macOS, where nothing is inherited: a worker's work
