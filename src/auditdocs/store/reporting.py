@@ -141,6 +141,11 @@ def _values_query(
     return union_all(*branches)
 
 
+def _kept(where: ColumnElement[bool]) -> ColumnElement[bool]:
+    """``where``, of allocations not withdrawn (taken back before any return: not reported)."""
+    return and_(where, allocations.c.state != WITHDRAWN)
+
+
 def audit_rows(
     conn: Connection,
     report_fields: FieldsByTool,
@@ -164,19 +169,16 @@ def audit_rows(
     read elsewhere (``months_values``: by a forked process while this reads the rest)."""
     columns: list[Any] = [c for c in allocations.c if c.name not in ("reaudit_of", "case_start")]
     columns.append(_reaudit_column(links).label("reaudit_of"))
-
-    def kept(where: ColumnElement[bool]) -> ColumnElement[bool]:
-        return and_(where, allocations.c.state != WITHDRAWN)  # taken back before any return: not reported
-
     wheres = (
         [allocations.c.month.in_(list(months))]
         if months
         else [allocations.c.audit_id.in_(list(chunk)) for chunk in _chunks(list(audit_ids))]
     )
     out = AuditRows()
-    split = split if months and their_values is not None else 0
+    if not months or their_values is None:
+        split = 0
     for where in wheres:
-        out.allocations += conn.execute(select(*columns).where(kept(where)).order_by(allocations.c.audit_id)).all()
+        out.allocations += conn.execute(select(*columns).where(_kept(where)).order_by(allocations.c.audit_id)).all()
         returns = (
             select(
                 submissions.c.audit_id,
@@ -189,13 +191,13 @@ def audit_rows(
                 submissions.c.resubmit_by,
             )
             .join(allocations, allocations.c.audit_id == submissions.c.audit_id)
-            .where(kept(where), submissions.c.document == "audit")
+            .where(_kept(where), submissions.c.document == "audit")
             .order_by(submissions.c.audit_id, submissions.c.version)
         )
         out.returns += conn.execute(returns).all()
-        ours = kept(allocations.c.month.in_(list(months[split:]))) if split else kept(where)
+        ours = _kept(allocations.c.month.in_(list(months[split:]))) if split else _kept(where)
         out.values += _values(conn, _values_query(ours, report_fields, plan_fields, text_fields or {}, text_months))
-    if split and their_values is not None:
+    if split and their_values is not None:  # (never None then: checked above, for mypy)
         out.values[:0] = their_values()
     return out
 
@@ -210,7 +212,7 @@ def months_values(
 ) -> list[tuple[str, str, str, Any]]:
     """The values ``audit_rows`` reads for the audits of ``months``, read on a connection of
     its own (in a forked process: none of the parent's crosses the fork, ``store.py``)."""
-    where = and_(allocations.c.month.in_(list(months)), allocations.c.state != WITHDRAWN)
+    where = _kept(allocations.c.month.in_(list(months)))
     with engine.connect() as conn:
         return _values(conn, _values_query(where, report_fields, plan_fields, text_fields or {}, text_months))
 
